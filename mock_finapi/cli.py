@@ -1,0 +1,163 @@
+"""The `mock-finapi` command: a thin shell over `create_app()` and uvicorn.
+
+    mock-finapi serve [--host 127.0.0.1] [--port 8080] [--scenario NAME|PATH] [--seed N] [--url-file PATH]
+    mock-finapi validate PATH...
+    mock-finapi scenarios
+
+Every option of `serve` also reads `MOCK_FINAPI_<OPTION>` (e.g. MOCK_FINAPI_PORT=0); a flag beats the variable.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from mock_finapi import __version__
+from mock_finapi.errors import ScenarioError
+from mock_finapi.scenarios import loader
+from mock_finapi.settings import DEFAULT_HOST, DEFAULT_PORT, Settings
+
+ENV_PREFIX = "MOCK_FINAPI_"
+
+
+def _env(option: str, default: str | None) -> str | None:
+    return os.environ.get(ENV_PREFIX + option.upper().replace("-", "_"), default)
+
+
+def _port(text: str) -> int:
+    port = int(text)
+    if not 0 <= port <= 65535:
+        raise ValueError(text)
+    return port
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="mock-finapi", description="Offline emulator of finAPI's sandbox.")
+    parser.add_argument("--version", action="version", version=f"mock-finapi {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="serve a scenario over HTTP")
+    serve.add_argument("--host", default=_env("host", DEFAULT_HOST), help="interface to bind (default 127.0.0.1)")
+    serve.add_argument(
+        "--port", type=_port, default=_env("port", str(DEFAULT_PORT)), help="port; 0 picks a free one (default 8080)"
+    )
+    serve.add_argument("--scenario", default=_env("scenario", "default"), help="built-in name or YAML path")
+    serve.add_argument("--seed", type=int, default=_env("seed", None), help="override the scenario's seed")
+    serve.add_argument("--url-file", default=_env("url-file", None), help="write the base URL here once ready")
+    serve.add_argument(
+        "--log-level",
+        default=_env("log-level", "info"),
+        choices=["critical", "error", "warning", "info", "debug"],
+        help="server log level (default info)",
+    )
+
+    validate = commands.add_parser("validate", help="check scenario files; exit 1 on the first broken one")
+    validate.add_argument("paths", nargs="+", metavar="PATH")
+
+    commands.add_parser("scenarios", help="list the built-in scenarios")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "validate":
+        return _validate(args.paths)
+    if args.command == "scenarios":
+        return _list_scenarios()
+    return _serve(args)
+
+
+def _validate(paths: list[str]) -> int:
+    failed = False
+    for path in paths:
+        try:
+            scenario = loader.load_text(Path(path).read_text(encoding="utf-8"), path)
+        except (OSError, UnicodeDecodeError) as exc:
+            print(f"{path}: cannot read: {exc}", file=sys.stderr)
+            failed = True
+        except ScenarioError as exc:
+            print(exc, file=sys.stderr)
+            failed = True
+        else:
+            print(f"{path}: ok ({scenario.name})")
+    return 1 if failed else 0
+
+
+def _list_scenarios() -> int:
+    for name in loader.builtin_names():
+        try:
+            description = loader.load(name).description
+        except ScenarioError as exc:
+            description = f"BROKEN: {exc}"
+        print(f"{name:24} {description}")
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from mock_finapi.http.app import create_app
+
+    try:
+        app = create_app(Settings(scenario=args.scenario, seed=args.seed))
+    except ScenarioError as exc:
+        print(f"mock-finapi: {exc}", file=sys.stderr)
+        return 1
+    try:
+        sock = _bind(args.host, args.port)
+    except OSError as exc:
+        print(f"mock-finapi: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    url = _base_url(args.host, sock.getsockname()[1])
+    url_file = Path(args.url_file) if args.url_file else None
+
+    class Server(uvicorn.Server):
+        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+            await super().startup(sockets)
+            if self.started:
+                _announce(url, url_file)
+
+    config = uvicorn.Config(app, log_level=args.log_level, access_log=False, lifespan="off", server_header=False)
+    try:
+        Server(config).run(sockets=[sock])
+    finally:
+        if url_file is not None:
+            url_file.unlink(missing_ok=True)
+    return 0
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+        sock.listen(2048)
+    except OSError:
+        sock.close()
+        raise
+    sock.set_inheritable(True)
+    return sock
+
+
+def _base_url(host: str, port: int) -> str:
+    """A URL clients can reach: a wildcard bind is announced as loopback."""
+    host = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(host, host)
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+def _announce(url: str, url_file: Path | None) -> None:
+    """Say the server is ready: the URL on stdout, and atomically in the URL file (never half-written)."""
+    print(url, flush=True)
+    if url_file is not None:
+        partial = url_file.with_name(url_file.name + ".partial")
+        partial.write_text(url + "\n", encoding="utf-8")
+        partial.replace(url_file)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

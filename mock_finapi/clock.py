@@ -1,0 +1,69 @@
+"""The virtual clock: the only place mock-finapi reads the time.
+
+Every expiry (tokens, refresh tokens, later processes) compares against `Clock.time()`. A clock starts at the
+scenario's `clock.start` (or the real time) and then runs with real time, unless frozen. Tests and the admin API
+move it with `advance()` and `set()` instead of sleeping.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import UTC, datetime, timedelta, timezone
+
+# finAPI's servers answer in German time; +01:00 matches the examples in the docs (no DST games in a mock).
+FINAPI_TZ = timezone(timedelta(hours=1))
+
+
+class Clock:
+    def __init__(self, start: datetime | None = None, *, frozen: bool = False) -> None:
+        self._lock = threading.Lock()
+        self._base = start.timestamp() if start is not None else time.time()
+        self._anchor = time.monotonic()
+        self._frozen = frozen
+
+    def time(self) -> float:
+        """Virtual seconds since the epoch."""
+        if self._frozen:
+            return self._base
+        return self._base + (time.monotonic() - self._anchor)
+
+    def now(self) -> datetime:
+        return datetime.fromtimestamp(self.time(), FINAPI_TZ)
+
+    @property
+    def frozen(self) -> bool:
+        return self._frozen
+
+    def advance(self, seconds: float) -> None:
+        with self._lock:
+            self._base += seconds
+
+    def set(self, when: datetime) -> None:
+        with self._lock:
+            self._base = when.timestamp()
+            self._anchor = time.monotonic()
+
+    def freeze(self, frozen: bool) -> None:
+        with self._lock:
+            if frozen == self._frozen:
+                return
+            self._base = self.time()
+            self._anchor = time.monotonic()
+            self._frozen = frozen
+
+
+def format_v2(when: datetime) -> str:
+    """RFC 3339 with millis and offset, as Access v2 writes dates: 2020-11-19T16:54:06.854+01:00."""
+    return when.isoformat(timespec="milliseconds")
+
+
+def format_v1(when: datetime) -> str:
+    """Access v1's date format: 2020-11-19 16:54:06.854."""
+    return when.strftime("%Y-%m-%d %H:%M:%S.") + f"{when.microsecond // 1000:03d}"
+
+
+def parse_rfc3339(text: str) -> datetime:
+    """Parse an RFC 3339 timestamp; a missing offset means UTC. Raises ValueError."""
+    when = datetime.fromisoformat(text.replace("Z", "+00:00") if text.endswith("Z") else text)
+    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)

@@ -1,0 +1,183 @@
+"""The one exception tree of mock-finapi, and the messages it speaks.
+
+```
+MockFinapiError
+├── ApiError            → finAPI ErrorMessage {"errors": [{message, code, type}], date, requestId, ...}
+│   ├── BadRequest              400 BAD_REQUEST
+│   ├── MissingField            400 MISSING_FIELD
+│   ├── IllegalFieldValue       400 ILLEGAL_FIELD_VALUE
+│   ├── UnauthorizedAccess      403 UNAUTHORIZED_ACCESS
+│   ├── UserNotVerified         422 USER_NOT_VERIFIED (403 on the token endpoint)
+│   ├── UnknownEntity           404 UNKNOWN_ENTITY
+│   ├── MethodNotAllowed        405 METHOD_NOT_ALLOWED
+│   ├── PayloadTooLarge         413 BAD_REQUEST
+│   ├── UnsupportedMediaType    415 UNSUPPORTED_MEDIA_TYPE
+│   ├── EntityExists            422 ENTITY_EXISTS
+│   ├── IllegalEntityState      422 ILLEGAL_ENTITY_STATE
+│   ├── UserAlreadyVerified     422 USER_ALREADY_VERIFIED
+│   ├── Locked                  423 LOCKED
+│   └── UnexpectedError         500 UNEXPECTED_ERROR
+├── OAuthError          → {"error": ..., "error_description": ...}
+│   ├── InvalidClient           401 invalid_client (finAPI's BadCredentialsError)
+│   └── InvalidToken            401 invalid_token
+└── ScenarioError       a scenario file that does not validate (never an HTTP answer)
+```
+Services raise these; `http/render.py` turns them into responses. Tests import the message constants.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+# Messages, shared by services and tests.
+MSG_BAD_CLIENT = "Bad client credentials"
+MSG_BAD_USER = "Bad user credentials"
+MSG_BAD_REFRESH = "Invalid refresh token"
+MSG_UNSUPPORTED_GRANT = "Unsupported grant type: {grant}"
+MSG_GRANT_NOT_ALLOWED = "Client is not allowed to use grant type '{grant}'"
+MSG_MISSING_FIELD = "Missing required field '{field}'"
+MSG_USER_LOCKED = "User '{user}' is locked"
+MSG_USER_NOT_VERIFIED = "User '{user}' is not verified"
+MSG_USER_ALREADY_VERIFIED = "User '{user}' is already verified"
+MSG_USER_EXISTS = "A user with id '{user}' already exists"
+MSG_UNKNOWN_USER = "No user with id '{user}'"
+MSG_BAD_PASSWORD_TOKEN = "Invalid password change token"
+MSG_ROLE_CLIENT = "This service requires a client access token"
+MSG_ROLE_USER = "This service requires a user access token"
+MSG_ROLE_APP = "Mandator admin clients cannot call this service"
+MSG_MISSING_TOKEN = "Full authentication is required to access this resource"
+MSG_INVALID_TOKEN = "Invalid access token: {token}"
+MSG_NO_ENDPOINT = "No endpoint {method} {path}"
+MSG_METHOD_NOT_ALLOWED = "Request method '{method}' is not supported"
+MSG_MEDIA_TYPE = "Content type '{content_type}' is not supported, use {expected}"
+MSG_BODY_TOO_LARGE = "Request body exceeds {limit} bytes"
+MSG_BODY_MISSING = "Required request body is missing"
+MSG_MALFORMED_JSON = "Malformed JSON request body"
+MSG_JSON_OBJECT = "The request body must be a JSON object"
+MSG_MALFORMED_FORM = "Malformed form request body"
+MSG_REQUEST_ID_TOO_LONG = "The X-Request-Id header must not be longer than 255 characters"
+MSG_UNEXPECTED = "An unexpected error occurred"
+
+
+class MockFinapiError(Exception):
+    """Root of every error mock-finapi raises on purpose."""
+
+
+class ApiError(MockFinapiError):
+    """An error answered with finAPI's ErrorMessage body."""
+
+    status: ClassVar[int] = 400
+    code: ClassVar[str] = "BAD_REQUEST"
+    type: ClassVar[str] = "BUSINESS"
+
+    def __init__(self, message: str, *, status: int | None = None, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.http_status = status or self.status
+        self.headers = headers or {}
+
+
+class BadRequest(ApiError):
+    type = "TECHNICAL"
+
+
+class MissingField(ApiError):
+    code = "MISSING_FIELD"
+    type = "TECHNICAL"
+
+    def __init__(self, field: str) -> None:
+        super().__init__(MSG_MISSING_FIELD.format(field=field))
+
+
+class IllegalFieldValue(ApiError):
+    code = "ILLEGAL_FIELD_VALUE"
+    type = "TECHNICAL"
+
+
+class UnauthorizedAccess(ApiError):
+    status = 403
+    code = "UNAUTHORIZED_ACCESS"
+
+
+class UserNotVerified(ApiError):
+    status = 422
+    code = "USER_NOT_VERIFIED"
+
+
+class UnknownEntity(ApiError):
+    status = 404
+    code = "UNKNOWN_ENTITY"
+
+
+class MethodNotAllowed(ApiError):
+    status = 405
+    code = "METHOD_NOT_ALLOWED"
+    type = "TECHNICAL"
+
+
+class PayloadTooLarge(ApiError):
+    status = 413
+    type = "TECHNICAL"
+
+
+class UnsupportedMediaType(ApiError):
+    status = 415
+    code = "UNSUPPORTED_MEDIA_TYPE"
+    type = "TECHNICAL"
+
+
+class EntityExists(ApiError):
+    status = 422
+    code = "ENTITY_EXISTS"
+
+
+class IllegalEntityState(ApiError):
+    status = 422
+    code = "ILLEGAL_ENTITY_STATE"
+
+
+class UserAlreadyVerified(ApiError):
+    status = 422
+    code = "USER_ALREADY_VERIFIED"
+
+
+class Locked(ApiError):
+    status = 423
+    code = "LOCKED"
+
+
+class UnexpectedError(ApiError):
+    status = 500
+    code = "UNEXPECTED_ERROR"
+    type = "TECHNICAL"
+
+
+class OAuthError(MockFinapiError):
+    """An error answered with the OAuth shape {"error", "error_description"}."""
+
+    status: ClassVar[int] = 401
+    error: ClassVar[str] = "invalid_request"
+
+    def __init__(self, description: str) -> None:
+        super().__init__(description)
+        self.description = description
+
+
+class InvalidClient(OAuthError):
+    error = "invalid_client"
+
+    def __init__(self) -> None:
+        super().__init__(MSG_BAD_CLIENT)
+
+
+class InvalidToken(OAuthError):
+    error = "invalid_token"
+
+
+class ScenarioError(MockFinapiError):
+    """A scenario that cannot be loaded; `str()` reads `file:line: key.path: problem`."""
+
+    def __init__(self, source: str, line: int | None, path: str, problem: str) -> None:
+        self.source, self.line, self.path, self.problem = source, line, path, problem
+        where = f"{source}:{line}" if line is not None else source
+        super().__init__(f"{where}: {path or '<root>'}: {problem}")

@@ -1,0 +1,75 @@
+"""Request bodies: size limit, content type, JSON and urlencoded parsing, all failing in finAPI's shape.
+
+Forms are parsed with `urllib.parse.parse_qsl` straight from the bytes: no multipart parser on the hot path.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import parse_qsl
+
+from starlette.requests import Request
+
+from mock_finapi import errors
+
+FORM = "application/x-www-form-urlencoded"
+JSON = "application/json"
+
+
+async def read(request: Request) -> bytes:
+    """The whole body, refused with 413 as soon as it is known to exceed the limit."""
+    limit: int = request.app.state.settings.max_body_bytes
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise errors.PayloadTooLarge(errors.MSG_BODY_TOO_LARGE.format(limit=limit))
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise errors.PayloadTooLarge(errors.MSG_BODY_TOO_LARGE.format(limit=limit))
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _media_type(request: Request) -> str:
+    return request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+
+
+def _require_media_type(request: Request, expected: str) -> None:
+    media_type = _media_type(request)
+    if media_type != expected:
+        message = errors.MSG_MEDIA_TYPE.format(content_type=media_type or "(none)", expected=expected)
+        raise errors.UnsupportedMediaType(message)
+
+
+async def json_object(request: Request) -> dict[str, Any]:
+    """The JSON object in the body (required: an empty body is a 400)."""
+    raw = await read(request)
+    if not raw.strip():
+        raise errors.BadRequest(errors.MSG_BODY_MISSING)
+    _require_media_type(request, JSON)
+    try:
+        data = json.loads(raw)
+    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError; deep nesting a RecursionError
+        raise errors.BadRequest(errors.MSG_MALFORMED_JSON) from None
+    if not isinstance(data, dict):
+        raise errors.BadRequest(errors.MSG_JSON_OBJECT)
+    return data
+
+
+async def form_params(request: Request) -> dict[str, str]:
+    """Parameters from the urlencoded body and the query string (body first; the first of repeated keys wins)."""
+    raw = await read(request)
+    params: dict[str, str] = {}
+    if raw:
+        _require_media_type(request, FORM)
+        try:
+            pairs = parse_qsl(raw.decode("utf-8"), keep_blank_values=True, strict_parsing=True, errors="strict")
+        except ValueError:  # also UnicodeDecodeError
+            raise errors.BadRequest(errors.MSG_MALFORMED_FORM) from None
+        for key, value in pairs:
+            params.setdefault(key, value)
+    for key, value in request.query_params.multi_items():
+        params.setdefault(key, value)
+    return params

@@ -1,0 +1,107 @@
+"""One renderer per wire shape: finAPI's ErrorMessage, the OAuth error, tokens, users, empty answers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from mock_finapi import errors
+from mock_finapi.clock import format_v1, format_v2
+from mock_finapi.services.tokens import IssuedToken
+from mock_finapi.state.models import User
+from mock_finapi.world import World
+
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+MASKED_PASSWORD = "XXXXX"
+
+
+def world(request: Request) -> World:
+    found: World = request.app.state.world
+    return found
+
+
+def api_version(request: Request) -> int:
+    """1 for Access v1 paths (/api/v1/..., /oauth/...), else 2: decides date formats and model shapes."""
+    path: str = request.scope["path"]
+    return 1 if path.startswith(("/api/v1/", "/oauth/")) else 2
+
+
+def request_id(request: Request) -> str:
+    rid: str = request.scope["state"]["request_id"]
+    return rid
+
+
+def error_message(request: Request, exc: errors.ApiError) -> Response:
+    v1 = api_version(request) == 1
+    now = world(request).clock.now()
+    detail: dict[str, Any] = {"message": exc.message, "code": exc.code, "type": exc.type}
+    if v1:
+        detail["multiStepAuthentication"] = None
+    body = {
+        "errors": [detail],
+        "date": format_v1(now) if v1 else format_v2(now),
+        "requestId": request_id(request),
+        "endpoint": f"{request.scope['method']} {request.scope['path']}",
+        "authContext": request.scope["state"].get("auth_context", "-"),
+        "bank": None,
+    }
+    return JSONResponse(body, status_code=exc.http_status, headers=exc.headers)
+
+
+async def api_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, errors.ApiError)
+    return error_message(request, exc)
+
+
+async def oauth_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, errors.OAuthError)
+    headers = {}
+    if isinstance(exc, errors.InvalidToken):
+        headers["WWW-Authenticate"] = f'Bearer error="invalid_token", error_description="{exc.description}"'
+    body = {"error": exc.error, "error_description": exc.description}
+    return JSONResponse(body, status_code=exc.status, headers=headers)
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    """Starlette's own 404/405 (no route, wrong method) in finAPI's shape."""
+    assert isinstance(exc, HTTPException)
+    method, path = request.scope["method"], request.scope["path"]
+    if exc.status_code == 405:
+        error: errors.ApiError = errors.MethodNotAllowed(errors.MSG_METHOD_NOT_ALLOWED.format(method=method))
+        error.headers = dict(exc.headers or {})
+    elif exc.status_code == 404:
+        error = errors.UnknownEntity(errors.MSG_NO_ENDPOINT.format(method=method, path=path))
+    else:
+        error = errors.BadRequest(str(exc.detail), status=exc.status_code)
+    return error_message(request, error)
+
+
+def token(issued: IssuedToken) -> Response:
+    body: dict[str, Any] = {
+        "access_token": issued.access_token,
+        "token_type": "bearer",
+        "expires_in": issued.expires_in,
+        "scope": "all",
+    }
+    if issued.refresh_token is not None:
+        body["refresh_token"] = issued.refresh_token
+    return JSONResponse(body, headers=NO_STORE)
+
+
+def user(user: User, *, status: int = 200, masked: bool = True) -> Response:
+    body = {
+        "id": user.id,
+        "password": MASKED_PASSWORD if masked else user.password,
+        "email": user.email,
+        "phone": user.phone,
+        "isAutoUpdateEnabled": user.is_auto_update_enabled,
+    }
+    return JSONResponse(body, status_code=status)
+
+
+def empty() -> Response:
+    """finAPI answers 200 with an empty body to deletes, verifications and revocations."""
+    return Response(status_code=200)

@@ -1,0 +1,64 @@
+"""The typed form of a scenario, as `loader.py` produces it after strict validation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from mock_finapi.state.models import Role
+
+
+@dataclass(frozen=True)
+class ClockSpec:
+    start: datetime | None = None
+    """None: the clock starts at the real time."""
+    frozen: bool = False
+
+
+@dataclass(frozen=True)
+class TokenSpec:
+    format: str = "uuid"
+    reuse: bool = True
+
+
+@dataclass(frozen=True)
+class ClientSpec:
+    client_id: str
+    client_secret: str
+    mandator_id: str
+    role: Role = "app"
+    config: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class UserSpec:
+    id: str
+    password: str
+    mandator_id: str
+    email: str | None = None
+    phone: str | None = None
+    is_auto_update_enabled: bool = False
+    verified: bool = True
+    locked: bool = False
+
+
+@dataclass(frozen=True)
+class GenerateUsers:
+    """`{generate: N}`: N users made with Faker from the scenario's seed."""
+
+    count: int
+    mandator_id: str
+    verified: bool = True
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    source: str
+    description: str = ""
+    seed: int | None = None
+    clock: ClockSpec = ClockSpec()
+    tokens: TokenSpec = TokenSpec()
+    clients: tuple[ClientSpec, ...] = ()
+    users: tuple[UserSpec | GenerateUsers, ...] = ()

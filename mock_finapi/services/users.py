@@ -1,0 +1,167 @@
+"""Users: field rules, creation, self-service, verification and password changes.
+
+Users live in their mandator's slice of the store, so every client of a mandator sees the same users and clients
+of other mandators see none of them. Ids are case-insensitive.
+"""
+
+from __future__ import annotations
+
+import hmac
+import re
+from collections.abc import Callable
+from typing import Any
+
+from mock_finapi import errors
+from mock_finapi.clock import Clock
+from mock_finapi.errors import IllegalFieldValue, MissingField
+from mock_finapi.randomness import Randomness
+from mock_finapi.state.models import Client, User
+from mock_finapi.state.store import Store
+
+ID_PATTERN = re.compile(r"[a-zA-Z0-9\-_.+@]{1,36}")
+TEXT_PATTERN = re.compile(r"[A-Za-z0-9\u00a1-\u02af &(){}\[\].:,;?!+\-_$@#~`^€]*")
+PASSWORD_LENGTH = (6, 128)
+EMAIL_MAX = 320
+PHONE_MAX = 50
+CHANGE_TOKEN_PATTERN = re.compile(r"[0-9a-f\-]{36}")
+
+
+# Field rules: each returns a problem ("must ...") or None. Scenario validation reuses them.
+def id_problem(value: Any) -> str | None:
+    if not isinstance(value, str) or not ID_PATTERN.fullmatch(value):
+        return "must be 1 to 36 characters of [a-zA-Z0-9-_.+@]"
+    return None
+
+
+def password_problem(value: Any) -> str | None:
+    low, high = PASSWORD_LENGTH
+    if not isinstance(value, str) or not low <= len(value) <= high:
+        return f"must be a string of {low} to {high} characters"
+    return None
+
+
+def text_problem(value: Any, max_length: int, *, allow_empty: bool) -> str | None:
+    if not isinstance(value, str):
+        return "must be a string"
+    if not (0 if allow_empty else 1) <= len(value) <= max_length:
+        return f"must be {'0' if allow_empty else '1'} to {max_length} characters long"
+    if not TEXT_PATTERN.fullmatch(value):
+        return "contains characters finAPI does not allow"
+    return None
+
+
+def email_problem(value: Any, *, allow_empty: bool = False) -> str | None:
+    return text_problem(value, EMAIL_MAX, allow_empty=allow_empty)
+
+
+def phone_problem(value: Any, *, allow_empty: bool = False) -> str | None:
+    return text_problem(value, PHONE_MAX, allow_empty=allow_empty)
+
+
+def flag_problem(value: Any) -> str | None:
+    return None if type(value) is bool else "must be a boolean"
+
+
+def change_token_problem(value: Any) -> str | None:
+    if not isinstance(value, str) or not CHANGE_TOKEN_PATTERN.fullmatch(value):
+        return "must be a 36-character UUID"
+    return None
+
+
+def _check(params: dict[str, Any], field: str, problem: Callable[[Any], str | None]) -> Any:
+    """The field's value when present and not null, after its rule passed; None when absent."""
+    value = params.get(field)
+    if value is not None and (why := problem(value)):
+        raise IllegalFieldValue(f"'{field}' {why}")
+    return value
+
+
+def _require(params: dict[str, Any], field: str, problem: Callable[[Any], str | None]) -> Any:
+    if params.get(field) is None:
+        raise MissingField(field)
+    return _check(params, field, problem)
+
+
+class UserService:
+    def __init__(self, store: Store, clock: Clock, rng: Randomness) -> None:
+        self.store, self.clock, self.rng = store, clock, rng
+
+    def create(self, client: Client, params: dict[str, Any]) -> User:
+        user_id = _check(params, "id", id_problem)
+        password = _check(params, "password", password_problem)
+        email = _check(params, "email", email_problem)
+        phone = _check(params, "phone", phone_problem)
+        auto_update = _check(params, "isAutoUpdateEnabled", flag_problem)
+        if user_id is None:
+            user_id = self.rng.uuid()
+        if self.store.user(client.mandator_id, user_id) is not None:
+            raise errors.EntityExists(errors.MSG_USER_EXISTS.format(user=user_id))
+        user = User(
+            id=user_id,
+            password=password if password is not None else self.rng.password(),
+            mandator_id=client.mandator_id,
+            email=email,
+            phone=phone,
+            is_auto_update_enabled=bool(auto_update),
+            verified=bool(client.config["isUserAutoVerificationEnabled"]),
+            created_at=self.clock.time(),
+        )
+        self.store.add_user(user)
+        return user
+
+    def update(self, user: User, params: dict[str, Any]) -> User:
+        """PATCH /users: null or absent fields stay, "" clears email or phone."""
+        email = _check(params, "email", lambda v: email_problem(v, allow_empty=True))
+        phone = _check(params, "phone", lambda v: phone_problem(v, allow_empty=True))
+        auto_update = _check(params, "isAutoUpdateEnabled", flag_problem)
+        if email is not None:
+            user.email = email or None
+        if phone is not None:
+            user.phone = phone or None
+        if auto_update is not None:
+            user.is_auto_update_enabled = auto_update
+        return user
+
+    def delete(self, user: User) -> None:
+        """Deleting a user revokes all of its tokens (decided, FINAPI.md §3)."""
+        self.store.remove_user(user)
+
+    def find(self, client: Client, user_id: str) -> User:
+        user = self.store.user(client.mandator_id, user_id)
+        if user is None:
+            raise errors.UnknownEntity(errors.MSG_UNKNOWN_USER.format(user=user_id))
+        return user
+
+    def delete_unverified(self, client: Client, user_id: str) -> None:
+        user = self.find(client, user_id)
+        if user.verified:
+            raise errors.UserAlreadyVerified(errors.MSG_USER_ALREADY_VERIFIED.format(user=user.id))
+        self.delete(user)
+
+    def verify(self, client: Client, user_id: str) -> None:
+        user = self.find(client, user_id)
+        if user.verified:
+            raise errors.UserAlreadyVerified(errors.MSG_USER_ALREADY_VERIFIED.format(user=user.id))
+        user.verified = True
+
+    def request_password_change(self, client: Client, params: dict[str, Any]) -> tuple[User, str]:
+        user = self.find(client, _require(params, "userId", id_problem))
+        if not user.verified:
+            raise errors.UserNotVerified(errors.MSG_USER_NOT_VERIFIED.format(user=user.id))
+        user.password_change_token = self.rng.uuid()
+        return user, user.password_change_token
+
+    def execute_password_change(self, client: Client, params: dict[str, Any]) -> None:
+        """Set the new password, unlock the user and revoke all of its tokens."""
+        user_id = _require(params, "userId", id_problem)
+        password = _require(params, "password", password_problem)
+        change_token = _require(params, "passwordChangeToken", change_token_problem)
+        user = self.find(client, user_id)
+        expected = user.password_change_token
+        if expected is None or not hmac.compare_digest(change_token.encode(), expected.encode()):
+            raise errors.BadRequest(errors.MSG_BAD_PASSWORD_TOKEN)
+        user.password = password
+        user.password_change_token = None
+        user.locked = False
+        user.failed_logins = 0
+        self.store.revoke_user_grants(user)

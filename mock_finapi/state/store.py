@@ -1,0 +1,115 @@
+"""The in-memory store: dicts with O(1) lookups by token, client id and (mandator, user id).
+
+All access happens on the server's single event loop and no method awaits, so each call is atomic with respect to
+the others. Expired tokens are purged lazily from a heap ordered by expiry, so memory stays bounded however many
+short-lived tokens a run issues. Services use only the methods below, so another backend can replace this class.
+"""
+
+from __future__ import annotations
+
+import heapq
+
+from mock_finapi.state.models import Client, Grant, Mandator, Token, User
+
+
+class Store:
+    def __init__(self) -> None:
+        self.clients: dict[str, Client] = {}
+        self.mandators: dict[str, Mandator] = {}
+        self.tokens: dict[str, Token] = {}
+        self.client_grants: dict[str, Grant] = {}
+        """Token reuse: the current client_credentials grant of each client."""
+        self.user_grants: dict[tuple[str, str], Grant] = {}
+        """Token reuse: the current password grant per (client id, user key)."""
+        self._expiry: list[tuple[float, str]] = []
+
+    # clients and mandators
+    def add_client(self, client: Client) -> None:
+        self.clients[client.client_id] = client
+        self.mandator(client.mandator_id)
+
+    def mandator(self, mandator_id: str) -> Mandator:
+        found = self.mandators.get(mandator_id)
+        if found is None:
+            found = self.mandators[mandator_id] = Mandator(mandator_id)
+        return found
+
+    # users
+    def user(self, mandator_id: str, user_id: str) -> User | None:
+        mandator = self.mandators.get(mandator_id)
+        return mandator.users.get(user_id.lower()) if mandator else None
+
+    def add_user(self, user: User) -> None:
+        self.mandator(user.mandator_id).users[user.key] = user
+
+    def remove_user(self, user: User) -> None:
+        self.revoke_user_grants(user)
+        self.mandator(user.mandator_id).users.pop(user.key, None)
+
+    # tokens and grants
+    def token(self, value: str, now: float) -> Token | None:
+        """The live token with this value; an expired one is dropped on sight."""
+        token = self.tokens.get(value)
+        if token is not None and token.expired(now):
+            self._drop_token(token)
+            return None
+        return token
+
+    def add_token(self, token: Token, now: float) -> None:
+        self.purge_expired(now)
+        self.tokens[token.value] = token
+        if token.is_refresh:
+            token.grant.refresh = token.value
+        else:
+            token.grant.access.append(token.value)
+        if token.expires_at is not None:
+            heapq.heappush(self._expiry, (token.expires_at, token.value))
+
+    def add_grant(self, grant: Grant) -> None:
+        if grant.user is None:
+            self.client_grants[grant.client.client_id] = grant
+        else:
+            self.user_grants[(grant.client.client_id, grant.user.key)] = grant
+            grant.user.grants.add(grant)
+
+    def revoke_token(self, token: Token) -> None:
+        self._drop_token(token)
+
+    def revoke_grant(self, grant: Grant) -> None:
+        for value in [*grant.access, *([grant.refresh] if grant.refresh else [])]:
+            self.tokens.pop(value, None)
+        grant.access.clear()
+        grant.refresh = None
+        self._forget_grant(grant)
+
+    def revoke_user_grants(self, user: User) -> None:
+        for grant in list(user.grants):
+            self.revoke_grant(grant)
+
+    def purge_expired(self, now: float) -> None:
+        heap = self._expiry
+        while heap and heap[0][0] <= now:
+            _, value = heapq.heappop(heap)
+            token = self.tokens.get(value)
+            if token is not None and token.expired(now):
+                self._drop_token(token)
+
+    def _drop_token(self, token: Token) -> None:
+        self.tokens.pop(token.value, None)
+        grant = token.grant
+        if token.is_refresh:
+            grant.refresh = None
+        elif token.value in grant.access:
+            grant.access.remove(token.value)
+        if not grant.access and grant.refresh is None:
+            self._forget_grant(grant)
+
+    def _forget_grant(self, grant: Grant) -> None:
+        if grant.user is None:
+            if self.client_grants.get(grant.client.client_id) is grant:
+                del self.client_grants[grant.client.client_id]
+        else:
+            grant.user.grants.discard(grant)
+            key = (grant.client.client_id, grant.user.key)
+            if self.user_grants.get(key) is grant:
+                del self.user_grants[key]
