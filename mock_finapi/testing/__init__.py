@@ -1,0 +1,1 @@
+"""Helpers for test suites (needs the `test` extra for httpx)."""

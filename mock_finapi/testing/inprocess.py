@@ -1,0 +1,39 @@
+"""An httpx.Client wired straight to the ASGI app: no socket, no port, one blocking portal thread.
+
+    with InProcessClient(create_app()) as client:
+        client.post("/api/v2/oauth/token", data={...})
+"""
+
+from __future__ import annotations
+
+from contextlib import AbstractContextManager
+from typing import Any
+
+import httpx
+from anyio.from_thread import BlockingPortal, start_blocking_portal
+from starlette.types import ASGIApp
+
+
+class _PortalTransport(httpx.BaseTransport):
+    def __init__(self, app: ASGIApp, portal: BlockingPortal) -> None:
+        self._asgi = httpx.ASGITransport(app=app)
+        self._portal = portal
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        async def call() -> httpx.Response:
+            response = await self._asgi.handle_async_request(request)
+            content = await response.aread()
+            return httpx.Response(response.status_code, headers=response.headers, content=content)
+
+        return self._portal.call(call)
+
+
+class InProcessClient(httpx.Client):
+    def __init__(self, app: ASGIApp, base_url: str = "http://mock-finapi", **kwargs: Any) -> None:
+        self._portal_cm: AbstractContextManager[BlockingPortal] = start_blocking_portal()
+        portal = self._portal_cm.__enter__()
+        super().__init__(transport=_PortalTransport(app, portal), base_url=base_url, **kwargs)
+
+    def close(self) -> None:
+        super().close()
+        self._portal_cm.__exit__(None, None, None)

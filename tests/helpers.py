@@ -1,0 +1,39 @@
+"""Constants and small helpers the tests share."""
+
+from __future__ import annotations
+
+import httpx
+
+from mock_finapi.clock import parse_rfc3339
+
+CLIENT_ID = "8f92e604-b9b9-11ec-8422-0242ac120002"
+CLIENT_SECRET = "8f92ea14-b9b9-11ec-8422-0242ac120002"
+START = parse_rfc3339("2026-01-01T09:00:00+01:00")
+CLIENT_CREDENTIALS = {"grant_type": "client_credentials", "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET}
+TOKEN_PATH = {1: "/oauth/token", 2: "/api/v2/oauth/token"}
+
+
+def client_token(client: httpx.Client, version: int = 2) -> str:
+    response = client.post(TOKEN_PATH[version], data=CLIENT_CREDENTIALS)
+    assert response.status_code == 200, response.text
+    token: str = response.json()["access_token"]
+    return token
+
+
+def password_grant(username: str = "username", password: str = "password") -> dict[str, str]:
+    return {**CLIENT_CREDENTIALS, "grant_type": "password", "username": username, "password": password}
+
+
+def user_tokens(client: httpx.Client, username: str = "username", password: str = "password") -> dict[str, str]:
+    response = client.post(TOKEN_PATH[2], data=password_grant(username, password))
+    assert response.status_code == 200, response.text
+    body: dict[str, str] = response.json()
+    return body
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def error_codes(response: httpx.Response) -> list[str]:
+    return [e["code"] for e in response.json()["errors"]]
