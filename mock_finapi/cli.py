@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import socket
 import sys
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -22,6 +24,8 @@ from mock_finapi.scenarios import loader
 from mock_finapi.settings import DEFAULT_HOST, DEFAULT_PORT, Settings
 
 ENV_PREFIX = "MOCK_FINAPI_"
+LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 def _env(option: str, default: str | None) -> str | None:
@@ -51,7 +55,8 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--log-level",
         default=_env("log-level", "info"),
-        choices=["critical", "error", "warning", "info", "debug"],
+        type=str.lower,
+        choices=LOG_LEVELS,
         help="server log level (default info)",
     )
 
@@ -63,7 +68,10 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command == "serve" and args.log_level not in LOG_LEVELS:  # argparse checks no defaults, i.e. no env
+        parser.error(f"argument --log-level: invalid choice: {args.log_level!r} (choose from {', '.join(LOG_LEVELS)})")
     if args.command == "validate":
         return _validate(args.paths)
     if args.command == "scenarios":
@@ -114,20 +122,38 @@ def _serve(args: argparse.Namespace) -> int:
         return 1
     url = _base_url(args.host, sock.getsockname()[1])
     url_file = Path(args.url_file) if args.url_file else None
+    failed = False
 
     class Server(uvicorn.Server):
         async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+            nonlocal failed
             await super().startup(sockets)
-            if self.started:
+            if not self.started:
+                return
+            try:
                 _announce(url, url_file)
+            except OSError as exc:
+                print(f"mock-finapi: cannot write the URL file {url_file}: {exc.strerror or exc}", file=sys.stderr)
+                failed = self.should_exit = True
 
     config = uvicorn.Config(app, log_level=args.log_level, access_log=False, lifespan="off", server_header=False)
+    server = Server(config)
+    # uvicorn re-raises SIGINT/SIGTERM once it has shut down gracefully, which would kill the process before the
+    # URL file is removed and report death by signal. Handlers that only ask uvicorn to stop make a stop by signal
+    # a normal exit 0 (they also cover a signal that arrives before uvicorn installs its own).
+    # Only the main thread may install signal handlers (uvicorn skips its own elsewhere, too).
+    in_main = threading.current_thread() is threading.main_thread()
+    stop = {sig: lambda *_: setattr(server, "should_exit", True) for sig in _STOP_SIGNALS if in_main}
+    previous = {sig: signal.signal(sig, handler) for sig, handler in stop.items()}
     try:
-        Server(config).run(sockets=[sock])
+        server.run(sockets=[sock])
     finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        sock.close()
         if url_file is not None:
             url_file.unlink(missing_ok=True)
-    return 0
+    return 1 if failed else 0
 
 
 def _bind(host: str, port: int) -> socket.socket:

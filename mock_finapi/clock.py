@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 
 # finAPI's servers answer in German time; +01:00 matches the examples in the docs (no DST games in a mock).
@@ -16,41 +17,52 @@ FINAPI_TZ = timezone(timedelta(hours=1))
 
 
 class Clock:
-    def __init__(self, start: datetime | None = None, *, frozen: bool = False) -> None:
+    """Virtual time: `start` (default: now) plus the real time elapsed since, or standing still while frozen.
+
+    `monotonic` is the real-time source; tests may pass a fake one. Readers take no lock: the state is one tuple,
+    replaced whole, so a reader never sees a new base with an old anchor.
+    """
+
+    def __init__(
+        self,
+        start: datetime | None = None,
+        *,
+        frozen: bool = False,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._lock = threading.Lock()
-        self._base = start.timestamp() if start is not None else time.time()
-        self._anchor = time.monotonic()
-        self._frozen = frozen
+        self._monotonic = monotonic
+        base = start.timestamp() if start is not None else time.time()
+        self._state = (base, monotonic(), frozen)
 
     def time(self) -> float:
         """Virtual seconds since the epoch."""
-        if self._frozen:
-            return self._base
-        return self._base + (time.monotonic() - self._anchor)
+        base, anchor, frozen = self._state
+        return base if frozen else base + (self._monotonic() - anchor)
 
     def now(self) -> datetime:
         return datetime.fromtimestamp(self.time(), FINAPI_TZ)
 
     @property
     def frozen(self) -> bool:
-        return self._frozen
+        return self._state[2]
 
     def advance(self, seconds: float) -> None:
+        """Move the clock forward (or back, with a negative number) without waiting."""
         with self._lock:
-            self._base += seconds
+            base, anchor, frozen = self._state
+            self._state = (base + seconds, anchor, frozen)
 
     def set(self, when: datetime) -> None:
+        """Jump to `when`; a running clock runs on from there."""
         with self._lock:
-            self._base = when.timestamp()
-            self._anchor = time.monotonic()
+            self._state = (when.timestamp(), self._monotonic(), self._state[2])
 
     def freeze(self, frozen: bool) -> None:
+        """Stop (True) or restart (False) the clock where it stands."""
         with self._lock:
-            if frozen == self._frozen:
-                return
-            self._base = self.time()
-            self._anchor = time.monotonic()
-            self._frozen = frozen
+            if frozen != self._state[2]:
+                self._state = (self.time(), self._monotonic(), frozen)
 
 
 def format_v2(when: datetime) -> str:

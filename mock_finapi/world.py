@@ -41,7 +41,9 @@ class World:
             config = client_config.new_config(spec.config, mandator_admin=spec.role == "mandator_admin")
             self.store.add_client(Client(spec.client_id, spec.client_secret, spec.role, spec.mandator_id, config))
         now = self.clock.time()
-        for entry in self.scenario.users:
+        # Explicit users first: generated ones then avoid their ids instead of being overwritten by them.
+        entries = sorted(self.scenario.users, key=lambda entry: not isinstance(entry, UserSpec))
+        for entry in entries:
             if isinstance(entry, UserSpec):
                 self.store.add_user(
                     User(

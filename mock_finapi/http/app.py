@@ -32,6 +32,7 @@ def create_app(
             HTTPException: render.http_error,
         },
     )
+    app.router.redirect_slashes = False  # finAPI answers /users/ with an error, not a redirect
     app.state.settings = settings
     app.state.world = World(scenario, seed=settings.seed, clock=clock)
     return app

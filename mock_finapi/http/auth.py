@@ -37,9 +37,9 @@ def app_client(request: Request) -> Client:
     return found
 
 
-def user(request: Request) -> User:
-    """The user behind a user access token (a client token gets 403)."""
-    token = bearer(request)
-    if token.grant.user is None:
+def user(request: Request) -> tuple[User, Client]:
+    """The user behind a user access token and the client it was issued to (a client token gets 403)."""
+    grant = bearer(request).grant
+    if grant.user is None:
         raise errors.UnauthorizedAccess(errors.MSG_ROLE_USER)
-    return token.grant.user
+    return grant.user, grant.client

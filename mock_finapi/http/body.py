@@ -6,6 +6,7 @@ Forms are parsed with `urllib.parse.parse_qsl` straight from the bytes: no multi
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -15,6 +16,7 @@ from mock_finapi import errors
 
 FORM = "application/x-www-form-urlencoded"
 JSON = "application/json"
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 
 
 async def read(request: Request) -> bytes:
@@ -50,8 +52,12 @@ async def json_object(request: Request) -> dict[str, Any]:
         raise errors.BadRequest(errors.MSG_BODY_MISSING)
     _require_media_type(request, JSON)
     try:
-        data = json.loads(raw)
-    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError; deep nesting a RecursionError
+        # Strict UTF-8 (RFC 8259), a BOM tolerated: json.loads(bytes) would also take UTF-16/32 and CESU-8 surrogates.
+        data = json.loads(raw.decode("utf-8-sig"))
+        if _SURROGATE_ESCAPE.search(raw):
+            # "\ud800" decodes to a lone surrogate that no response can encode: refuse it here, not with a 500 later
+            json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except (ValueError, RecursionError):  # UnicodeError is a ValueError; deep nesting a RecursionError
         raise errors.BadRequest(errors.MSG_MALFORMED_JSON) from None
     if not isinstance(data, dict):
         raise errors.BadRequest(errors.MSG_JSON_OBJECT)

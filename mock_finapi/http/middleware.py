@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mock_finapi import errors
@@ -55,6 +55,8 @@ class RequestContext:
             return
         try:
             await self.app(scope, receive, send_with_id)
+        except ClientDisconnect:
+            return  # the client left while sending its body: nobody to answer, nothing went wrong here
         except Exception:
             log.exception("unexpected error in %s %s", scope["method"], scope["path"])
             if not started:

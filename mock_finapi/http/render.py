@@ -60,7 +60,8 @@ async def oauth_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, errors.OAuthError)
     headers = {}
     if isinstance(exc, errors.InvalidToken):
-        headers["WWW-Authenticate"] = f'Bearer error="invalid_token", error_description="{exc.description}"'
+        quoted = exc.description.replace("\\", "\\\\").replace('"', '\\"')  # RFC 9110 quoted-string
+        headers["WWW-Authenticate"] = f'Bearer error="invalid_token", error_description="{quoted}"'
     body = {"error": exc.error, "error_description": exc.description}
     return JSONResponse(body, status_code=exc.status, headers=headers)
 
@@ -71,7 +72,10 @@ async def http_error(request: Request, exc: Exception) -> Response:
     method, path = request.scope["method"], request.scope["path"]
     if exc.status_code == 405:
         error: errors.ApiError = errors.MethodNotAllowed(errors.MSG_METHOD_NOT_ALLOWED.format(method=method))
-        error.headers = dict(exc.headers or {})
+        headers = dict(exc.headers or {})
+        if "Allow" in headers:  # Starlette joins a set: sort it, so the header is the same on every run
+            headers["Allow"] = ", ".join(sorted(m.strip() for m in headers["Allow"].split(",")))
+        error.headers = headers
     elif exc.status_code == 404:
         error = errors.UnknownEntity(errors.MSG_NO_ENDPOINT.format(method=method, path=path))
     else:

@@ -1,11 +1,16 @@
 """Scenario loading: YAML (SafeLoader only) → strict validation → `Scenario`, or a ScenarioError naming
 file, line and key path. Nothing half-loaded ever leaves this module.
+
+Every mapping is checked for unknown keys before its required keys, so a typo is reported as the typo (with a
+suggestion), not as the key it was meant to be. Errors found while parsing (syntax, duplicate keys, unsafe tags)
+carry the key path too: the loader tracks where it is while it builds the data.
 """
 
 from __future__ import annotations
 
+import difflib
 import uuid
-from datetime import datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +22,20 @@ from mock_finapi.scenarios.schema import ClientSpec, ClockSpec, GenerateUsers, S
 from mock_finapi.services import client_config, users
 
 MANDATOR_NAMESPACE = uuid.UUID("5b0c52e6-4f0c-4b8e-9a54-6d6f636b6669")
+# The virtual clock must stay where datetime can render it, however far a test advances it.
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(9000, 1, 1, tzinfo=UTC)
+# YAML aliases can make a small file expand into a huge structure ("billion laughs"); config values are copied and
+# rendered on every GET /clientConfiguration, so their expanded size is capped.
+MAX_CONFIG_NODES = 10_000
 _MISSING = object()
+
+ROOT_KEYS = ("name", "description", "seed", "clock", "tokens", "clients", "users")
+CLOCK_KEYS = ("start", "frozen")
+TOKEN_KEYS = ("format", "reuse")
+CLIENT_KEYS = ("client_id", "client_secret", "role", "mandator_id", "config")
+USER_KEYS = ("id", "password", "email", "phone", "is_auto_update_enabled", "verified", "locked", "mandator_id")
+GENERATE_KEYS = ("generate", "verified", "mandator_id")
 
 
 def builtin_dir() -> Path:
@@ -57,9 +75,12 @@ def load_text(text: str, source: str) -> Scenario:
         data = loader.get_single_data()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        raise ScenarioError(source, mark.line + 1 if mark else None, "", str(exc.problem or exc)) from None
+        problem = str(exc.problem or exc)
+        raise ScenarioError(source, mark.line + 1 if mark else None, loader.where(), problem) from None
     except yaml.YAMLError as exc:
-        raise ScenarioError(source, None, "", str(exc)) from None
+        raise ScenarioError(source, None, loader.where(), str(exc)) from None
+    except RecursionError:
+        raise ScenarioError(source, loader.get_mark().line + 1, loader.where(), "nested too deeply") from None
     finally:
         loader.dispose()
     return _Validator(source).scenario(data)
@@ -77,7 +98,17 @@ class _Seq(list[Any]):
 
 
 class _LineLoader(yaml.SafeLoader):
-    pass
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.trail: list[str] = []
+        """The key path of the value under construction (nested values are built depth-first)."""
+
+    def where(self, key: str | None = None) -> str:
+        return _join([*self.trail, key] if key is not None else self.trail)
+
+
+def _join(parts: list[str]) -> str:
+    return "".join(p if p.startswith("[") or i == 0 else f".{p}" for i, p in enumerate(parts))
 
 
 def _construct_map(loader: _LineLoader, node: yaml.MappingNode) -> Any:
@@ -89,10 +120,15 @@ def _construct_map(loader: _LineLoader, node: yaml.MappingNode) -> Any:
         key = loader.construct_object(key_node, deep=True)
         line = key_node.start_mark.line + 1
         if not isinstance(key, str):
-            raise ScenarioError(loader.name, line, "", f"keys must be strings, not {key!r}")
+            raise ScenarioError(loader.name, line, loader.where(), f"keys must be strings, not {_kind(key)} {key!r}")
         if key in data:
-            raise ScenarioError(loader.name, line, key, "duplicate key")
+            raise ScenarioError(
+                loader.name, line, loader.where(key), f"duplicate key (first on line {data.lines[key]})"
+            )
+        # No try/finally: on an error the trail must still name the place for load_text.
+        loader.trail.append(key)
         data[key] = loader.construct_object(value_node, deep=True)
+        loader.trail.pop()
         data.lines[key] = line
 
 
@@ -100,7 +136,10 @@ def _construct_seq(loader: _LineLoader, node: yaml.SequenceNode) -> Any:
     data = _Seq()
     data.line, data.lines = node.start_mark.line + 1, [n.start_mark.line + 1 for n in node.value]
     yield data
-    data.extend(loader.construct_object(n, deep=True) for n in node.value)
+    for i, item in enumerate(node.value):
+        loader.trail.append(f"[{i}]")
+        data.append(loader.construct_object(item, deep=True))
+        loader.trail.pop()
 
 
 _LineLoader.add_constructor("tag:yaml.org,2002:map", _construct_map)
@@ -108,14 +147,18 @@ _LineLoader.add_constructor("tag:yaml.org,2002:seq", _construct_seq)
 
 
 class _Section:
-    """One mapping under validation: `take()` each known key, then `done()` rejects the rest."""
+    """One mapping under validation, with the keys it allows: unknown keys are refused before anything else."""
 
-    def __init__(self, validator: _Validator, data: Any, path: str, line: int | None) -> None:
+    def __init__(self, validator: _Validator, data: Any, path: str, line: int | None, keys: tuple[str, ...]) -> None:
         if not isinstance(data, dict):
             raise validator.error(line, path, f"must be a mapping, not {_kind(data)}")
-        self.v, self.data, self.path = validator, data, path
+        self.v, self.data, self.path, self.keys = validator, data, path, keys
         self.line = getattr(data, "line", line)
-        self.taken: set[str] = set()
+        for key in data:
+            if key not in keys:
+                close = difflib.get_close_matches(key, keys, n=1)
+                hint = f"did you mean '{close[0]}'? " if close else ""
+                raise self.fail(key, f"unknown key ({hint}allowed: {', '.join(keys)})")
 
     def key_path(self, key: str) -> str:
         return f"{self.path}.{key}" if self.path else key
@@ -124,7 +167,7 @@ class _Section:
         return getattr(self.data, "lines", {}).get(key, self.line)
 
     def take(self, key: str, kind: type | tuple[type, ...], default: Any = _MISSING) -> Any:
-        self.taken.add(key)
+        assert key in self.keys, key
         if key not in self.data or (self.data[key] is None and default is not _MISSING):
             if default is _MISSING:
                 raise self.v.error(self.line, self.key_path(key), "is required")
@@ -132,26 +175,21 @@ class _Section:
         value = self.data[key]
         kinds = kind if isinstance(kind, tuple) else (kind,)
         if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
-            names = " or ".join(k.__name__ for k in kinds)
+            names = " or ".join(_type_name(k) for k in kinds)
             raise self.fail(key, f"must be {names}, not {_kind(value)}")
         return value
 
     def fail(self, key: str, problem: str) -> ScenarioError:
         return self.v.error(self.line_of(key), self.key_path(key), problem)
 
-    def section(self, key: str) -> _Section:
-        return _Section(self.v, self.take(key, dict, {}), self.key_path(key), self.line_of(key))
+    def section(self, key: str, keys: tuple[str, ...]) -> _Section:
+        return _Section(self.v, self.take(key, dict, {}), self.key_path(key), self.line_of(key), keys)
 
     def items(self, key: str) -> list[tuple[str, int | None, Any]]:
         """(path, line, item) for each item of a list-valued key."""
         items = self.take(key, list, [])
         lines = getattr(items, "lines", [self.line_of(key)] * len(items))
         return [(f"{self.key_path(key)}[{i}]", lines[i], item) for i, item in enumerate(items)]
-
-    def done(self) -> None:
-        for key in self.data:
-            if key not in self.taken:
-                raise self.fail(key, f"unknown key (allowed: {', '.join(sorted(self.taken))})")
 
 
 class _Validator:
@@ -164,29 +202,38 @@ class _Validator:
     def scenario(self, data: Any) -> Scenario:
         if data is None:
             raise self.error(1, "", "the scenario is empty")
-        root = _Section(self, data, "", 1)
+        root = _Section(self, data, "", 1, ROOT_KEYS)
         name = root.take("name", str)
+        if not name.strip():
+            raise root.fail("name", "must not be empty")
         description = root.take("description", str, "")
         seed = root.take("seed", int, None)
-        clock = self.clock(root.section("clock"))
-        tokens = self.tokens(root.section("tokens"))
-        clients = tuple(self.client(path, line, item) for path, line, item in root.items("clients"))
+        clock = self.clock(root.section("clock", CLOCK_KEYS))
+        tokens = self.tokens(root.section("tokens", TOKEN_KEYS))
+        client_items = root.items("clients")
+        clients = tuple(self.client(path, line, item) for path, line, item in client_items)
         if not clients:
             raise root.fail("clients", "at least one client is required")
-        self.unique(root, "clients", [c.client_id for c in clients], "client_id")
+        self.unique(client_items, [(c.client_id, c.client_id) for c in clients], "client_id")
         mandators = {c.mandator_id for c in clients}
         default_mandator = clients[0].mandator_id
-        user_specs = tuple(self.user(p, ln, item, default_mandator, mandators) for p, ln, item in root.items("users"))
-        self.unique(root, "users", [(u.mandator_id, u.id.lower()) for u in user_specs if isinstance(u, UserSpec)], "id")
-        root.done()
+        user_items = root.items("users")
+        user_specs = tuple(self.user(p, ln, item, default_mandator, mandators) for p, ln, item in user_items)
+        user_keys = [((u.mandator_id, u.id.lower()), u.id) if isinstance(u, UserSpec) else None for u in user_specs]
+        self.unique(user_items, user_keys, "id")
         return Scenario(name, self.source, description, seed, clock, tokens, clients, user_specs)
 
-    def unique(self, root: _Section, key: str, values: list[Any], what: str) -> None:
-        seen: set[Any] = set()
-        for (path, line, _), value in zip(root.items(key), values, strict=False):
-            if value in seen:
-                raise self.error(line, f"{path}.{what}", f"duplicate {what} {value!r}")
-            seen.add(value)
+    def unique(self, items: list[tuple[str, int | None, Any]], keys: list[tuple[Any, str] | None], what: str) -> None:
+        """Refuse the second item whose key repeats an earlier one's (None: the item has no such key)."""
+        seen: dict[Any, str] = {}
+        for (path, line, item), entry in zip(items, keys, strict=True):
+            if entry is None:
+                continue
+            key, shown = entry
+            if key in seen:
+                line = getattr(item, "lines", {}).get(what, line)
+                raise self.error(line, f"{path}.{what}", f"duplicate {what} '{shown}' (first at {seen[key]})")
+            seen[key] = path
 
     def clock(self, s: _Section) -> ClockSpec:
         start = s.take("start", (str, datetime), None)
@@ -197,20 +244,18 @@ class _Validator:
                 raise s.fail("start", "must be an RFC 3339 timestamp like 2026-01-01T09:00:00+01:00") from None
         elif isinstance(start, datetime) and start.tzinfo is None:
             raise s.fail("start", "needs a UTC offset, e.g. 2026-01-01T09:00:00+01:00")
-        spec = ClockSpec(start, s.take("frozen", bool, False))
-        s.done()
-        return spec
+        if start is not None and not EARLIEST <= start < LATEST:
+            raise s.fail("start", f"must lie between {EARLIEST.year} and {LATEST.year}")
+        return ClockSpec(start, s.take("frozen", bool, False))
 
     def tokens(self, s: _Section) -> TokenSpec:
         fmt = s.take("format", str, "uuid")
         if fmt not in ("uuid", "finapi"):
             raise s.fail("format", "must be uuid or finapi")
-        spec = TokenSpec(fmt, s.take("reuse", bool, True))
-        s.done()
-        return spec
+        return TokenSpec(fmt, s.take("reuse", bool, True))
 
     def client(self, path: str, line: int | None, data: Any) -> ClientSpec:
-        s = _Section(self, data, path, line)
+        s = _Section(self, data, path, line, CLIENT_KEYS)
         client_id = s.take("client_id", str)
         secret = s.take("client_secret", str)
         for key, value in (("client_id", client_id), ("client_secret", secret)):
@@ -220,26 +265,33 @@ class _Validator:
         if role not in ("app", "mandator_admin"):
             raise s.fail("role", "must be app or mandator_admin")
         mandator_id = s.take("mandator_id", str, None) or str(uuid.uuid5(MANDATOR_NAMESPACE, client_id))
-        config = s.section("config")
-        for key in config.data:
-            if problem := client_config.check_override(key, config.data[key]):
+        raw = s.take("config", dict, {})
+        config = _Section(self, raw, s.key_path("config"), s.line_of("config"), tuple(raw))
+        overrides: dict[str, Any] = {}
+        budget = [MAX_CONFIG_NODES]
+        for key, value in raw.items():
+            try:
+                # client_config checks exact types: hand it plain dicts and lists, not the line-tracking kinds
+                overrides[key] = _plain(value, budget)
+            except OverflowError:
+                raise config.fail(key, f"expands to more than {MAX_CONFIG_NODES} values") from None
+            if problem := client_config.check_override(key, overrides[key]):
                 raise config.fail(key, problem)
-        s.done()
-        return ClientSpec(client_id, secret, mandator_id, role, dict(config.data))
+        return ClientSpec(client_id, secret, mandator_id, role, overrides)
 
     def user(
         self, path: str, line: int | None, data: Any, default: str, mandators: set[str]
     ) -> UserSpec | GenerateUsers:
-        s = _Section(self, data, path, line)
+        generate = isinstance(data, dict) and "generate" in data
+        s = _Section(self, data, path, line, GENERATE_KEYS if generate else USER_KEYS)
         mandator_id = s.take("mandator_id", str, default)
         if mandator_id not in mandators:
             raise s.fail("mandator_id", "must be the mandator_id of one of the scenario's clients")
         verified = s.take("verified", bool, True)
-        if "generate" in s.data:
+        if generate:
             count = s.take("generate", int)
             if not 0 <= count <= 100_000:
                 raise s.fail("generate", "must be between 0 and 100000")
-            s.done()
             return GenerateUsers(count, mandator_id, verified)
         fields = {}
         for key, problem in (
@@ -252,16 +304,34 @@ class _Validator:
             if value is not None and (why := problem(value)):
                 raise s.fail(key, why)
             fields[key] = value
-        spec = UserSpec(
+        return UserSpec(
             **fields,
             mandator_id=mandator_id,
             is_auto_update_enabled=s.take("is_auto_update_enabled", bool, False),
             verified=verified,
             locked=s.take("locked", bool, False),
         )
-        s.done()
-        return spec
+
+
+def _plain(value: Any, budget: list[int]) -> Any:
+    """`value` with plain dicts and lists; OverflowError once more than the budget of values was copied."""
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise OverflowError
+    if isinstance(value, dict):
+        return {k: _plain(v, budget) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v, budget) for v in value]
+    return value
+
+
+_TYPE_NAMES = {bool: "a boolean", int: "an integer", float: "a number", str: "a string", datetime: "a timestamp"}
+_TYPE_NAMES |= {date: "a date", dict: "a mapping", list: "a list", type(None): "null"}
+
+
+def _type_name(kind: type) -> str:
+    return next((_TYPE_NAMES[k] for k in kind.__mro__ if k in _TYPE_NAMES), kind.__name__)
 
 
 def _kind(value: Any) -> str:
-    return "null" if value is None else type(value).__name__
+    return _type_name(type(value))

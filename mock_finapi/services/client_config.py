@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from urllib.parse import urlsplit
 
 from mock_finapi.errors import IllegalFieldValue
 
 INT32_MAX = 2**31 - 1
 URL_MAX = 512
+URL_FIELDS = ("userNotificationCallbackUrl", "userSynchronizationCallbackUrl")
 VALIDITY_FIELDS = ("userAccessTokensValidityPeriod", "clientAccessTokensValidityPeriod", "refreshTokensValidityPeriod")
 ENUMS: dict[str, tuple[str, ...]] = {
     "mandatorLicense": ("UNLICENSED", "AISP", "PISP", "FULLY_LICENSED"),
@@ -22,6 +24,21 @@ ENUMS: dict[str, tuple[str, ...]] = {
     "pisWebFormMode": ("INTERNAL", "EXTERNAL", "DISABLED"),
     "pisStandaloneWebFormMode": ("INTERNAL", "EXTERNAL", "DISABLED"),
 }
+ITEM_ENUMS: dict[str, tuple[str, ...]] = {
+    "products": ("ACCESS", "DATA_INTELLIGENCE", "WEB_FORM", "GIRO_IDENT"),
+    "accountTypeRestrictions": (
+        "Checking",
+        "Savings",
+        "CreditCard",
+        "Security",
+        "Loan",
+        "Pocket",
+        "Membership",
+        "Bausparen",
+    ),
+}
+# Maximum lengths of the v1-only text fields (Access v1 ClientConfigurationParams).
+TEXT_MAX = {"applicationName": 64, "supportSubjectDefault": 100, "supportEmail": 320}
 _TEXT = re.compile(r"[A-Za-z0-9\u00a1-\u02af &(){}\[\].:,;?!+\-_$@#~`^€]*")
 _FINTS = re.compile(r"[0-9A-F]*")
 
@@ -127,13 +144,45 @@ def check_override(key: str, value: Any) -> str | None:
         return _check_period(key, value)
     if key in ("maxUserLoginAttempts", "transactionImportLimitation") and isinstance(value, int) and value < 0:
         return "must be >= 0"
+    if key in URL_FIELDS and isinstance(value, str) and not (len(value) <= URL_MAX and _is_http_url(value)):
+        return f"must be an http or https URL of at most {URL_MAX} characters"
+    if isinstance(value, dict):
+        return _check_products(value)
+    if isinstance(value, list):
+        return _check_items(key, value)
+    return None
+
+
+def _check_products(value: dict[str, Any]) -> str | None:
+    known = DEFAULTS["enabledProducts"]
+    for name, flag in value.items():
+        if name not in known:
+            return f"unknown product {name!r} (known: {', '.join(known)})"
+        if type(flag) is not bool:
+            return f"{name} must be a boolean"
+    return None
+
+
+def _check_items(key: str, value: list[Any]) -> str | None:
+    if key == "categoryRestrictions":
+        return None if all(isinstance(item, dict) for item in value) else "items must be Category objects"
+    if not all(isinstance(item, str) for item in value):
+        return "items must be strings"
+    allowed = ITEM_ENUMS.get(key)
+    if allowed and not set(value) <= set(allowed):
+        return f"items must be among {', '.join(allowed)}"
     return None
 
 
 def new_config(overrides: dict[str, Any], *, mandator_admin: bool) -> dict[str, Any]:
-    config = {k: (v.copy() if isinstance(v, dict | list) else v) for k, v in DEFAULTS.items()}
+    """Defaults, then the scenario's overrides (`enabledProducts` is merged flag by flag)."""
+    config: dict[str, Any] = {k: (v.copy() if isinstance(v, dict | list) else v) for k, v in DEFAULTS.items()}
     config["isMandatorAdmin"] = mandator_admin
-    config.update(overrides)
+    for key, value in overrides.items():
+        if key == "enabledProducts":
+            config[key] = {**config[key], **value}
+        else:
+            config[key] = value.copy() if isinstance(value, dict | list) else value
     return config
 
 
@@ -145,9 +194,23 @@ def _check_period(field: str, value: int) -> str | None:
 
 # PATCH: field → (v1 name, checker). Access v2 accepts the first group, v1 all of them.
 def _url(field: str, value: Any) -> Any:
-    if not isinstance(value, str) or len(value) > URL_MAX:
-        raise IllegalFieldValue(f"'{field}' must be a URL of at most {URL_MAX} characters")
-    return value or None
+    """An absolute http(s) URL of at most 512 characters; "" clears the field."""
+    if isinstance(value, str) and not value:
+        return None
+    if not isinstance(value, str) or len(value) > URL_MAX or not _is_http_url(value):
+        raise IllegalFieldValue(f"'{field}' must be an http or https URL of at most {URL_MAX} characters")
+    return value
+
+
+def _is_http_url(value: str) -> bool:
+    if any(c.isspace() for c in value):
+        return False
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 (raises ValueError on a malformed port)
+    except ValueError:
+        return False
+    return parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
 
 
 def _period(field: str, value: Any) -> Any:
@@ -176,8 +239,9 @@ def _consent(field: str, value: Any) -> Any:
 
 
 def _text(field: str, value: Any) -> Any:
-    if not isinstance(value, str) or len(value) > 512 or not _TEXT.fullmatch(value):
-        raise IllegalFieldValue(f"'{field}' contains illegal characters or is too long")
+    limit = TEXT_MAX[field]
+    if not isinstance(value, str) or len(value) > limit or not _TEXT.fullmatch(value):
+        raise IllegalFieldValue(f"'{field}' must be at most {limit} characters finAPI allows")
     return value or None
 
 

@@ -129,8 +129,15 @@ class TokenService:
         self.store.revoke_user_grants(user)
 
     def _live_access(self, grant: Grant, now: float) -> Token | None:
+        """The grant's current access token if it may be handed out again.
+
+        Not in its last second: it would show `expires_in: 0`, which means "never expires", and die right after.
+        """
         value = grant.current_access
-        return self.store.token(value, now) if value is not None else None
+        token = self.store.token(value, now) if value is not None else None
+        if token is not None and token.expires_at is not None and token.expires_at - now < 1:
+            return None
+        return token
 
     def _mint(self, grant: Grant, lifetime_field: str, now: float, *, is_refresh: bool = False) -> Token:
         lifetime = grant.client.config[lifetime_field]

@@ -24,6 +24,7 @@ PASSWORD_LENGTH = (6, 128)
 EMAIL_MAX = 320
 PHONE_MAX = 50
 CHANGE_TOKEN_PATTERN = re.compile(r"[0-9a-f\-]{36}")
+# finAPI: "At least one field must have a non-null value in the request body" (PATCH /users).
 
 
 # Field rules: each returns a problem ("must ...") or None. Scenario validation reuses them.
@@ -82,6 +83,12 @@ def _require(params: dict[str, Any], field: str, problem: Callable[[Any], str | 
     return _check(params, field, problem)
 
 
+def _check_auto_update(client: Client, requested: bool | None) -> None:
+    """finAPI refuses `isAutoUpdateEnabled: true` while the client's automatic batch update is off."""
+    if requested and not client.config["isAutomaticBatchUpdateEnabled"]:
+        raise errors.IllegalEntityState(errors.MSG_AUTO_UPDATE_DISABLED)
+
+
 class UserService:
     def __init__(self, store: Store, clock: Clock, rng: Randomness) -> None:
         self.store, self.clock, self.rng = store, clock, rng
@@ -96,6 +103,7 @@ class UserService:
             user_id = self.rng.uuid()
         if self.store.user(client.mandator_id, user_id) is not None:
             raise errors.EntityExists(errors.MSG_USER_EXISTS.format(user=user_id))
+        _check_auto_update(client, auto_update)
         user = User(
             id=user_id,
             password=password if password is not None else self.rng.password(),
@@ -109,11 +117,14 @@ class UserService:
         self.store.add_user(user)
         return user
 
-    def update(self, user: User, params: dict[str, Any]) -> User:
-        """PATCH /users: null or absent fields stay, "" clears email or phone."""
+    def update(self, client: Client, user: User, params: dict[str, Any]) -> User:
+        """PATCH /users: null or absent fields stay, "" clears email or phone; at least one field must be non-null."""
         email = _check(params, "email", lambda v: email_problem(v, allow_empty=True))
         phone = _check(params, "phone", lambda v: phone_problem(v, allow_empty=True))
         auto_update = _check(params, "isAutoUpdateEnabled", flag_problem)
+        if email is None and phone is None and auto_update is None:
+            raise errors.BadRequest(errors.MSG_NOTHING_TO_UPDATE)
+        _check_auto_update(client, auto_update)
         if email is not None:
             user.email = email or None
         if phone is not None:

@@ -11,6 +11,9 @@ import heapq
 
 from mock_finapi.state.models import Client, Grant, Mandator, Token, User
 
+COMPACT_SLACK = 1024
+"""Stale entries the expiry index may carry beyond the live tokens before it is rebuilt."""
+
 
 class Store:
     def __init__(self) -> None:
@@ -64,6 +67,8 @@ class Store:
             token.grant.access.append(token.value)
         if token.expires_at is not None:
             heapq.heappush(self._expiry, (token.expires_at, token.value))
+            if len(self._expiry) > 2 * len(self.tokens) + COMPACT_SLACK:
+                self._compact_expiry()
 
     def add_grant(self, grant: Grant) -> None:
         if grant.user is None:
@@ -93,6 +98,22 @@ class Store:
             token = self.tokens.get(value)
             if token is not None and token.expired(now):
                 self._drop_token(token)
+
+    @property
+    def expiry_entries(self) -> int:
+        """Size of the expiry index: live expiring tokens plus revoked ones not swept yet (at most about twice
+        the live tokens plus COMPACT_SLACK)."""
+        return len(self._expiry)
+
+    def _compact_expiry(self) -> None:
+        """Rebuild the expiry index from the live tokens, dropping entries of revoked tokens.
+
+        Revoked tokens leave their entry behind until it expires; without this, refreshing or revoking in a loop
+        would grow the index by one entry per token for a whole lifetime while `tokens` stays small. Runs only
+        when at least half the index is stale, so the rebuild costs O(1) per token issued, amortized.
+        """
+        self._expiry = [(t.expires_at, v) for v, t in self.tokens.items() if t.expires_at is not None]
+        heapq.heapify(self._expiry)
 
     def _drop_token(self, token: Token) -> None:
         self.tokens.pop(token.value, None)

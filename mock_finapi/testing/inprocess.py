@@ -1,7 +1,7 @@
 """An httpx.Client wired straight to the ASGI app: no socket, no port, one blocking portal thread.
 
-    with InProcessClient(create_app()) as client:
-        client.post("/api/v2/oauth/token", data={...})
+with InProcessClient(create_app()) as client:
+    client.post("/api/v2/oauth/token", data={...})
 """
 
 from __future__ import annotations
@@ -30,10 +30,16 @@ class _PortalTransport(httpx.BaseTransport):
 
 class InProcessClient(httpx.Client):
     def __init__(self, app: ASGIApp, base_url: str = "http://mock-finapi", **kwargs: Any) -> None:
-        self._portal_cm: AbstractContextManager[BlockingPortal] = start_blocking_portal()
+        self._portal_cm: AbstractContextManager[BlockingPortal] | None = start_blocking_portal()
         portal = self._portal_cm.__enter__()
         super().__init__(transport=_PortalTransport(app, portal), base_url=base_url, **kwargs)
 
     def close(self) -> None:
         super().close()
-        self._portal_cm.__exit__(None, None, None)
+        if self._portal_cm is not None:
+            portal_cm, self._portal_cm = self._portal_cm, None
+            portal_cm.__exit__(None, None, None)
+
+    def __exit__(self, *exc_info: object) -> None:
+        # httpx.Client.__exit__ closes the transport but not the client, which would leave the portal thread running
+        self.close()

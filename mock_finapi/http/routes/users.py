@@ -17,16 +17,18 @@ async def create(request: Request) -> Response:
 
 
 async def get_self(request: Request) -> Response:
-    return render.user(auth.user(request))
+    user, _ = auth.user(request)
+    return render.user(user)
 
 
 async def edit_self(request: Request) -> Response:
-    user = auth.user(request)
-    return render.user(render.world(request).users.update(user, await body.json_object(request)))
+    user, client = auth.user(request)
+    return render.user(render.world(request).users.update(client, user, await body.json_object(request)))
 
 
 async def delete_self(request: Request) -> Response:
-    render.world(request).users.delete(auth.user(request))
+    user, _ = auth.user(request)
+    render.world(request).users.delete(user)
     return render.empty()
 
 

@@ -1,0 +1,245 @@
+"""The `mock-finapi` command as real processes: serve over a socket, validate, list, stop on a signal.
+
+Every process is killed in a `finally`, every wait is bounded, and readiness is polled, never slept for.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from mock_finapi.http.app import create_app
+from mock_finapi.settings import Settings
+from mock_finapi.testing.inprocess import InProcessClient
+from tests.helpers import CLIENT_CREDENTIALS, bearer, password_grant
+
+CLI = [sys.executable, "-m", "mock_finapi.cli"]
+SCRIPT = Path(sys.executable).with_name("mock-finapi")
+BUILTIN_DEFAULT = Path(__file__).resolve().parents[2] / "scenarios" / "default.yaml"
+START_TIMEOUT = 30.0
+STOP_TIMEOUT = 15.0
+URL = re.compile(r"http://127\.0\.0\.1:(\d+)")
+SMALL = """\
+name: {name}
+clients:
+  - {{client_id: c, client_secret: s}}
+"""
+
+
+def clean_env(**overrides: str) -> dict[str, str]:
+    """The test's environment without MOCK_FINAPI_* settings of its own, plus `overrides`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MOCK_FINAPI_")}
+    return env | overrides
+
+
+def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*CLI, *args], capture_output=True, text=True, timeout=START_TIMEOUT, env=env or clean_env(), check=False
+    )
+
+
+def poll(condition: Callable[[], bool], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(0.02)
+
+
+@dataclass
+class Served:
+    process: subprocess.Popen[bytes]
+    url: str
+    url_file: Path
+    stdout: Path
+    stderr: Path
+
+
+@contextmanager
+def serving(tmp_path: Path, *args: str, env: dict[str, str] | None = None, url_file: bool = True) -> Iterator[Served]:
+    """A `serve` process; ready once its URL file exists. Output goes to files: a full pipe would stall the server."""
+    file = tmp_path / "url.txt"
+    stdout, stderr = tmp_path / "stdout.txt", tmp_path / "stderr.txt"
+    argv = [*CLI, "serve", *(["--port", "0", "--url-file", str(file)] if url_file else []), *args]
+    with stdout.open("wb") as out, stderr.open("wb") as err:
+        process = subprocess.Popen(argv, stdout=out, stderr=err, env=env or clean_env())
+    try:
+        if not url_file:
+            file = Path(env["MOCK_FINAPI_URL_FILE"]) if env else file
+        poll(lambda: file.exists() or process.poll() is not None, START_TIMEOUT, "the URL file")
+        assert process.poll() is None, stderr.read_text()
+        yield Served(process, file.read_text(encoding="utf-8").strip(), file, stdout, stderr)
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.wait(timeout=STOP_TIMEOUT)
+
+
+def test_serve_on_port_0_prints_the_url_and_writes_the_url_file_once_healthy(tmp_path: Path) -> None:
+    with serving(tmp_path) as served:
+        assert URL.fullmatch(served.url)
+        assert served.stdout.read_text(encoding="utf-8").splitlines()[0] == served.url
+        assert served.url_file.read_text(encoding="utf-8") == served.url + "\n"
+        health = httpx.get(f"{served.url}/__admin/health", timeout=5)
+        assert (health.status_code, health.json()) == (200, {"status": "ok", "scenario": "default"})
+        assert health.headers["x-request-id"].startswith("selfgen-")
+        assert "server" not in health.headers
+
+
+def test_documented_user_flow_works_over_a_real_socket(tmp_path: Path) -> None:
+    with serving(tmp_path) as served, httpx.Client(base_url=served.url, timeout=5) as http:
+        client = http.post("/api/v2/oauth/token", data=CLIENT_CREDENTIALS)
+        assert client.status_code == 200, client.text
+        assert set(client.json()) == {"access_token", "token_type", "expires_in", "scope"}
+        created = http.post(
+            "/api/v2/users",
+            json={"id": "e2e-user", "password": "secret123", "email": "e2e@localhost.de"},
+            headers=bearer(client.json()["access_token"]),
+        )
+        assert created.status_code == 201, created.text
+        user = http.post("/api/v2/oauth/token", data=password_grant("e2e-user", "secret123"))
+        assert user.status_code == 200, user.text
+        assert "refresh_token" in user.json()
+        me = http.get("/api/v2/users", headers=bearer(user.json()["access_token"]))
+        assert me.status_code == 200
+        assert me.json() == {
+            "id": "e2e-user",
+            "password": "XXXXX",
+            "email": "e2e@localhost.de",
+            "phone": None,
+            "isAutoUpdateEnabled": False,
+        }
+
+
+def test_every_serve_option_reads_its_environment_variable(tmp_path: Path) -> None:
+    scenario = tmp_path / "from-env.yaml"
+    scenario.write_text(SMALL.format(name="from-env"), encoding="utf-8")
+    env = clean_env(
+        MOCK_FINAPI_HOST="localhost",
+        MOCK_FINAPI_PORT="0",
+        MOCK_FINAPI_SCENARIO=str(scenario),
+        MOCK_FINAPI_SEED="5",
+        MOCK_FINAPI_URL_FILE=str(tmp_path / "env-url.txt"),
+        MOCK_FINAPI_LOG_LEVEL="WARNING",
+    )
+    with serving(tmp_path, env=env, url_file=False) as served:
+        assert re.fullmatch(r"http://localhost:\d+", served.url)
+        health = httpx.get(f"{served.url}/__admin/health", timeout=5)
+        assert health.json() == {"status": "ok", "scenario": "from-env"}
+        credentials = {"grant_type": "client_credentials", "client_id": "c", "client_secret": "s"}
+        token = httpx.post(f"{served.url}/api/v2/oauth/token", data=credentials, timeout=5).json()["access_token"]
+        with InProcessClient(create_app(Settings(scenario=str(scenario), seed=5))) as same_seed:
+            assert same_seed.post("/api/v2/oauth/token", data=credentials).json()["access_token"] == token
+    assert "INFO" not in served.stderr.read_text(encoding="utf-8")
+
+
+def test_flag_beats_environment_variable(tmp_path: Path) -> None:
+    env = clean_env(MOCK_FINAPI_SCENARIO=str(tmp_path / "missing.yaml"))
+    with serving(tmp_path, "--scenario", "default", env=env) as served:
+        assert httpx.get(f"{served.url}/__admin/health", timeout=5).json()["scenario"] == "default"
+
+
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_signal_stops_the_server_with_exit_0_and_removes_the_url_file(tmp_path: Path, stop: signal.Signals) -> None:
+    with serving(tmp_path) as served:
+        served.process.send_signal(stop)
+        assert served.process.wait(timeout=STOP_TIMEOUT) == 0, served.stderr.read_text(encoding="utf-8")
+        assert not served.url_file.exists()
+        assert "Traceback" not in served.stderr.read_text(encoding="utf-8")
+
+
+def test_serve_with_broken_scenario_exits_1_naming_file_line_and_key(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(SMALL.format(name="broken") + "tokens:\n  format: jwt\n", encoding="utf-8")
+    url_file = tmp_path / "url.txt"
+    result = run("serve", "--port", "0", "--url-file", str(url_file), "--scenario", str(broken))
+    assert result.returncode == 1
+    assert result.stderr == f"mock-finapi: {broken}:5: tokens.format: must be uuid or finapi\n"
+    assert result.stdout == ""
+    assert not url_file.exists()
+
+
+def test_serve_with_unknown_scenario_name_exits_1_listing_builtins() -> None:
+    result = run("serve", "--port", "0", "--scenario", "no-such-scenario")
+    assert result.returncode == 1
+    assert result.stderr.startswith("mock-finapi: no-such-scenario: <root>: no such file or built-in scenario")
+    assert "default" in result.stderr
+
+
+def test_serve_on_a_busy_port_exits_1(tmp_path: Path) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = run("serve", "--port", str(port))
+    assert result.returncode == 1
+    assert result.stderr.startswith(f"mock-finapi: cannot listen on 127.0.0.1:{port}: ")
+
+
+def test_serve_with_unwritable_url_file_exits_1(tmp_path: Path) -> None:
+    result = run("serve", "--port", "0", "--url-file", str(tmp_path / "no-such-dir" / "url.txt"))
+    assert result.returncode == 1
+    assert "mock-finapi: cannot write the URL file" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [("MOCK_FINAPI_PORT", "eighty"), ("MOCK_FINAPI_PORT", "70000"), ("MOCK_FINAPI_LOG_LEVEL", "loud")],
+)
+def test_invalid_environment_variable_is_a_usage_error(variable: str, value: str) -> None:
+    result = run("serve", env=clean_env(**{variable: value}))
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert value in result.stderr
+
+
+def test_validate_accepts_good_files(tmp_path: Path) -> None:
+    good = tmp_path / "good.yaml"
+    good.write_text(SMALL.format(name="good"), encoding="utf-8")
+    result = run("validate", str(BUILTIN_DEFAULT), str(good))
+    assert (result.returncode, result.stderr) == (0, "")
+    assert result.stdout.splitlines() == [f"{BUILTIN_DEFAULT}: ok (default)", f"{good}: ok (good)"]
+
+
+def test_validate_rejects_bad_files_with_file_line_and_key_path(tmp_path: Path) -> None:
+    good, typo, syntax = tmp_path / "good.yaml", tmp_path / "typo.yaml", tmp_path / "syntax.yaml"
+    good.write_text(SMALL.format(name="good"), encoding="utf-8")
+    typo.write_text(SMALL.format(name="typo") + "users:\n  - id: a\n    pasword: secret1\n", encoding="utf-8")
+    syntax.write_text("name: [unclosed\n", encoding="utf-8")
+    missing = tmp_path / "missing.yaml"
+    result = run("validate", str(typo), str(good), str(syntax), str(missing))
+    assert result.returncode == 1
+    assert result.stdout == f"{good}: ok (good)\n"
+    errors = result.stderr.splitlines()
+    assert errors[0].startswith(f"{typo}:6: users[0].pasword: unknown key (did you mean 'password'?")
+    assert errors[1].startswith(f"{syntax}:2: <root>: ")
+    assert errors[2].startswith(f"{missing}: cannot read: ")
+    assert len(errors) == 3
+
+
+def test_scenarios_lists_the_builtins_with_descriptions() -> None:
+    result = run("scenarios")
+    assert result.returncode == 0
+    names = [line.split()[0] for line in result.stdout.splitlines()]
+    assert "default" in names
+    assert "BROKEN" not in result.stdout
+
+
+@pytest.mark.skipif(not SCRIPT.exists(), reason="the console script is not installed beside this interpreter")
+def test_console_script_runs_the_same_cli() -> None:
+    result = subprocess.run(
+        [str(SCRIPT), "scenarios"], capture_output=True, text=True, timeout=START_TIMEOUT, env=clean_env(), check=False
+    )
+    assert (result.returncode, result.stdout) == (0, run("scenarios").stdout)

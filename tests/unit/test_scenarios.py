@@ -1,0 +1,348 @@
+"""Scenario loading and validation, without HTTP: every problem names file, line and key path."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from mock_finapi.clock import FINAPI_TZ
+from mock_finapi.errors import ScenarioError
+from mock_finapi.scenarios import loader
+from mock_finapi.scenarios.schema import GenerateUsers, UserSpec
+from mock_finapi.world import World
+from tests.helpers import CLIENT_ID, CLIENT_SECRET, START
+
+FIXTURES = Path(__file__).resolve().parents[1] / "scenarios"
+CLIENT = "clients: [{client_id: c, client_secret: s}]"
+
+
+def bomb(levels: int) -> str:
+    """A "billion laughs" list: each level repeats the one before ten times, through YAML aliases."""
+    anchors = ["&l0 [x, x, x, x, x, x, x, x, x, x]"]
+    anchors += [f"&l{i} [{', '.join([f'*l{i - 1}'] * 10)}]" for i in range(1, levels)]
+    return f"[{', '.join(anchors)}]"
+
+
+# (case, YAML with `#!` on the line the error must name, key path, words of the problem)
+BROKEN = [
+    ("unknown root key", f"name: t\ncolour: blue  #!\n{CLIENT}", "colour", "unknown key"),
+    ("unknown clock key", f"name: t\nclock:\n  frozen: true\n  tick: 1  #!\n{CLIENT}", "clock.tick", "unknown key"),
+    ("unknown tokens key", f"name: t\ntokens: {{format: uuid, ttl: 5}}  #!\n{CLIENT}", "tokens.ttl", "unknown key"),
+    (
+        "typo in client key",
+        "name: t\nclients:\n  - client_id: c\n    client_secrt: s  #!",
+        "clients[0].client_secrt",
+        "did you mean 'client_secret'?",
+    ),
+    (
+        "unknown user key",
+        f"name: t\n{CLIENT}\nusers:\n  - id: a\n    password: secret1\n  - id: b\n    pasword: secret1  #!",
+        "users[1].pasword",
+        "did you mean 'password'?",
+    ),
+    (
+        "user fields beside generate",
+        f"name: t\n{CLIENT}\nusers:\n  - generate: 3\n    id: bob  #!",
+        "users[0].id",
+        "unknown key",
+    ),
+    ("wrong type of name", f"name: 5  #!\n{CLIENT}", "name", "must be a string, not an integer"),
+    ("empty name", f"name: ''  #!\n{CLIENT}", "name", "must not be empty"),
+    ("seed as text", f"name: t\nseed: one  #!\n{CLIENT}", "seed", "must be an integer, not a string"),
+    ("seed as boolean", f"name: t\nseed: true  #!\n{CLIENT}", "seed", "must be an integer, not a boolean"),
+    ("clock as list", f"name: t\nclock: [1]  #!\n{CLIENT}", "clock", "must be a mapping, not a list"),
+    ("clients as mapping", "name: t\nclients: {client_id: c}  #!", "clients", "must be a list, not a mapping"),
+    ("no clients", "name: t\nclients: []  #!", "clients", "at least one client"),
+    ("client as string", "name: t\nclients:\n  - c  #!", "clients[0]", "must be a mapping, not a string"),
+    ("frozen as text", f"name: t\nclock: {{frozen: maybe}}  #!\n{CLIENT}", "clock.frozen", "must be a boolean"),
+    (
+        "verified as number",
+        f"name: t\n{CLIENT}\nusers:\n  - id: a\n    password: secret1\n    verified: 1  #!",
+        "users[0].verified",
+        "must be a boolean, not an integer",
+    ),
+    ("generate as text", f"name: t\n{CLIENT}\nusers:\n  - generate: ten  #!", "users[0].generate", "an integer"),
+    ("generate negative", f"name: t\n{CLIENT}\nusers:\n  - generate: -1  #!", "users[0].generate", "between 0"),
+    ("missing name", f"description: d  #!\n{CLIENT}", "name", "is required"),
+    ("null name", f"name:  #!\n{CLIENT}", "name", "must be a string, not null"),
+    ("missing client_id", "name: t\nclients:\n  - client_secret: s  #!", "clients[0].client_id", "is required"),
+    (
+        "missing client_secret",
+        "name: t\nclients:\n  - client_id: a\n    client_secret: s\n  - client_id: b  #!\n    role: app",
+        "clients[1].client_secret",
+        "is required",
+    ),
+    (
+        "empty client_secret",
+        "name: t\nclients:\n  - {client_id: a, client_secret: ''}  #!",
+        "clients[0].client_secret",
+        "empty",
+    ),
+    (
+        "missing user password",
+        f"name: t\n{CLIENT}\nusers:\n  - generate: 2\n  - id: alice  #!\n    email: a@b.de",
+        "users[1].password",
+        "is required",
+    ),
+    ("duplicate root key", f"name: t\n{CLIENT}\nname: u  #!", "name", "duplicate key (first on line 1)"),
+    (
+        "duplicate client key",
+        "name: t\nclients:\n  - client_id: a\n    client_secret: s\n    client_id: b  #!",
+        "clients[0].client_id",
+        "duplicate key",
+    ),
+    (
+        "duplicate config key",
+        "name: t\nclients:\n  - client_id: a\n    client_secret: s\n    config:\n      maxUserLoginAttempts: 3\n"
+        "      maxUserLoginAttempts: 5  #!",
+        "clients[0].config.maxUserLoginAttempts",
+        "duplicate key",
+    ),
+    (
+        "duplicate client id",
+        "name: t\nclients:\n  - {client_id: a, client_secret: s}\n  - role: app\n    client_id: a  #!\n"
+        "    client_secret: t",
+        "clients[1].client_id",
+        "duplicate client_id 'a' (first at clients[0])",
+    ),
+    (
+        "duplicate user id in another case after generated users",
+        f"name: t\n{CLIENT}\nusers:\n  - generate: 2\n  - {{id: Alice, password: secret1}}\n"
+        "  - password: secret1\n    id: aLICE  #!",
+        "users[2].id",
+        "duplicate id 'aLICE' (first at users[1])",
+    ),
+    ("bad token format", f"name: t\ntokens:\n  format: jwt  #!\n{CLIENT}", "tokens.format", "uuid or finapi"),
+    (
+        "bad role",
+        "name: t\nclients:\n  - client_id: a\n    client_secret: s\n    role: admin  #!",
+        "clients[0].role",
+        "app or mandator_admin",
+    ),
+    ("clock start no timestamp", f"name: t\nclock: {{start: tomorrow}}  #!\n{CLIENT}", "clock.start", "RFC 3339"),
+    ("clock start as date", f"name: t\nclock: {{start: 2026-01-01}}  #!\n{CLIENT}", "clock.start", "not a date"),
+    (
+        "clock start without offset",
+        f"name: t\nclock:\n  start: 2026-01-01 09:00:00  #!\n{CLIENT}",
+        "clock.start",
+        "needs a UTC offset",
+    ),
+    (
+        "clock start beyond what dates can show",
+        f"name: t\nclock: {{start: '9999-12-31T23:59:59-05:00'}}  #!\n{CLIENT}",
+        "clock.start",
+        "must lie between",
+    ),
+    (
+        "clock start before 1970",
+        f"name: t\nclock: {{start: '1969-12-31T23:59:59Z'}}  #!\n{CLIENT}",
+        "clock.start",
+        "between",
+    ),
+    *[
+        (
+            f"config {problem}",
+            f"name: t\nclients:\n  - client_id: a\n    client_secret: s\n    config:\n      {override}  #!",
+            f"clients[0].config.{override.split(':')[0]}",
+            problem,
+        )
+        for override, problem in [
+            ("maxLoginAttempts: 3", "unknown ClientConfiguration field"),
+            ("maxUserLoginAttempts: '3'", "must be of type int"),
+            ("maxUserLoginAttempts: -1", "must be >= 0"),
+            ("userAccessTokensValidityPeriod: 30", "must be 0 (never expires) or between 60"),
+            ("mandatorLicense: FREE", "must be one of"),
+            ("isUserAutoVerificationEnabled: null", "must not be null"),
+            (f"availableBankGroups: {bomb(5)}", "expands to more than"),
+        ]
+    ],
+    (
+        "user id with illegal characters",
+        f"name: t\n{CLIENT}\nusers:\n  - password: secret1\n    id: 'no spaces'  #!",
+        "users[0].id",
+        "[a-zA-Z0-9-_.+@]",
+    ),
+    (
+        "user id too long",
+        f"name: t\n{CLIENT}\nusers:\n  - {{id: {'a' * 37}, password: secret1}}  #!",
+        "users[0].id",
+        "1 to 36",
+    ),
+    (
+        "user password too short",
+        f"name: t\n{CLIENT}\nusers:\n  - id: a\n    password: abc  #!",
+        "users[0].password",
+        "6 to 128",
+    ),
+    (
+        "user email with illegal characters",
+        f"name: t\n{CLIENT}\nusers:\n  - id: a\n    password: secret1\n    email: 'a<b>@c.de'  #!",
+        "users[0].email",
+        "characters",
+    ),
+    (
+        "user of a mandator without client",
+        f"name: t\n{CLIENT}\nusers:\n  - id: a\n    password: secret1\n    mandator_id: elsewhere  #!",
+        "users[0].mandator_id",
+        "mandator_id of one of the scenario's clients",
+    ),
+    (
+        "generated users of a mandator without client",
+        f"name: t\n{CLIENT}\nusers:\n  - {{generate: 1, mandator_id: elsewhere}}  #!",
+        "users[0].mandator_id",
+        "mandator_id of one of",
+    ),
+    ("YAML syntax error", "name: t\nclients:\n  - client_id: c\n   client_secret: s  #!", "", "expected <block end>"),
+    ("unclosed flow list", "name: t\nclients: [\n  {client_id: c, client_secret: s}\n#!", "", "expected ',' or ']'"),
+    ("tab indentation", "name: t\n\tclients: []  #!", "", "cannot start any token"),
+    (
+        "python object tag",
+        f"name: t\ndescription: !!python/object/apply:os.system ['echo pwned']  #!\n{CLIENT}",
+        "description",
+        "could not determine a constructor",
+    ),
+    (
+        "nested python tag",
+        "name: t\nclients:\n  - client_id: c\n    client_secret: s\n    config:\n"
+        "      enabledProducts: !!python/object:builtins.dict {}  #!",
+        "clients[0].config.enabledProducts",
+        "could not determine a constructor",
+    ),
+    ("recursive alias", f"name: t\n{CLIENT}\nusers: &u [*u]  #!", "users[0]", "recursive"),
+    ("non-string key", f"name: t\n{CLIENT}\n1: one  #!", "", "keys must be strings, not an integer 1"),
+    ("deep nesting", f"name: t\n{CLIENT}\nusers: {'[' * 3000}{']' * 3000}  #!", "", "nested too deeply"),
+    ("empty file", "#!", "", "the scenario is empty"),
+    ("list at the top", "- name: t  #!", "", "must be a mapping, not a list"),
+]
+
+
+def marked_line(text: str) -> int:
+    [line] = [n for n, content in enumerate(text.splitlines(), 1) if "#!" in content]
+    return line
+
+
+@pytest.mark.parametrize(("text", "path", "problem"), [case[1:] for case in BROKEN], ids=[case[0] for case in BROKEN])
+def test_broken_scenario_names_file_line_and_key_path(text: str, path: str, problem: str) -> None:
+    with pytest.raises(ScenarioError) as caught:
+        loader.load_text(text, "broken.yaml")
+    line = marked_line(text)
+    assert (caught.value.source, caught.value.line, caught.value.path) == ("broken.yaml", line, path)
+    assert str(caught.value).startswith(f"broken.yaml:{line}: {path or '<root>'}: ")
+    assert problem in caught.value.problem
+
+
+@pytest.mark.parametrize("name", loader.builtin_names())
+def test_every_builtin_scenario_loads_and_builds_a_world(name: str) -> None:
+    scenario = loader.load(name)
+    assert scenario.name
+    world = World(scenario)
+    assert set(world.store.clients) == {c.client_id for c in scenario.clients}
+
+
+@pytest.mark.parametrize("path", sorted(FIXTURES.glob("*.yaml")), ids=lambda p: p.name)
+def test_every_test_fixture_scenario_loads(path: Path) -> None:
+    World(loader.load(str(path)))
+
+
+def test_builtins_include_default_with_the_documented_client_and_user() -> None:
+    assert "default" in loader.builtin_names()
+    scenario = loader.load("default")
+    assert scenario.name == "default"
+    assert (scenario.clients[0].client_id, scenario.clients[0].client_secret) == (CLIENT_ID, CLIENT_SECRET)
+    assert scenario.clock.start == START
+    assert any(isinstance(u, UserSpec) and (u.id, u.password) == ("username", "password") for u in scenario.users)
+
+
+def test_load_from_a_path_names_that_file(tmp_path: Path) -> None:
+    path = tmp_path / "mine.yaml"
+    path.write_text(f"name: t\n{CLIENT}\nbogus: 1\n", encoding="utf-8")
+    with pytest.raises(ScenarioError, match=rf"^{path}:3: bogus: unknown key"):
+        loader.load(str(path))
+
+
+def test_unknown_scenario_reference_lists_the_builtins() -> None:
+    with pytest.raises(ScenarioError, match=r"^no-such-scenario: <root>: no such file or built-in .*default"):
+        loader.load("no-such-scenario")
+
+
+def test_minimal_scenario_gets_documented_defaults() -> None:
+    scenario = loader.load_text(f"name: t\n{CLIENT}", "s.yaml")
+    assert (scenario.description, scenario.seed, scenario.users) == ("", None, ())
+    assert (scenario.clock.start, scenario.clock.frozen) == (None, False)
+    assert (scenario.tokens.format, scenario.tokens.reuse) == ("uuid", True)
+    [client] = scenario.clients
+    assert (client.role, client.config) == ("app", {})
+    assert client.mandator_id == loader.load_text(f"name: u\n{CLIENT}", "u.yaml").clients[0].mandator_id
+
+
+def test_full_scenario_reads_every_key() -> None:
+    scenario = loader.load_text(
+        """
+name: full
+description: every key
+seed: 9
+clock: {start: 2026-03-01T10:00:00+01:00, frozen: true}
+tokens: {format: finapi, reuse: false}
+clients:
+  - {client_id: app, client_secret: s, mandator_id: m1, config: {availableBankGroups: [DE], maxUserLoginAttempts: 0}}
+  - {client_id: admin, client_secret: s, role: mandator_admin, mandator_id: m2}
+users:
+  - {id: a, password: secret1, email: a@b.de, phone: '+49 1', is_auto_update_enabled: true, verified: false,
+     locked: true, mandator_id: m2}
+  - {generate: 4, verified: false}
+""",
+        "full.yaml",
+    )
+    assert (scenario.name, scenario.description, scenario.seed) == ("full", "every key", 9)
+    assert scenario.clock.start == datetime(2026, 3, 1, 10, 0, tzinfo=FINAPI_TZ)
+    assert (scenario.clock.frozen, scenario.tokens.format, scenario.tokens.reuse) == (True, "finapi", False)
+    app, admin = scenario.clients
+    assert app.config == {"availableBankGroups": ["DE"], "maxUserLoginAttempts": 0}
+    assert type(app.config["availableBankGroups"]) is list  # plain types, as ClientConfiguration checks them
+    assert (admin.role, admin.mandator_id) == ("mandator_admin", "m2")
+    assert scenario.users == (
+        UserSpec("a", "secret1", "m2", "a@b.de", "+49 1", is_auto_update_enabled=True, verified=False, locked=True),
+        GenerateUsers(4, "m1", verified=False),
+    )
+
+
+GENERATED = f"name: t\n{CLIENT}\nusers:\n  - generate: 5\n"
+
+
+def generated_users(world: World) -> list[tuple[str, str, str | None, str | None]]:
+    return sorted(
+        (u.id, u.password, u.email, u.phone) for m in world.store.mandators.values() for u in m.users.values()
+    )
+
+
+def test_same_seed_makes_the_same_faker_users() -> None:
+    scenario = loader.load_text(GENERATED, "s.yaml")
+    first = generated_users(World(scenario, seed=11))
+    assert first == generated_users(World(scenario, seed=11))
+    assert len(first) == 5
+
+
+def test_different_seed_makes_different_faker_users() -> None:
+    scenario = loader.load_text(GENERATED, "s.yaml")
+    assert generated_users(World(scenario, seed=11)) != generated_users(World(scenario, seed=12))
+
+
+def test_scenario_seed_is_used_unless_overridden() -> None:
+    seeded = loader.load_text(f"seed: 11\n{GENERATED}", "s.yaml")
+    assert World(seeded).seed == 11
+    assert generated_users(World(seeded)) == generated_users(World(seeded, seed=11))
+    assert World(seeded, seed=12).seed == 12
+
+
+def test_explicit_user_keeps_its_id_and_password_when_generated_users_are_listed_first() -> None:
+    scenario = loader.load_text(f"name: t\nseed: 3\n{CLIENT}\nusers:\n  - generate: 1\n", "s.yaml")
+    [(taken, *_)] = generated_users(World(scenario))
+    both = loader.load_text(
+        f"name: t\nseed: 3\n{CLIENT}\nusers:\n  - generate: 1\n  - {{id: '{taken}', password: mine123}}\n", "s.yaml"
+    )
+    world = World(both)
+    users = generated_users(world)
+    assert len(users) == 2
+    assert (taken, "mine123") in [(u[0], u[1]) for u in users]
