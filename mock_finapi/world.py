@@ -12,6 +12,7 @@ from mock_finapi.clock import Clock
 from mock_finapi.randomness import Randomness, random_seed
 from mock_finapi.scenarios.schema import GenerateUsers, Scenario, UserSpec
 from mock_finapi.services import client_config, users
+from mock_finapi.services.processes import ProcessLimits, ProcessService
 from mock_finapi.services.tokens import TokenService, TokenSettings
 from mock_finapi.services.users import UserService
 from mock_finapi.state.models import Client, User
@@ -34,6 +35,15 @@ class World:
         self.store = Store()
         self.tokens = TokenService(self.store, self.clock, self.rng, TokenSettings(**vars(scenario.tokens)))
         self.users = UserService(self.store, self.clock, self.rng)
+        spec = scenario.processes
+        limits = ProcessLimits(
+            spec.max_exchanges,
+            spec.validity_days,
+            spec.user_retention_days,
+            spec.allowed_process_ids,
+            spec.redirect_url,
+        )
+        self.processes = ProcessService(self.store, self.clock, self.rng, self.tokens, limits)
         self._populate()
 
     def _populate(self) -> None:
@@ -60,6 +70,15 @@ class World:
                 )
             else:
                 self._generate(entry, now)
+        for seeded in self.scenario.processes.seeded:
+            self.processes.create(
+                self.store.clients[seeded.client_id],
+                seeded.client_reference,
+                seeded.process_id,
+                token=seeded.process_token,
+                exchanges=seeded.exchanges,
+                invalidated=seeded.invalidated,
+            )
 
     def _generate(self, spec: GenerateUsers, now: float) -> None:
         """Faker users from the seed: same seed, same users. Values finAPI would refuse are replaced or left out."""

@@ -10,7 +10,7 @@ from mock_finapi import errors
 from mock_finapi.clock import Clock
 from mock_finapi.http import render
 from mock_finapi.http.middleware import RequestContext
-from mock_finapi.http.routes import admin, client_config, oauth, users
+from mock_finapi.http.routes import admin, client_config, oauth, processes, users
 from mock_finapi.scenarios import loader
 from mock_finapi.scenarios.schema import Scenario
 from mock_finapi.settings import Settings
@@ -24,7 +24,7 @@ def create_app(
     settings = settings or Settings()
     scenario = scenario or loader.load(settings.scenario)
     app = Starlette(
-        routes=[*oauth.routes, *users.routes, *client_config.routes, *admin.routes],
+        routes=[*oauth.routes, *users.routes, *client_config.routes, *processes.routes, *admin.routes],
         middleware=[Middleware(RequestContext)],
         exception_handlers={
             errors.ApiError: render.api_error,

@@ -45,11 +45,13 @@ def _require_media_type(request: Request, expected: str) -> None:
         raise errors.UnsupportedMediaType(message)
 
 
-async def json_object(request: Request) -> dict[str, Any]:
-    """The JSON object in the body (required: an empty body is a 400)."""
+async def json_object(request: Request, *, required: bool = True) -> dict[str, Any]:
+    """The JSON object in the body; an empty body is a 400, or `{}` when the body is optional."""
     raw = await read(request)
     if not raw.strip():
-        raise errors.BadRequest(errors.MSG_BODY_MISSING)
+        if required:
+            raise errors.BadRequest(errors.MSG_BODY_MISSING)
+        return {}
     _require_media_type(request, JSON)
     try:
         # Strict UTF-8 (RFC 8259), a BOM tolerated: json.loads(bytes) would also take UTF-16/32 and CESU-8 surrogates.

@@ -13,13 +13,23 @@ import uuid
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import yaml
 
 from mock_finapi.clock import parse_rfc3339
 from mock_finapi.errors import ScenarioError
-from mock_finapi.scenarios.schema import ClientSpec, ClockSpec, GenerateUsers, Scenario, TokenSpec, UserSpec
-from mock_finapi.services import client_config, users
+from mock_finapi.scenarios.schema import (
+    ClientSpec,
+    ClockSpec,
+    GenerateUsers,
+    ProcessesSpec,
+    Scenario,
+    SeededProcess,
+    TokenSpec,
+    UserSpec,
+)
+from mock_finapi.services import client_config, processes, users
 
 MANDATOR_NAMESPACE = uuid.UUID("5b0c52e6-4f0c-4b8e-9a54-6d6f636b6669")
 # The virtual clock must stay where datetime can render it, however far a test advances it.
@@ -30,12 +40,21 @@ LATEST = datetime(9000, 1, 1, tzinfo=UTC)
 MAX_CONFIG_NODES = 10_000
 _MISSING = object()
 
-ROOT_KEYS = ("name", "description", "seed", "clock", "tokens", "clients", "users")
+ROOT_KEYS = ("name", "description", "seed", "clock", "tokens", "clients", "users", "processes")
 CLOCK_KEYS = ("start", "frozen")
 TOKEN_KEYS = ("format", "reuse")
 CLIENT_KEYS = ("client_id", "client_secret", "role", "mandator_id", "config")
 USER_KEYS = ("id", "password", "email", "phone", "is_auto_update_enabled", "verified", "locked", "mandator_id")
 GENERATE_KEYS = ("generate", "verified", "mandator_id")
+PROCESSES_KEYS = (
+    "max_exchanges",
+    "validity_days",
+    "user_retention_days",
+    "allowed_process_ids",
+    "redirect_url",
+    "seeded",
+)
+SEEDED_PROCESS_KEYS = ("process_token", "client", "client_reference", "process_id", "exchanges", "invalidated")
 
 
 def builtin_dir() -> Path:
@@ -221,7 +240,8 @@ class _Validator:
         user_specs = tuple(self.user(p, ln, item, default_mandator, mandators) for p, ln, item in user_items)
         user_keys = [((u.mandator_id, u.id.lower()), u.id) if isinstance(u, UserSpec) else None for u in user_specs]
         self.unique(user_items, user_keys, "id")
-        return Scenario(name, self.source, description, seed, clock, tokens, clients, user_specs)
+        process_spec = self.processes(root.section("processes", PROCESSES_KEYS), {c.client_id for c in clients})
+        return Scenario(name, self.source, description, seed, clock, tokens, clients, user_specs, process_spec)
 
     def unique(self, items: list[tuple[str, int | None, Any]], keys: list[tuple[Any, str] | None], what: str) -> None:
         """Refuse the second item whose key repeats an earlier one's (None: the item has no such key)."""
@@ -253,6 +273,51 @@ class _Validator:
         if fmt not in ("uuid", "finapi"):
             raise s.fail("format", "must be uuid or finapi")
         return TokenSpec(fmt, s.take("reuse", bool, True))
+
+    def processes(self, s: _Section, client_ids: set[str]) -> ProcessesSpec:
+        defaults = ProcessesSpec()
+        numbers = {}
+        for key in ("max_exchanges", "validity_days", "user_retention_days"):
+            value = s.take(key, int if key == "max_exchanges" else (int, float), getattr(defaults, key))
+            if value < 0:
+                raise s.fail(key, "must not be negative")
+            numbers[key] = value
+        allowed = s.take("allowed_process_ids", list, list(defaults.allowed_process_ids))
+        if not allowed or not all(isinstance(p, str) and p for p in allowed):
+            raise s.fail("allowed_process_ids", "must be a non-empty list of process ids")
+        redirect_url = s.take("redirect_url", str, defaults.redirect_url)
+        if urlsplit(redirect_url).scheme not in ("http", "https") or not urlsplit(redirect_url).netloc:
+            raise s.fail("redirect_url", "must be an absolute http(s) URL")
+        seeded_items = s.items("seeded")
+        seeded = tuple(self.seeded_process(p, ln, item, client_ids, allowed) for p, ln, item in seeded_items)
+        self.unique(seeded_items, [(p.process_token.lower(), p.process_token) for p in seeded], "process_token")
+        return ProcessesSpec(
+            numbers["max_exchanges"],
+            numbers["validity_days"],
+            numbers["user_retention_days"],
+            tuple(allowed),
+            redirect_url,
+            seeded,
+        )
+
+    def seeded_process(
+        self, path: str, line: int | None, data: Any, client_ids: set[str], allowed: list[str]
+    ) -> SeededProcess:
+        s = _Section(self, data, path, line, SEEDED_PROCESS_KEYS)
+        token = s.take("process_token", str)
+        if not processes.UUID_PATTERN.fullmatch(token):
+            raise s.fail("process_token", "must be a UUID like 3f1c6a52-8d0e-4b7a-9c1d-2e5f6a7b8c9d")
+        client_id = s.take("client", str)
+        if client_id not in client_ids:
+            raise s.fail("client", "must be the client_id of one of the scenario's clients")
+        process_id = s.take("process_id", str, "USER_ONLY")
+        if process_id not in allowed:
+            raise s.fail("process_id", f"must be one of allowed_process_ids ({', '.join(allowed)})")
+        exchanges = s.take("exchanges", int, 0)
+        if exchanges < 0:
+            raise s.fail("exchanges", "must not be negative")
+        reference = s.take("client_reference", str, None)
+        return SeededProcess(token, client_id, reference, process_id, exchanges, s.take("invalidated", bool, False))
 
     def client(self, path: str, line: int | None, data: Any) -> ClientSpec:
         s = _Section(self, data, path, line, CLIENT_KEYS)

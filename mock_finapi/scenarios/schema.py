@@ -53,6 +53,30 @@ class GenerateUsers:
 
 
 @dataclass(frozen=True)
+class SeededProcess:
+    """A process that exists from the start, with a fixed token a QA ticket can name."""
+
+    process_token: str
+    client_id: str
+    client_reference: str | None = None
+    process_id: str = "USER_ONLY"
+    exchanges: int = 0
+    invalidated: bool = False
+
+
+@dataclass(frozen=True)
+class ProcessesSpec:
+    """The Process Controller's limits (FINAPI.md §7, decided) and pre-created processes."""
+
+    max_exchanges: int = 10
+    validity_days: float = 7
+    user_retention_days: float = 3
+    allowed_process_ids: tuple[str, ...] = ("USER_ONLY",)
+    redirect_url: str = "http://localhost:3000/callback"
+    seeded: tuple[SeededProcess, ...] = ()
+
+
+@dataclass(frozen=True)
 class Scenario:
     name: str
     source: str
@@ -62,3 +86,4 @@ class Scenario:
     tokens: TokenSpec = TokenSpec()
     clients: tuple[ClientSpec, ...] = ()
     users: tuple[UserSpec | GenerateUsers, ...] = ()
+    processes: ProcessesSpec = ProcessesSpec()

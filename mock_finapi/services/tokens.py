@@ -117,6 +117,13 @@ class TokenService:
         token = self._mint(grant, "userAccessTokensValidityPeriod", now)
         return self._answer(token, now)
 
+    def user_access(self, client: Client, user: User) -> IssuedToken:
+        """A fresh user access token without a refresh token (what a process exchange hands out)."""
+        now = self.clock.time()
+        grant = Grant(client, user)
+        self.store.add_grant(grant)
+        return self._answer(self._mint(grant, "userAccessTokensValidityPeriod", now), now)
+
     def _failed_login(self, client: Client, user: User) -> None:
         user.failed_logins += 1
         limit = client.config["maxUserLoginAttempts"]

@@ -138,6 +138,7 @@ class UserService:
         self.store.remove_user(user)
 
     def find(self, client: Client, user_id: str) -> User:
+        self.store.purge_expired(self.clock.time())
         user = self.store.user(client.mandator_id, user_id)
         if user is None:
             raise errors.UnknownEntity(errors.MSG_UNKNOWN_USER.format(user=user_id))

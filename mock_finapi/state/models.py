@@ -1,7 +1,8 @@
 """The data: plain dataclasses, no rules and no HTTP.
 
-Mandator → users; clients belong to a mandator; a Grant is one authorization (a client_credentials token, or a
-password login with its refresh token and the access tokens minted from it); Tokens point at their grant.
+Mandator → users; clients belong to a mandator; a Grant is one authorization (a client_credentials token, a
+password login with its refresh token and the access tokens minted from it, or a process exchange); Tokens point at
+their grant; a Process owns a hidden user.
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ class User:
     failed_logins: int = 0
     password_change_token: str | None = None
     created_at: float = 0.0
+    delete_at: float | None = None
+    """When the store deletes the user by itself (the hidden users of processes); None: never."""
     grants: set[Grant] = field(default_factory=set)
 
     @property
@@ -65,6 +68,20 @@ class Token:
 
     def expired(self, now: float) -> bool:
         return self.expires_at is not None and now >= self.expires_at
+
+
+@dataclass(eq=False)
+class Process:
+    """A Process Controller process: its token exchanges for access tokens of its hidden user."""
+
+    token: str
+    client: Client
+    client_reference: str | None
+    process_id: str
+    user: User
+    created_at: float
+    exchanges: int = 0
+    invalidated: bool = False
 
 
 @dataclass(eq=False)

@@ -1,15 +1,17 @@
 """The in-memory store: dicts with O(1) lookups by token, client id and (mandator, user id).
 
 All access happens on the server's single event loop and no method awaits, so each call is atomic with respect to
-the others. Expired tokens are purged lazily from a heap ordered by expiry, so memory stays bounded however many
-short-lived tokens a run issues. Services use only the methods below, so another backend can replace this class.
+the others. Expired tokens, and users whose `delete_at` has come, are purged lazily from heaps ordered by time
+(on every token lookup or issue, and by `purge_expired`), so memory stays bounded however many short-lived tokens
+a run issues. Services use only the methods below, so another backend can replace this class.
 """
 
 from __future__ import annotations
 
 import heapq
+import itertools
 
-from mock_finapi.state.models import Client, Grant, Mandator, Token, User
+from mock_finapi.state.models import Client, Grant, Mandator, Process, Token, User
 
 COMPACT_SLACK = 1024
 """Stale entries the expiry index may carry beyond the live tokens before it is rebuilt."""
@@ -24,12 +26,20 @@ class Store:
         """Token reuse: the current client_credentials grant of each client."""
         self.user_grants: dict[tuple[str, str], Grant] = {}
         """Token reuse: the current password grant per (client id, user key)."""
+        self.processes: dict[str, Process] = {}
+        """Keyed by the lower-cased process token."""
         self._expiry: list[tuple[float, str]] = []
+        self._deletions: list[tuple[float, int, User]] = []
+        self._deletion_order = itertools.count()
 
     # clients and mandators
     def add_client(self, client: Client) -> None:
         self.clients[client.client_id] = client
         self.mandator(client.mandator_id)
+
+    def default_client(self, mandator_id: str) -> Client | None:
+        """The mandator's first app client (scenario order): the one its process links act for."""
+        return next((c for c in self.clients.values() if c.mandator_id == mandator_id and c.role == "app"), None)
 
     def mandator(self, mandator_id: str) -> Mandator:
         found = self.mandators.get(mandator_id)
@@ -47,11 +57,26 @@ class Store:
 
     def remove_user(self, user: User) -> None:
         self.revoke_user_grants(user)
-        self.mandator(user.mandator_id).users.pop(user.key, None)
+        mandator = self.mandator(user.mandator_id)
+        if mandator.users.get(user.key) is user:
+            del mandator.users[user.key]
+
+    def schedule_deletion(self, user: User, when: float) -> None:
+        """Delete the user (and so its tokens) once the clock reaches `when`."""
+        user.delete_at = when
+        heapq.heappush(self._deletions, (when, next(self._deletion_order), user))
+
+    # processes
+    def add_process(self, process: Process) -> None:
+        self.processes[process.token.lower()] = process
+
+    def process(self, token: str) -> Process | None:
+        return self.processes.get(token.lower())
 
     # tokens and grants
     def token(self, value: str, now: float) -> Token | None:
         """The live token with this value; an expired one is dropped on sight."""
+        self.purge_expired(now)
         token = self.tokens.get(value)
         if token is not None and token.expired(now):
             self._drop_token(token)
@@ -92,6 +117,12 @@ class Store:
             self.revoke_grant(grant)
 
     def purge_expired(self, now: float) -> None:
+        """Drop expired tokens and delete users whose time has come (O(1) when nothing is due)."""
+        deletions = self._deletions
+        while deletions and deletions[0][0] <= now:
+            _, _, user = heapq.heappop(deletions)
+            if user.delete_at is not None and user.delete_at <= now:
+                self.remove_user(user)
         heap = self._expiry
         while heap and heap[0][0] <= now:
             _, value = heapq.heappop(heap)

@@ -1,0 +1,58 @@
+"""finAPI's Process Controller under /api/v1/processes (FINAPI.md §7)."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+
+from mock_finapi import errors
+from mock_finapi.http import body, render
+from mock_finapi.http.routes import route
+
+
+async def create(request: Request) -> Response:
+    processes = render.world(request).processes.create_many(await body.json_object(request))
+    answer = [{"clientReference": p.client_reference, "processToken": p.token} for p in processes]
+    return JSONResponse({"processes": answer}, status_code=201)
+
+
+async def exchange(request: Request) -> Response:
+    invalidate = request.query_params.get("invalidate", "false").lower()  # defaults to false
+    if invalidate not in ("true", "false"):
+        raise errors.IllegalFieldValue("'invalidate' must be true or false")
+    token = render.world(request).processes.exchange(
+        request.path_params["processToken"], invalidate=invalidate == "true"
+    )
+    return JSONResponse({"accessToken": token})
+
+
+async def create_link(request: Request) -> Response:
+    params = await body.json_object(request, required=False)
+    reference = params.get("clientReference")
+    if reference is not None and not isinstance(reference, str):
+        raise errors.IllegalFieldValue("'clientReference' must be a string")
+    process = render.world(request).processes.for_mandator(request.path_params["mandatorId"], reference)
+    return JSONResponse({"processToken": process.token}, status_code=201)
+
+
+async def follow_link(request: Request) -> Response:
+    world = render.world(request)
+    reference = request.query_params.get("clientReference")
+    process = world.processes.for_mandator(request.path_params["mandatorId"], reference)
+    return RedirectResponse(with_query(world.processes.limits.redirect_url, processToken=process.token), 302)
+
+
+def with_query(url: str, **params: str) -> str:
+    """The URL with `params` appended to its query, keeping what it had."""
+    parts = urlsplit(url)
+    query = urlencode([*parse_qsl(parts.query, keep_blank_values=True), *params.items()])
+    return urlunsplit(parts._replace(query=query))
+
+
+routes = [
+    route("/api/v1/processes", POST=create),
+    route("/api/v1/processes/{processToken}", GET=exchange),
+    route("/api/v1/processes/{mandatorId}/link", POST=create_link, GET=follow_link),
+]
