@@ -10,6 +10,7 @@ Every option of `serve` also reads `MOCK_FINAPI_<OPTION>` (e.g. MOCK_FINAPI_PORT
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import signal
 import socket
@@ -25,11 +26,17 @@ from mock_finapi.settings import DEFAULT_HOST, DEFAULT_PORT, Settings
 
 ENV_PREFIX = "MOCK_FINAPI_"
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
+LOG_FORMATS = ("text", "json", "off")
+TRUE = ("1", "true", "yes", "on")
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 def _env(option: str, default: str | None) -> str | None:
     return os.environ.get(ENV_PREFIX + option.upper().replace("-", "_"), default)
+
+
+def _env_flag(option: str) -> bool:
+    return (_env(option, "") or "").lower() in TRUE
 
 
 def _port(text: str) -> int:
@@ -59,6 +66,27 @@ def _parser() -> argparse.ArgumentParser:
         choices=LOG_LEVELS,
         help="server log level (default info)",
     )
+    serve.add_argument(
+        "--log-format",
+        default=_env("log-format", "text"),
+        type=str.lower,
+        choices=LOG_FORMATS,
+        help="request log on stdout, one line per request (default text)",
+    )
+    serve.add_argument(
+        "--journal-size", type=int, default=_env("journal-size", "1000"), help="requests the journal keeps (1000)"
+    )
+    serve.add_argument("--no-admin", action="store_true", default=_env_flag("no-admin"), help="remove /__admin")
+    serve.add_argument("--admin-token", default=_env("admin-token", None), help="require this bearer on /__admin")
+    serve.add_argument(
+        "--scenario-dir",
+        action="append",
+        default=[d for d in (_env("scenario-dir", "") or "").split(os.pathsep) if d],
+        help="a folder POST /__admin/scenario may load files from (repeatable)",
+    )
+    serve.add_argument(
+        "--reload", action="store_true", default=_env_flag("reload"), help="reload the scenario file when it changes"
+    )
 
     validate = commands.add_parser("validate", help="check scenario files; exit 1 on the first broken one")
     validate.add_argument("paths", nargs="+", metavar="PATH")
@@ -70,8 +98,14 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
-    if args.command == "serve" and args.log_level not in LOG_LEVELS:  # argparse checks no defaults, i.e. no env
-        parser.error(f"argument --log-level: invalid choice: {args.log_level!r} (choose from {', '.join(LOG_LEVELS)})")
+    if args.command == "serve":  # argparse checks no defaults, i.e. no environment variables
+        for option, choices in (("log_level", LOG_LEVELS), ("log_format", LOG_FORMATS)):
+            if getattr(args, option) not in choices:
+                value = getattr(args, option)
+                flag = "--" + option.replace("_", "-")
+                parser.error(f"argument {flag}: invalid choice: {value!r} (choose from {', '.join(choices)})")
+        if args.journal_size < 0:
+            parser.error("argument --journal-size: must not be negative")
     if args.command == "validate":
         return _validate(args.paths)
     if args.command == "scenarios":
@@ -108,10 +142,21 @@ def _list_scenarios() -> int:
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from mock_finapi import reload
     from mock_finapi.http.app import create_app
+    from mock_finapi.http.protocol import http_protocol
 
     try:
-        app = create_app(Settings(scenario=args.scenario, seed=args.seed))
+        settings = Settings(
+            scenario=args.scenario,
+            seed=args.seed,
+            admin=not args.no_admin,
+            admin_token=args.admin_token or None,
+            journal_size=args.journal_size,
+            request_log=args.log_format,
+            scenario_dirs=tuple(args.scenario_dir),
+        )
+        app = create_app(settings)
     except ScenarioError as exc:
         print(f"mock-finapi: {exc}", file=sys.stderr)
         return 1
@@ -124,19 +169,37 @@ def _serve(args: argparse.Namespace) -> int:
     url_file = Path(args.url_file) if args.url_file else None
     failed = False
 
+    watched = Path(app.state.world.scenario.source) if args.reload else None
+
     class Server(uvicorn.Server):
+        watcher: asyncio.Task[None] | None = None
+
         async def startup(self, sockets: list[socket.socket] | None = None) -> None:
             nonlocal failed
             await super().startup(sockets)
             if not self.started:
                 return
+            if watched is not None:
+                self.watcher = asyncio.get_running_loop().create_task(reload.watch(app.state, watched, settings))
             try:
                 _announce(url, url_file)
             except OSError as exc:
                 print(f"mock-finapi: cannot write the URL file {url_file}: {exc.strerror or exc}", file=sys.stderr)
                 failed = self.should_exit = True
 
-    config = uvicorn.Config(app, log_level=args.log_level, access_log=False, lifespan="off", server_header=False)
+        async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+            if self.watcher is not None:
+                self.watcher.cancel()
+            await super().shutdown(sockets)
+
+    config = uvicorn.Config(
+        app,
+        http=http_protocol(),
+        log_level=args.log_level,
+        access_log=False,
+        lifespan="off",
+        server_header=False,
+    )
     server = Server(config)
     # uvicorn re-raises SIGINT/SIGTERM once it has shut down gracefully, which would kill the process before the
     # URL file is removed and report death by signal. Handlers that only ask uvicorn to stop make a stop by signal

@@ -65,6 +65,16 @@ class Clock:
                 self._state = (self.time(), self._monotonic(), frozen)
 
 
+def perf_counter() -> float:
+    """Real seconds for measuring durations (request logs, benchmarks); never virtual."""
+    return time.perf_counter()
+
+
+def wall_clock() -> datetime:
+    """The real time, for log lines (which describe the host, not the emulated world)."""
+    return datetime.now(UTC)
+
+
 def format_v2(when: datetime) -> str:
     """RFC 3339 with millis and offset, as Access v2 writes dates: 2020-11-19T16:54:06.854+01:00."""
     return when.isoformat(timespec="milliseconds")

@@ -59,6 +59,7 @@ MSG_JSON_OBJECT = "The request body must be a JSON object"
 MSG_MALFORMED_FORM = "Malformed form request body"
 MSG_REQUEST_ID_TOO_LONG = "The X-Request-Id header must not be longer than 255 characters"
 MSG_UNEXPECTED = "An unexpected error occurred"
+MSG_INJECTED = "Injected fault '{name}'"
 
 
 class MockFinapiError(Exception):
@@ -152,6 +153,22 @@ class UnexpectedError(ApiError):
     status = 500
     code = "UNEXPECTED_ERROR"
     type = "TECHNICAL"
+
+
+_BY_STATUS: dict[int, type[ApiError]] = {
+    403: UnauthorizedAccess,
+    404: UnknownEntity,
+    405: MethodNotAllowed,
+    415: UnsupportedMediaType,
+    422: IllegalEntityState,
+    423: Locked,
+}
+
+
+def injected(status: int, message: str) -> ApiError:
+    """An error of the finAPI code that fits `status` (for fault rules that give none of their own)."""
+    kind = _BY_STATUS.get(status, UnexpectedError if status >= 500 else BadRequest)
+    return kind(message, status=status)
 
 
 class OAuthError(MockFinapiError):

@@ -12,6 +12,8 @@ from mock_finapi.clock import Clock
 from mock_finapi.randomness import Randomness, random_seed
 from mock_finapi.scenarios.schema import GenerateUsers, Scenario, UserSpec
 from mock_finapi.services import client_config, users
+from mock_finapi.services.faults import Faults
+from mock_finapi.services.journal import Journal, Matcher
 from mock_finapi.services.processes import ProcessLimits, ProcessService
 from mock_finapi.services.tokens import TokenService, TokenSettings
 from mock_finapi.services.users import UserService
@@ -22,7 +24,9 @@ log = logging.getLogger("mock_finapi")
 
 
 class World:
-    def __init__(self, scenario: Scenario, *, seed: int | None = None, clock: Clock | None = None) -> None:
+    def __init__(
+        self, scenario: Scenario, *, seed: int | None = None, clock: Clock | None = None, journal_size: int = 1000
+    ) -> None:
         self.scenario = scenario
         if seed is None:
             seed = scenario.seed
@@ -44,7 +48,30 @@ class World:
             spec.redirect_url,
         )
         self.processes = ProcessService(self.store, self.clock, self.rng, self.tokens, limits)
+        self.faults = Faults(list(scenario.faults), self.rng.stream("faults"))
+        self.journal = Journal(journal_size)
         self._populate()
+
+    def reset(self) -> World:
+        """A new world of the same scenario and seed, on this world's clock put back to the scenario's start."""
+        start = self.scenario.clock
+        if start.start is not None:
+            self.clock.set(start.start)
+        self.clock.freeze(start.frozen)
+        return World(self.scenario, seed=self.seed, clock=self.clock, journal_size=self.journal.size)
+
+    def reset_mandator(self, mandator_id: str) -> bool:
+        """Put one mandator's slice (clients' configuration, users, tokens, processes, journal) back to the scenario.
+
+        Other mandators keep their state, so parallel tests in one server do not disturb each other. False when
+        neither the scenario nor the run knows the mandator.
+        """
+        if mandator_id not in self.store.mandators:
+            return False
+        fresh = World(self.scenario, seed=self.seed, clock=self.clock, journal_size=0)
+        self.store.replace_mandator(mandator_id, fresh.store)
+        self.journal.clear(Matcher(mandator_id=mandator_id))
+        return True
 
     def _populate(self) -> None:
         for spec in self.scenario.clients:

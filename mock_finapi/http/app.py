@@ -24,7 +24,7 @@ def create_app(
     settings = settings or Settings()
     scenario = scenario or loader.load(settings.scenario)
     app = Starlette(
-        routes=[*oauth.routes, *users.routes, *client_config.routes, *processes.routes, *admin.routes],
+        routes=[*oauth.routes, *users.routes, *client_config.routes, *processes.routes, *admin.routes(settings)],
         middleware=[Middleware(RequestContext)],
         exception_handlers={
             errors.ApiError: render.api_error,
@@ -34,5 +34,5 @@ def create_app(
     )
     app.router.redirect_slashes = False  # finAPI answers /users/ with an error, not a redirect
     app.state.settings = settings
-    app.state.world = World(scenario, seed=settings.seed, clock=clock)
+    app.state.world = World(scenario, seed=settings.seed, clock=clock, journal_size=settings.journal_size)
     return app

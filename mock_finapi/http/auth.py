@@ -17,7 +17,9 @@ def bearer(request: Request) -> Token:
     token = world(request).tokens.resolve(value.strip())
     grant = token.grant
     context = f"{grant.client.mandator_id}/{grant.client.client_id}"
-    request.scope["state"]["auth_context"] = context if grant.user is None else f"{context}/{grant.user.id}"
+    state = request.scope["state"]
+    state["auth_context"] = context if grant.user is None else f"{context}/{grant.user.id}"
+    state["client_id"] = grant.client.client_id
     return token
 
 

@@ -45,14 +45,18 @@ def _require_media_type(request: Request, expected: str) -> None:
         raise errors.UnsupportedMediaType(message)
 
 
-async def json_object(request: Request, *, required: bool = True) -> dict[str, Any]:
-    """The JSON object in the body; an empty body is a 400, or `{}` when the body is optional."""
+async def json_object(request: Request, *, required: bool = True, any_type: bool = False) -> dict[str, Any]:
+    """The JSON object in the body; an empty body is a 400, or `{}` when the body is optional.
+
+    `any_type` skips the Content-Type check (the admin API takes JSON from `curl -d` as it comes).
+    """
     raw = await read(request)
     if not raw.strip():
         if required:
             raise errors.BadRequest(errors.MSG_BODY_MISSING)
         return {}
-    _require_media_type(request, JSON)
+    if not any_type:
+        _require_media_type(request, JSON)
     try:
         # Strict UTF-8 (RFC 8259), a BOM tolerated: json.loads(bytes) would also take UTF-16/32 and CESU-8 surrogates.
         data = json.loads(raw.decode("utf-8-sig"))

@@ -1,23 +1,35 @@
-"""The one ASGI middleware: request ids, X-HTTP-Method-Override, and the last line of defence.
+"""The one ASGI middleware: request ids, method override, fault rules, journal, request log, last line of defence.
 
 - Every response carries `X-Request-Id`: the request's own (≤ 255 characters, else 400) or `selfgen-<uuid>`.
 - A POST with `X-HTTP-Method-Override: PATCH|DELETE` is routed as that method (finAPI's convention).
+- Fault rules of the world decide, before the handler runs, whether to delay, answer or break the connection.
+- Each request outside /__admin is recorded in the journal (masked); each request gets a log line when enabled.
 - Anything that escapes the handlers is logged and answered with a finAPI `UNEXPECTED_ERROR` 500, never a traceback.
 """
 
 from __future__ import annotations
 
+import asyncio
+import base64
+import binascii
 import logging
+from typing import Any
 
 from starlette.requests import ClientDisconnect, Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mock_finapi import errors
-from mock_finapi.http import render
+from mock_finapi.clock import format_v2, perf_counter
+from mock_finapi.http import faults, render, request_log
+from mock_finapi.services.faults import FaultRule
+from mock_finapi.services.journal import Entry, body_fields, mask_authorization, mask_fields, mask_path
+from mock_finapi.settings import Settings
+from mock_finapi.world import World
 
 log = logging.getLogger("mock_finapi")
 MAX_REQUEST_ID = 255
 OVERRIDABLE = {b"PATCH": "PATCH", b"DELETE": "DELETE"}
+ADMIN_PREFIX = "/__admin"
 
 
 class RequestContext:
@@ -28,41 +40,155 @@ class RequestContext:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        given = override = None
+        started_at = perf_counter()
+        headers: dict[bytes, bytes] = {}
         for name, value in scope["headers"]:
-            if name == b"x-request-id":
-                given = value.decode("latin-1")
-            elif name == b"x-http-method-override":
-                override = value.strip().upper()
-        world = scope["app"].state.world
+            headers.setdefault(name, value)
+        given = headers[b"x-request-id"].decode("latin-1") if b"x-request-id" in headers else None
+        override = headers.get(b"x-http-method-override", b"").strip().upper()
+        world: World = scope["app"].state.world
+        settings: Settings = scope["app"].state.settings
         request_id = given if given and len(given) <= MAX_REQUEST_ID else world.rng.request_id()
         state = scope.setdefault("state", {})
         state["request_id"] = request_id
         if override in OVERRIDABLE and scope["method"] == "POST":
             scope["method"] = OVERRIDABLE[override]
-        id_header = (b"x-request-id", request_id.encode("latin-1"))
-        started = False
+        observed = not scope["path"].startswith(ADMIN_PREFIX)
+        sent_headers = [(b"x-request-id", request_id.encode("latin-1"))]
+        status = 0
+        body = bytearray()
 
-        async def send_with_id(message: Message) -> None:
-            nonlocal started
+        async def send_with_headers(message: Message) -> None:
+            nonlocal status
             if message["type"] == "http.response.start":
-                started = True
-                message["headers"] = [*message.get("headers", ()), id_header]
+                status = message["status"]
+                message["headers"] = [*message.get("headers", ()), *sent_headers]
             await send(message)
 
-        if given is not None and len(given) > MAX_REQUEST_ID:
-            await self._answer(errors.BadRequest(errors.MSG_REQUEST_ID_TOO_LONG), scope, receive, send_with_id)
-            return
+        async def receive_teed() -> Message:
+            message = await receive()
+            if message["type"] == "http.request" and len(body) <= settings.max_body_bytes:
+                body.extend(message.get("body", b""))
+            return message
+
+        rule: FaultRule | None = None
         try:
-            await self.app(scope, receive, send_with_id)
+            if given is not None and len(given) > MAX_REQUEST_ID:
+                await _answer(errors.BadRequest(errors.MSG_REQUEST_ID_TOO_LONG), scope, receive, send_with_headers)
+                return
+            app_receive: Receive = receive_teed
+            if observed and world.faults:
+                fields: dict[str, Any] = {}
+                client_id = None
+                if world.faults.needs_body:
+                    app_receive = await _buffer_body(receive, body, settings)
+                    fields = _fields(scope, headers, bytes(body))
+                    client_id = _client_id(world, headers, fields)
+                rule = world.faults.pick(scope["method"], scope["path"], fields, client_id)
+            if rule is not None:
+                sent_headers.append((b"x-mock-fault", rule.name.encode("latin-1", "replace")))
+                if rule.delay_ms:
+                    await asyncio.sleep(rule.delay_ms / 1000)
+                if rule.network is not None or rule.status is not None:
+                    await faults.answer(rule, scope, app_receive, send_with_headers)
+                    return
+            await self.app(scope, app_receive, send_with_headers)
         except ClientDisconnect:
             return  # the client left while sending its body: nobody to answer, nothing went wrong here
+        except faults.NetworkFault:
+            raise  # in-process clients see network faults as exceptions
         except Exception:
             log.exception("unexpected error in %s %s", scope["method"], scope["path"])
-            if not started:
-                await self._answer(errors.UnexpectedError(errors.MSG_UNEXPECTED), scope, receive, send_with_id)
+            if not status:
+                await _answer(errors.UnexpectedError(errors.MSG_UNEXPECTED), scope, receive, send_with_headers)
+        finally:
+            if observed or settings.request_log != "off":
+                entry = _entry(world, scope, headers, bytes(body), status, started_at, request_id, rule)
+                if observed:
+                    world.journal.record(entry)
+                if settings.request_log != "off":
+                    request_log.write(entry, settings.request_log)
 
-    @staticmethod
-    async def _answer(error: errors.ApiError, scope: Scope, receive: Receive, send: Send) -> None:
-        response = render.error_message(Request(scope, receive), error)
-        await response(scope, receive, send)
+
+async def _answer(error: errors.ApiError, scope: Scope, receive: Receive, send: Send) -> None:
+    response = render.error_message(Request(scope, receive), error)
+    await response(scope, receive, send)
+
+
+async def _buffer_body(receive: Receive, body: bytearray, settings: Settings) -> Receive:
+    """Read the whole body up front (fault rules match on its fields) and hand the app a replay of it."""
+    more = True
+    while more:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        if len(body) <= settings.max_body_bytes:
+            body.extend(message.get("body", b""))
+        more = message.get("more_body", False)
+    replayed = False
+
+    async def replay() -> Message:
+        nonlocal replayed
+        if replayed:
+            return await receive()
+        replayed = True
+        return {"type": "http.request", "body": bytes(body), "more_body": False}
+
+    return replay
+
+
+def _fields(scope: Scope, headers: dict[bytes, bytes], body: bytes) -> dict[str, Any]:
+    request = Request(scope)
+    fields: dict[str, Any] = dict(request.query_params)
+    fields.update(body_fields(headers.get(b"content-type", b"").decode("latin-1"), body) or {})
+    return fields
+
+
+def _client_id(world: World, headers: dict[bytes, bytes], fields: dict[str, Any]) -> str | None:
+    """The client a request speaks for: credentials in the body, HTTP Basic, or the client of its bearer token."""
+    for key in ("client_id", "clientId"):
+        if isinstance(fields.get(key), str):
+            return str(fields[key])
+    scheme, _, credentials = headers.get(b"authorization", b"").decode("latin-1").partition(" ")
+    if scheme.lower() == "basic":
+        try:
+            return base64.b64decode(credentials, validate=True).decode("utf-8").partition(":")[0]
+        except (binascii.Error, UnicodeDecodeError):
+            return None
+    if scheme.lower() == "bearer":
+        token = world.store.tokens.get(credentials.strip())
+        return token.grant.client.client_id if token is not None else None
+    return None
+
+
+def _entry(
+    world: World,
+    scope: Scope,
+    headers: dict[bytes, bytes],
+    body: bytes,
+    status: int,
+    started_at: float,
+    request_id: str,
+    rule: FaultRule | None,
+) -> Entry:
+    state = scope["state"]
+    client_id = state.get("client_id")
+    fields = body_fields(headers.get(b"content-type", b"").decode("latin-1"), body)
+    if client_id is None and fields:
+        client_id = fields.get("client_id") or fields.get("clientId")
+    client = world.store.clients.get(client_id) if isinstance(client_id, str) else None
+    authorization = headers.get(b"authorization")
+    return Entry(
+        time=format_v2(world.clock.now()),
+        method=scope["method"],
+        path=mask_path(scope["path"]),
+        query=mask_fields(dict(Request(scope).query_params)),
+        status=status,
+        duration_ms=round((perf_counter() - started_at) * 1000, 3),
+        request_id=request_id,
+        client_id=client.client_id if client else None,
+        mandator_id=client.mandator_id if client else None,
+        fault=rule.name if rule else None,
+        authorization=mask_authorization(authorization.decode("latin-1")) if authorization else None,
+        body=mask_fields(fields) if fields else None,
+    )

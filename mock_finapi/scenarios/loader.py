@@ -29,7 +29,7 @@ from mock_finapi.scenarios.schema import (
     TokenSpec,
     UserSpec,
 )
-from mock_finapi.services import client_config, processes, users
+from mock_finapi.services import client_config, faults, processes, users
 
 MANDATOR_NAMESPACE = uuid.UUID("5b0c52e6-4f0c-4b8e-9a54-6d6f636b6669")
 # The virtual clock must stay where datetime can render it, however far a test advances it.
@@ -40,7 +40,7 @@ LATEST = datetime(9000, 1, 1, tzinfo=UTC)
 MAX_CONFIG_NODES = 10_000
 _MISSING = object()
 
-ROOT_KEYS = ("name", "description", "seed", "clock", "tokens", "clients", "users", "processes")
+ROOT_KEYS = ("name", "description", "seed", "clock", "tokens", "clients", "users", "processes", "faults")
 CLOCK_KEYS = ("start", "frozen")
 TOKEN_KEYS = ("format", "reuse")
 CLIENT_KEYS = ("client_id", "client_secret", "role", "mandator_id", "config")
@@ -241,7 +241,22 @@ class _Validator:
         user_keys = [((u.mandator_id, u.id.lower()), u.id) if isinstance(u, UserSpec) else None for u in user_specs]
         self.unique(user_items, user_keys, "id")
         process_spec = self.processes(root.section("processes", PROCESSES_KEYS), {c.client_id for c in clients})
-        return Scenario(name, self.source, description, seed, clock, tokens, clients, user_specs, process_spec)
+        fault_rules = self.faults(root.items("faults"))
+        return Scenario(
+            name, self.source, description, seed, clock, tokens, clients, user_specs, process_spec, fault_rules
+        )
+
+    def faults(self, items: list[tuple[str, int | None, Any]]) -> tuple[faults.FaultRule, ...]:
+        rules = []
+        for index, (path, line, item) in enumerate(items):
+            try:
+                rules.append(faults.parse_rule(item, f"fault-{index + 1}"))
+            except faults.FaultSpecError as exc:
+                first = exc.path.split(".", 1)[0]
+                where = getattr(item, "lines", {}).get(first, line)
+                raise self.error(where, f"{path}.{exc.path}" if exc.path else path, exc.problem) from None
+        self.unique(items, [(r.name, r.name) for r in rules], "name")
+        return tuple(rules)
 
     def unique(self, items: list[tuple[str, int | None, Any]], keys: list[tuple[Any, str] | None], what: str) -> None:
         """Refuse the second item whose key repeats an earlier one's (None: the item has no such key)."""

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from mock_finapi.services.faults import FaultRule
 from mock_finapi.state.models import Role
 
 
@@ -87,3 +88,4 @@ class Scenario:
     clients: tuple[ClientSpec, ...] = ()
     users: tuple[UserSpec | GenerateUsers, ...] = ()
     processes: ProcessesSpec = ProcessesSpec()
+    faults: tuple[FaultRule, ...] = ()

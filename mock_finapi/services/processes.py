@@ -34,6 +34,7 @@ MSG_EXHAUSTED = "The process token was already exchanged {limit} times"
 MSG_EXPIRED = "The process token expired {days} days after its creation"
 MSG_USER_GONE = "The process's user was deleted"
 MSG_PROCESS_ID = "Unsupported processId '{process_id}' (allowed: {allowed})"
+MSG_CREDENTIAL = "'{field}' must be a string"
 MSG_REFERENCES = "'clientReferences' must hold 1 to 100 objects with a non-empty string 'clientReference'"
 
 
@@ -54,26 +55,29 @@ class ProcessService:
 
     def create_many(self, params: dict[str, Any]) -> list[Process]:
         """POST /api/v1/processes: one process per client reference, in request order."""
-        client_id, secret = params.get("clientId"), params.get("clientSecret")
-        if not isinstance(client_id, str) or not isinstance(secret, str):
-            raise errors.InvalidClient()
+        # Like the token endpoint: missing credentials are 400 MISSING_FIELD, wrong ones 401 invalid_client.
+        client_id, secret = _credential(params, "clientId"), _credential(params, "clientSecret")
         client = self.tokens.authenticate_client(client_id, secret)
+        if client.role != "app":
+            raise errors.UnauthorizedAccess(errors.MSG_ROLE_APP)
         process_id = self._process_id(params.get("processId"))
         references = params.get("clientReferences")
+        if references is None:
+            raise errors.MissingField("clientReferences")
         if not isinstance(references, list) or not 1 <= len(references) <= MAX_REFERENCES:
-            raise errors.BadRequest(MSG_REFERENCES)
+            raise errors.IllegalFieldValue(MSG_REFERENCES)
         names = [r.get("clientReference") if isinstance(r, dict) else None for r in references]
         if not all(isinstance(name, str) and name for name in names):
-            raise errors.BadRequest(MSG_REFERENCES)
+            raise errors.IllegalFieldValue(MSG_REFERENCES)
         return [self.create(client, str(name), process_id) for name in names]
 
     def _process_id(self, value: Any) -> str:
         if value is None:
             raise errors.MissingField("processId")
-        if value not in self.limits.allowed_process_ids:
+        if not isinstance(value, str) or value not in self.limits.allowed_process_ids:
             allowed = ", ".join(self.limits.allowed_process_ids)
-            raise errors.BadRequest(MSG_PROCESS_ID.format(process_id=value, allowed=allowed))
-        return str(value)
+            raise errors.IllegalFieldValue(MSG_PROCESS_ID.format(process_id=value, allowed=allowed))
+        return value
 
     def create(
         self,
@@ -138,6 +142,15 @@ class ProcessService:
         ended = process.invalidated or process.exchanges >= self.limits.max_exchanges
         end = now if ended else self._valid_until(process)
         self.store.schedule_deletion(process.user, end + self.limits.user_retention_days * DAY)
+
+
+def _credential(params: dict[str, Any], field: str) -> str:
+    value = params.get(field)
+    if value is None or value == "":
+        raise errors.MissingField(field)
+    if not isinstance(value, str):
+        raise errors.IllegalFieldValue(MSG_CREDENTIAL.format(field=field))
+    return value
 
 
 def _days(value: float) -> str:

@@ -73,6 +73,26 @@ class Store:
     def process(self, token: str) -> Process | None:
         return self.processes.get(token.lower())
 
+    def replace_mandator(self, mandator_id: str, source: Store) -> None:
+        """Swap this store's slice of one mandator for `source`'s (clients, users, tokens, processes)."""
+
+        def other(item: Client) -> bool:
+            return item.mandator_id != mandator_id
+
+        self.tokens = {v: t for v, t in self.tokens.items() if other(t.grant.client)}
+        self.client_grants = {k: g for k, g in self.client_grants.items() if other(g.client)}
+        self.user_grants = {k: g for k, g in self.user_grants.items() if other(g.client)}
+        self.processes = {k: p for k, p in self.processes.items() if other(p.client)}
+        self.clients = {k: c for k, c in self.clients.items() if other(c)}
+        self.clients.update({k: c for k, c in source.clients.items() if not other(c)})
+        self.mandators[mandator_id] = source.mandators.get(mandator_id) or Mandator(mandator_id)
+        for key, process in source.processes.items():
+            if not other(process.client):
+                self.processes[key] = process
+                if process.user.delete_at is not None:
+                    self.schedule_deletion(process.user, process.user.delete_at)
+        self._compact_expiry()
+
     # tokens and grants
     def token(self, value: str, now: float) -> Token | None:
         """The live token with this value; an expired one is dropped on sight."""

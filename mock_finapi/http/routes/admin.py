@@ -1,12 +1,33 @@
-"""The control plane under /__admin."""
+"""The control plane under /__admin (WireMock-style naming), JSON in and out.
+
+`health` is always served and never guarded (container health checks need it). Everything else disappears with
+`Settings.admin = False` (404) and needs `Authorization: Bearer <admin_token>` when a token is set (401).
+"""
 
 from __future__ import annotations
 
+import hmac
+from pathlib import Path
+from typing import Any
+
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
 
-from mock_finapi.http import render
-from mock_finapi.http.routes import route
+from mock_finapi import __version__, errors
+from mock_finapi.clock import format_v2, parse_rfc3339
+from mock_finapi.errors import ScenarioError
+from mock_finapi.http import body, render
+from mock_finapi.http.routes import Endpoint, route
+from mock_finapi.scenarios import loader
+from mock_finapi.scenarios.schema import Scenario
+from mock_finapi.services.faults import FaultSpecError, parse_rule
+from mock_finapi.services.journal import Matcher, mask_token
+from mock_finapi.services.tokens import expires_in
+from mock_finapi.settings import Settings
+from mock_finapi.world import World
+
+MSG_ADMIN_TOKEN = "The admin API needs 'Authorization: Bearer <admin token>'"
 
 
 async def health(request: Request) -> Response:
@@ -14,4 +35,272 @@ async def health(request: Request) -> Response:
     return JSONResponse({"status": "ok", "scenario": render.world(request).scenario.name})
 
 
-routes = [route("/__admin/health", GET=health)]
+async def version(request: Request) -> Response:
+    world = render.world(request)
+    return JSONResponse({"version": __version__, "scenario": world.scenario.name, "seed": world.seed})
+
+
+async def reset(request: Request) -> Response:
+    world = render.world(request)
+    mandator = request.query_params.get("mandator")
+    if mandator is None:
+        request.app.state.world = world.reset()
+    elif not world.reset_mandator(mandator):
+        raise errors.UnknownEntity(f"No mandator with id '{mandator}'")
+    return JSONResponse({"reset": mandator or "all", "scenario": world.scenario.name})
+
+
+# clock
+def _clock_view(world: World) -> dict[str, Any]:
+    return {"now": format_v2(world.clock.now()), "frozen": world.clock.frozen}
+
+
+async def get_clock(request: Request) -> Response:
+    return JSONResponse(_clock_view(render.world(request)))
+
+
+async def move_clock(request: Request) -> Response:
+    """`{"set": RFC 3339}`, `{"advance": seconds}` and/or `{"frozen": bool}`, applied in that order."""
+    world = render.world(request)
+    params = await body.json_object(request, any_type=True)
+    unknown = set(params) - {"set", "advance", "frozen"}
+    if unknown or not params:
+        raise errors.BadRequest("Give 'set' (RFC 3339), 'advance' (seconds) and/or 'frozen' (boolean)")
+    when, seconds, frozen = params.get("set"), params.get("advance"), params.get("frozen")
+    if when is not None:
+        try:
+            world.clock.set(parse_rfc3339(str(when)))
+        except ValueError:
+            raise errors.IllegalFieldValue("'set' must be an RFC 3339 timestamp") from None
+    if seconds is not None:
+        if type(seconds) not in (int, float) or not -1e10 < seconds < 1e10:
+            raise errors.IllegalFieldValue("'advance' must be a number of seconds")
+        world.clock.advance(seconds)
+    if frozen is not None:
+        if type(frozen) is not bool:
+            raise errors.IllegalFieldValue("'frozen' must be a boolean")
+        world.clock.freeze(frozen)
+    return JSONResponse(_clock_view(world))
+
+
+# journal
+def _matcher(params: dict[str, Any]) -> Matcher:
+    status = params.get("status")
+    if status is not None:
+        try:
+            status = int(status)
+        except (TypeError, ValueError):
+            raise errors.IllegalFieldValue("'status' must be an HTTP status code") from None
+    text = {k: params.get(k) for k in ("method", "path", "clientId", "mandator", "fault")}
+    if any(v is not None and not isinstance(v, str) for v in text.values()):
+        raise errors.IllegalFieldValue("method, path, clientId, mandator and fault must be strings")
+    return Matcher(text["method"], text["path"], status, text["clientId"], text["mandator"], text["fault"])
+
+
+async def list_requests(request: Request) -> Response:
+    params = dict(request.query_params)
+    limit = params.pop("limit", None)
+    if limit is not None and not limit.isdigit():
+        raise errors.IllegalFieldValue("'limit' must be a non-negative integer")
+    found = render.world(request).journal.find(_matcher(params), int(limit) if limit is not None else None)
+    return JSONResponse({"requests": [entry.view() for entry in found]})
+
+
+async def clear_requests(request: Request) -> Response:
+    deleted = render.world(request).journal.clear(_matcher(dict(request.query_params)))
+    return JSONResponse({"deleted": deleted})
+
+
+async def count_requests(request: Request) -> Response:
+    params = await body.json_object(request, required=False, any_type=True)
+    return JSONResponse({"count": render.world(request).journal.count(_matcher(params))})
+
+
+# state views (read-only, secrets masked)
+async def state_users(request: Request) -> Response:
+    world = render.world(request)
+    world.store.purge_expired(world.clock.time())
+    mandator = request.query_params.get("mandator")
+    hidden = {id(p.user) for p in world.store.processes.values()}
+    users = [
+        {
+            "mandatorId": user.mandator_id,
+            "id": user.id,
+            "email": user.email,
+            "phone": user.phone,
+            "isAutoUpdateEnabled": user.is_auto_update_enabled,
+            "verified": user.verified,
+            "locked": user.locked,
+            "failedLogins": user.failed_logins,
+            "processUser": id(user) in hidden,
+        }
+        for m in world.store.mandators.values()
+        if mandator in (None, m.id)
+        for user in m.users.values()
+    ]
+    return JSONResponse({"users": users})
+
+
+async def state_tokens(request: Request) -> Response:
+    world = render.world(request)
+    now = world.clock.time()
+    world.store.purge_expired(now)
+    tokens = [
+        {
+            "token": mask_token(token.value),
+            "type": "refresh" if token.is_refresh else "access",
+            "clientId": token.grant.client.client_id,
+            "mandatorId": token.grant.client.mandator_id,
+            "userId": token.grant.user.id if token.grant.user else None,
+            "expiresIn": expires_in(token, now) if token.expires_at is not None else None,
+        }
+        for token in list(world.store.tokens.values())
+        if not token.expired(now)
+    ]
+    return JSONResponse({"tokens": tokens})
+
+
+async def state_processes(request: Request) -> Response:
+    world = render.world(request)
+    processes = [
+        {
+            "processToken": mask_token(p.token),
+            "clientReference": p.client_reference,
+            "processId": p.process_id,
+            "clientId": p.client.client_id,
+            "mandatorId": p.client.mandator_id,
+            "userId": p.user.id,
+            "exchanges": p.exchanges,
+            "invalidated": p.invalidated,
+        }
+        for p in world.store.processes.values()
+    ]
+    return JSONResponse({"processes": processes})
+
+
+# instant edge cases
+async def expire_token(request: Request) -> Response:
+    world = render.world(request)
+    value = request.path_params["token"]
+    token = world.store.tokens.get(value)
+    if token is None:
+        raise errors.UnknownEntity(f"No live token '{mask_token(value)}'")
+    token.expires_at = world.clock.time()
+    world.store.revoke_token(token)
+    return JSONResponse({"expired": mask_token(value)})
+
+
+async def lock_user(request: Request) -> Response:
+    world = render.world(request)
+    user_id, mandator = request.path_params["userId"], request.query_params.get("mandator")
+    mandators = [mandator] if mandator else list(world.store.mandators)
+    found = [u for m in mandators if (u := world.store.user(m, user_id)) is not None]
+    if not found:
+        raise errors.UnknownEntity(errors.MSG_UNKNOWN_USER.format(user=user_id))
+    if len(found) > 1:
+        raise errors.BadRequest(f"User '{user_id}' exists in several mandators: add ?mandator=")
+    world.tokens.lock(found[0])
+    return JSONResponse({"locked": found[0].id, "mandatorId": found[0].mandator_id})
+
+
+# scenario swap
+async def load_scenario(request: Request) -> Response:
+    """Validate `{"name"}`, `{"path"}` or `{"yaml"}`, then swap it in atomically; a bad one leaves the old serving."""
+    params = await body.json_object(request, any_type=True)
+    settings: Settings = request.app.state.settings
+    given = [k for k in ("name", "path", "yaml") if k in params]
+    if len(given) != 1 or not isinstance(params[given[0]], str):
+        raise errors.BadRequest("Give exactly one of 'name', 'path' or 'yaml' (a string)")
+    value: str = params[given[0]]
+    try:
+        if given[0] == "name":
+            if value not in loader.builtin_names():
+                raise errors.UnknownEntity(f"No built-in scenario '{value}'")
+            scenario = loader.load(value)
+        elif given[0] == "path":
+            scenario = loader.load(str(_allowed_path(request, value, settings)))
+        else:
+            scenario = loader.load_text(value, "<admin>")
+    except ScenarioError as exc:
+        raise errors.BadRequest(str(exc)) from None
+    swap(request.app.state, scenario, settings)
+    return JSONResponse({"status": "ok", "scenario": scenario.name})
+
+
+def swap(app_state: Any, scenario: Scenario, settings: Settings) -> World:
+    """Serve `scenario` from the next request on (one attribute assignment: atomic for the event loop)."""
+    world = World(scenario, seed=settings.seed, journal_size=settings.journal_size)
+    app_state.world = world
+    return world
+
+
+def _allowed_path(request: Request, value: str, settings: Settings) -> Path:
+    """Scenario files may only come from the built-ins, the served scenario's folder or `--scenario-dir`s."""
+    roots = [loader.builtin_dir(), *(Path(d) for d in settings.scenario_dirs)]
+    source = Path(render.world(request).scenario.source)
+    if source.is_file():
+        roots.append(source.parent)
+    path = Path(value).resolve()
+    if not any(path.is_relative_to(root.resolve()) for root in roots):
+        raise errors.BadRequest(f"'{value}' is outside the scenario directories (add one with --scenario-dir)")
+    return path
+
+
+# faults
+async def add_fault(request: Request) -> Response:
+    world = render.world(request)
+    params = await body.json_object(request, any_type=True)
+    try:
+        rule = parse_rule(params, f"admin-{len(world.faults.views()) + 1}")
+        world.faults.add(rule)
+    except FaultSpecError as exc:
+        raise errors.IllegalFieldValue(str(exc)) from None
+    return JSONResponse(rule.view(), status_code=201)
+
+
+async def list_faults(request: Request) -> Response:
+    return JSONResponse({"faults": render.world(request).faults.views()})
+
+
+async def clear_faults(request: Request) -> Response:
+    faults = render.world(request).faults
+    deleted = len(faults.views())
+    faults.clear()
+    return JSONResponse({"deleted": deleted})
+
+
+def _guarded(endpoint: Endpoint) -> Endpoint:
+    async def check(request: Request) -> Response:
+        token: str | None = request.app.state.settings.admin_token
+        if token is not None:
+            scheme, _, given = request.headers.get("authorization", "").partition(" ")
+            if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), token.encode()):
+                raise errors.InvalidToken(MSG_ADMIN_TOKEN)
+        return await endpoint(request)
+
+    return check
+
+
+def routes(settings: Settings) -> list[Route]:
+    table = [route("/__admin/health", GET=health)]
+    if not settings.admin:
+        return table
+    guarded = {
+        "/__admin/version": {"GET": version},
+        "/__admin/reset": {"POST": reset},
+        "/__admin/clock": {"GET": get_clock, "POST": move_clock},
+        "/__admin/requests": {"GET": list_requests, "DELETE": clear_requests},
+        "/__admin/requests/count": {"POST": count_requests},
+        "/__admin/state/users": {"GET": state_users},
+        "/__admin/state/tokens": {"GET": state_tokens},
+        "/__admin/state/processes": {"GET": state_processes},
+        "/__admin/tokens/{token}/expire": {"POST": expire_token},
+        "/__admin/users/{userId}/lock": {"POST": lock_user},
+        "/__admin/scenario": {"POST": load_scenario},
+        "/__admin/faults": {"GET": list_faults, "POST": add_fault, "DELETE": clear_faults},
+    }
+    table += [
+        route(path, **{method: _guarded(endpoint) for method, endpoint in handlers.items()})
+        for path, handlers in guarded.items()
+    ]
+    return table

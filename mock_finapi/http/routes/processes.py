@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
@@ -45,10 +45,10 @@ async def follow_link(request: Request) -> Response:
 
 
 def with_query(url: str, **params: str) -> str:
-    """The URL with `params` appended to its query, keeping what it had."""
+    """The URL with `params` appended to its query; what it had stays byte for byte (no re-encoding)."""
     parts = urlsplit(url)
-    query = urlencode([*parse_qsl(parts.query, keep_blank_values=True), *params.items()])
-    return urlunsplit(parts._replace(query=query))
+    added = urlencode(params)
+    return urlunsplit(parts._replace(query=f"{parts.query}&{added}" if parts.query else added))
 
 
 routes = [

@@ -1,0 +1,171 @@
+"""The request journal: a bounded ring buffer of what the system under test sent, with secrets masked.
+
+Entries are masked when they are written, so no password, client secret or full token is ever held: secrets become
+`***`, tokens keep their first four characters (`abcd…`) so that QA can still tell them apart.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+from collections import deque
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl
+
+SECRET_KEYS = frozenset({"password", "client_secret", "clientsecret", "secret"})
+TOKEN_KEYS = frozenset(
+    {"token", "access_token", "refresh_token", "accesstoken", "refreshtoken", "passwordchangetoken", "processtoken"}
+)
+MASK = "***"
+# Path segments that are credentials: the process token of an exchange or link.
+_PROCESS_PREFIX = "/api/v1/processes/"
+
+
+def mask_token(value: str) -> str:
+    return value[:4] + "…" if len(value) > 4 else MASK
+
+
+def mask_value(key: str, value: Any) -> Any:
+    lowered = key.lower()
+    if lowered in SECRET_KEYS:
+        return MASK
+    if lowered in TOKEN_KEYS and isinstance(value, str):
+        return mask_token(value)
+    if isinstance(value, Mapping):
+        return mask_fields(value)
+    if isinstance(value, list):
+        return [mask_fields(v) if isinstance(v, Mapping) else v for v in value]
+    return value
+
+
+def mask_fields(fields: Mapping[str, Any]) -> dict[str, Any]:
+    return {key: mask_value(key, value) for key, value in fields.items()}
+
+
+def mask_path(path: str) -> str:
+    """`/api/v1/processes/<token>` keeps only the token's first characters (the token is a credential)."""
+    if path.startswith(_PROCESS_PREFIX):
+        token, _, rest = path[len(_PROCESS_PREFIX) :].partition("/")
+        if token and not rest:
+            return _PROCESS_PREFIX + mask_token(token)
+    return path
+
+
+def mask_authorization(value: str | None) -> str | None:
+    if value is None:
+        return None
+    scheme, _, credentials = value.partition(" ")
+    return f"{scheme} {mask_token(credentials) if scheme.lower() == 'bearer' else MASK}"
+
+
+def body_fields(content_type: str, body: bytes) -> dict[str, Any] | None:
+    """The fields of a form or JSON object body (None when there is none or it does not parse)."""
+    if not body:
+        return None
+    media_type = content_type.split(";", 1)[0].strip().lower()
+    try:
+        if media_type == "application/x-www-form-urlencoded":
+            return dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
+        if media_type == "application/json":
+            data = json.loads(body)
+            return data if isinstance(data, dict) else None
+    except (ValueError, RecursionError):
+        return None
+    return None
+
+
+@dataclass
+class Entry:
+    time: str
+    method: str
+    path: str
+    query: dict[str, str]
+    status: int
+    duration_ms: float
+    request_id: str
+    client_id: str | None = None
+    mandator_id: str | None = None
+    fault: str | None = None
+    authorization: str | None = None
+    body: dict[str, Any] | None = field(default=None)
+
+    def view(self) -> dict[str, Any]:
+        return {
+            "time": self.time,
+            "method": self.method,
+            "path": self.path,
+            "query": self.query,
+            "status": self.status,
+            "durationMs": self.duration_ms,
+            "requestId": self.request_id,
+            "clientId": self.client_id,
+            "mandatorId": self.mandator_id,
+            "fault": self.fault,
+            "authorization": self.authorization,
+            "body": self.body,
+        }
+
+
+@dataclass(frozen=True)
+class Matcher:
+    """Which entries a journal query or count selects; every given criterion must hold."""
+
+    method: str | None = None
+    path: str | None = None
+    """Exact, or a glob when it holds `*`, `?` or `[`."""
+    status: int | None = None
+    client_id: str | None = None
+    mandator_id: str | None = None
+    fault: str | None = None
+
+    def __call__(self, entry: Entry) -> bool:
+        return (
+            (self.method is None or entry.method == self.method.upper())
+            and (self.path is None or path_matches(self.path, entry.path))
+            and (self.status is None or entry.status == self.status)
+            and (self.client_id is None or entry.client_id == self.client_id)
+            and (self.mandator_id is None or entry.mandator_id == self.mandator_id)
+            and (self.fault is None or entry.fault == self.fault)
+        )
+
+
+def path_matches(pattern: str, path: str) -> bool:
+    if any(c in pattern for c in "*?["):
+        return fnmatch.fnmatchcase(path, pattern)
+    return pattern == path
+
+
+class Journal:
+    def __init__(self, size: int) -> None:
+        self._entries: deque[Entry] = deque(maxlen=size)
+
+    @property
+    def size(self) -> int:
+        return self._entries.maxlen or 0
+
+    def record(self, entry: Entry) -> None:
+        if self._entries.maxlen:
+            self._entries.append(entry)
+
+    def find(self, matcher: Matcher, limit: int | None = None) -> list[Entry]:
+        """Matching entries, newest first."""
+        found: list[Entry] = []
+        for entry in reversed(self._entries):
+            if matcher(entry):
+                found.append(entry)
+                if limit is not None and len(found) >= limit:
+                    break
+        return found
+
+    def count(self, matcher: Matcher) -> int:
+        return sum(1 for entry in self._entries if matcher(entry))
+
+    def clear(self, matcher: Matcher | None = None) -> int:
+        """Remove the matching entries (all without a matcher); answers how many went."""
+        before = len(self._entries)
+        kept = [] if matcher is None else [e for e in self._entries if not matcher(e)]
+        self._entries.clear()
+        self._entries.extend(kept)
+        return before - len(kept)
