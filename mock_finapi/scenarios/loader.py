@@ -9,7 +9,7 @@ carry the key path too: the loader tracks where it is while it builds the data.
 from __future__ import annotations
 
 import difflib
-import uuid
+import math
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -31,7 +31,6 @@ from mock_finapi.scenarios.schema import (
 )
 from mock_finapi.services import client_config, faults, processes, users
 
-MANDATOR_NAMESPACE = uuid.UUID("5b0c52e6-4f0c-4b8e-9a54-6d6f636b6669")
 # The virtual clock must stay where datetime can render it, however far a test advances it.
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 LATEST = datetime(9000, 1, 1, tzinfo=UTC)
@@ -45,6 +44,7 @@ CLOCK_KEYS = ("start", "frozen")
 TOKEN_KEYS = ("format", "reuse")
 CLIENT_KEYS = ("client_id", "client_secret", "role", "mandator_id", "config")
 USER_KEYS = ("id", "password", "email", "phone", "is_auto_update_enabled", "verified", "locked", "mandator_id")
+CLIENTS_KEYS = ("auto_register", "registered")
 GENERATE_KEYS = ("generate", "verified", "mandator_id")
 PROCESSES_KEYS = (
     "max_exchanges",
@@ -229,21 +229,38 @@ class _Validator:
         seed = root.take("seed", int, None)
         clock = self.clock(root.section("clock", CLOCK_KEYS))
         tokens = self.tokens(root.section("tokens", TOKEN_KEYS))
-        client_items = root.items("clients")
+        auto_register = False
+        if isinstance(root.data.get("clients"), dict):  # {auto_register: bool, registered: [...]}
+            client_section = root.section("clients", CLIENTS_KEYS)
+            auto_register = client_section.take("auto_register", bool, False)
+            client_items = client_section.items("registered")
+        else:
+            client_items = root.items("clients")
         clients = tuple(self.client(path, line, item) for path, line, item in client_items)
-        if not clients:
-            raise root.fail("clients", "at least one client is required")
+        if not clients and not auto_register:
+            raise root.fail("clients", "at least one client is required (or {auto_register: true})")
         self.unique(client_items, [(c.client_id, c.client_id) for c in clients], "client_id")
         mandators = {c.mandator_id for c in clients}
-        default_mandator = clients[0].mandator_id
+        default_mandator = clients[0].mandator_id if clients else ""
         user_items = root.items("users")
         user_specs = tuple(self.user(p, ln, item, default_mandator, mandators) for p, ln, item in user_items)
         user_keys = [((u.mandator_id, u.id.lower()), u.id) if isinstance(u, UserSpec) else None for u in user_specs]
         self.unique(user_items, user_keys, "id")
-        process_spec = self.processes(root.section("processes", PROCESSES_KEYS), {c.client_id for c in clients})
+        app_clients = {c.client_id for c in clients if c.role == "app"}
+        process_spec = self.processes(root.section("processes", PROCESSES_KEYS), app_clients)
         fault_rules = self.faults(root.items("faults"))
         return Scenario(
-            name, self.source, description, seed, clock, tokens, clients, user_specs, process_spec, fault_rules
+            name,
+            self.source,
+            description,
+            seed,
+            clock,
+            tokens,
+            clients,
+            user_specs,
+            process_spec,
+            fault_rules,
+            auto_register,
         )
 
     def faults(self, items: list[tuple[str, int | None, Any]]) -> tuple[faults.FaultRule, ...]:
@@ -294,8 +311,8 @@ class _Validator:
         numbers = {}
         for key in ("max_exchanges", "validity_days", "user_retention_days"):
             value = s.take(key, int if key == "max_exchanges" else (int, float), getattr(defaults, key))
-            if value < 0:
-                raise s.fail(key, "must not be negative")
+            if not 0 <= value < math.inf:  # also refuses .nan
+                raise s.fail(key, "must be a finite number, not negative")
             numbers[key] = value
         allowed = s.take("allowed_process_ids", list, list(defaults.allowed_process_ids))
         if not allowed or not all(isinstance(p, str) and p for p in allowed):
@@ -324,7 +341,7 @@ class _Validator:
             raise s.fail("process_token", "must be a UUID like 3f1c6a52-8d0e-4b7a-9c1d-2e5f6a7b8c9d")
         client_id = s.take("client", str)
         if client_id not in client_ids:
-            raise s.fail("client", "must be the client_id of one of the scenario's clients")
+            raise s.fail("client", "must be the client_id of one of the scenario's app clients")
         process_id = s.take("process_id", str, "USER_ONLY")
         if process_id not in allowed:
             raise s.fail("process_id", f"must be one of allowed_process_ids ({', '.join(allowed)})")
@@ -344,7 +361,7 @@ class _Validator:
         role = s.take("role", str, "app")
         if role not in ("app", "mandator_admin"):
             raise s.fail("role", "must be app or mandator_admin")
-        mandator_id = s.take("mandator_id", str, None) or str(uuid.uuid5(MANDATOR_NAMESPACE, client_id))
+        mandator_id = s.take("mandator_id", str, None) or client_config.mandator_for(client_id)
         raw = s.take("config", dict, {})
         config = _Section(self, raw, s.key_path("config"), s.line_of("config"), tuple(raw))
         overrides: dict[str, Any] = {}
