@@ -37,7 +37,12 @@ class World:
         self.clock = clock or Clock(scenario.clock.start, frozen=scenario.clock.frozen)
         self.rng = Randomness(seed)
         self.store = Store()
-        self.tokens = TokenService(self.store, self.clock, self.rng, TokenSettings(**vars(scenario.tokens)))
+        self.tokens = TokenService(
+            self.store,
+            self.clock,
+            self.rng,
+            TokenSettings(scenario.tokens.format, scenario.tokens.reuse, scenario.auto_register),
+        )
         self.users = UserService(self.store, self.clock, self.rng)
         spec = scenario.processes
         limits = ProcessLimits(

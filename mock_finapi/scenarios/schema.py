@@ -89,3 +89,5 @@ class Scenario:
     users: tuple[UserSpec | GenerateUsers, ...] = ()
     processes: ProcessesSpec = ProcessesSpec()
     faults: tuple[FaultRule, ...] = ()
+    auto_register: bool = False
+    """`clients: {auto_register: true}`: unknown client id/secret pairs are accepted on first use."""

@@ -8,6 +8,7 @@ minted, so a PATCH applies to new tokens only.
 from __future__ import annotations
 
 import re
+import uuid
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -172,6 +173,14 @@ def _check_items(key: str, value: list[Any]) -> str | None:
     if allowed and not set(value) <= set(allowed):
         return f"items must be among {', '.join(allowed)}"
     return None
+
+
+MANDATOR_NAMESPACE = uuid.UUID("5b0c52e6-4f0c-4b8e-9a54-6d6f636b6669")
+
+
+def mandator_for(client_id: str) -> str:
+    """The mandator of a client that names none: derived from its id, so it is the same in every run."""
+    return str(uuid.uuid5(MANDATOR_NAMESPACE, client_id))
 
 
 def new_config(overrides: dict[str, Any], *, mandator_admin: bool) -> dict[str, Any]:

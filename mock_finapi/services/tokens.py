@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from mock_finapi import errors
 from mock_finapi.clock import Clock
 from mock_finapi.randomness import Randomness
+from mock_finapi.services import client_config
 from mock_finapi.state.models import Client, Grant, Token, User
 from mock_finapi.state.store import Store
 
@@ -29,6 +30,8 @@ _NO_SECRET = b"\0" * 36
 class TokenSettings:
     format: str = "uuid"
     reuse: bool = True
+    auto_register: bool = False
+    """Accept any new client id/secret pair on first use, as an app client of its own mandator."""
 
 
 @dataclass(frozen=True)
@@ -66,8 +69,17 @@ class TokenService:
 
     def authenticate_client(self, client_id: str, secret: str) -> Client:
         client = self.store.clients.get(client_id)
+        if client is None and self.settings.auto_register:
+            client = self._register(client_id, secret)
         if not secrets_equal(secret, client.secret if client else None) or client is None:
             raise errors.InvalidClient()
+        return client
+
+    def _register(self, client_id: str, secret: str) -> Client:
+        """A client seen for the first time: its own mandator, so its users, tokens and processes are its own."""
+        mandator_id = client_config.mandator_for(client_id)
+        client = Client(client_id, secret, "app", mandator_id, client_config.new_config({}, mandator_admin=False))
+        self.store.add_client(client)
         return client
 
     def _client_credentials(self, client: Client) -> IssuedToken:

@@ -1,0 +1,85 @@
+"""AdminClient: the /__admin API from Python (used by the pytest plugin and ThreadedServer)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, cast
+
+import httpx
+
+
+class AdminClient:
+    def __init__(self, base_url: str, *, token: str | None = None, timeout: float = 10.0) -> None:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self._http = httpx.Client(base_url=base_url.rstrip("/") + "/__admin", headers=headers, timeout=timeout)
+
+    def _call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+        response = self._http.request(method, path, **kwargs)
+        response.raise_for_status()
+        return cast(dict[str, Any], response.json())
+
+    def close(self) -> None:
+        self._http.close()
+
+    # server
+    def health(self) -> dict[str, Any]:
+        return self._call("GET", "/health")
+
+    def reset(self, mandator: str | None = None) -> None:
+        self._call("POST", "/reset", params={"mandator": mandator} if mandator else None)
+
+    def load_scenario(self, *, name: str | None = None, path: str | None = None, yaml: str | None = None) -> None:
+        given = {k: v for k, v in {"name": name, "path": path, "yaml": yaml}.items() if v is not None}
+        self._call("POST", "/scenario", json=given)
+
+    # clock
+    def clock(self) -> dict[str, Any]:
+        return self._call("GET", "/clock")
+
+    def advance(self, seconds: float) -> dict[str, Any]:
+        return self._call("POST", "/clock", json={"advance": seconds})
+
+    def set_time(self, when: datetime | str) -> dict[str, Any]:
+        text = when.isoformat() if isinstance(when, datetime) else when
+        return self._call("POST", "/clock", json={"set": text})
+
+    def freeze(self, frozen: bool = True) -> dict[str, Any]:
+        return self._call("POST", "/clock", json={"frozen": frozen})
+
+    # journal
+    def requests(self, limit: int | None = None, **matcher: Any) -> list[dict[str, Any]]:
+        """Journal entries, newest first; `matcher`: method, path, status, clientId, mandator, fault."""
+        params = {k: v for k, v in {**matcher, "limit": limit}.items() if v is not None}
+        return list(self._call("GET", "/requests", params=params)["requests"])
+
+    def count(self, **matcher: Any) -> int:
+        return int(self._call("POST", "/requests/count", json=matcher)["count"])
+
+    def clear_requests(self) -> int:
+        return int(self._call("DELETE", "/requests")["deleted"])
+
+    # faults
+    def add_fault(self, rule: dict[str, Any]) -> dict[str, Any]:
+        return self._call("POST", "/faults", json=rule)
+
+    def faults(self) -> list[dict[str, Any]]:
+        return list(self._call("GET", "/faults")["faults"])
+
+    def clear_faults(self) -> int:
+        return int(self._call("DELETE", "/faults")["deleted"])
+
+    # state
+    def users(self, mandator: str | None = None) -> list[dict[str, Any]]:
+        return list(self._call("GET", "/state/users", params={"mandator": mandator} if mandator else None)["users"])
+
+    def tokens(self) -> list[dict[str, Any]]:
+        return list(self._call("GET", "/state/tokens")["tokens"])
+
+    def processes(self) -> list[dict[str, Any]]:
+        return list(self._call("GET", "/state/processes")["processes"])
+
+    def expire_token(self, token: str) -> None:
+        self._call("POST", f"/tokens/{token}/expire")
+
+    def lock_user(self, user_id: str, mandator: str | None = None) -> None:
+        self._call("POST", f"/users/{user_id}/lock", params={"mandator": mandator} if mandator else None)
