@@ -1,16 +1,24 @@
 """The `mock-finapi` command: a thin shell over `create_app()` and uvicorn.
 
     mock-finapi serve [--host 127.0.0.1] [--port 8080] [--scenario NAME|PATH] [--seed N] [--url-file PATH]
+                      [--log-level info] [--log-format text|json|off] [--journal-size 1000] [--reload]
+                      [--no-admin] [--admin-token TOKEN] [--scenario-dir DIR]...
     mock-finapi validate PATH...
     mock-finapi scenarios
 
 Every option of `serve` also reads `MOCK_FINAPI_<OPTION>` (e.g. MOCK_FINAPI_PORT=0); a flag beats the variable.
+Switches read 1/true/yes/on; MOCK_FINAPI_SCENARIO_DIR holds folders separated by the path separator (`:`).
+
+stdout carries the base URL (always its first line) and then the request log; everything else goes to stderr.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import copy
+import io
+import logging.config
 import os
 import signal
 import socket
@@ -18,6 +26,7 @@ import sys
 import threading
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from mock_finapi import __version__
 from mock_finapi.errors import ScenarioError
@@ -81,7 +90,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--scenario-dir",
         action="append",
-        default=[d for d in (_env("scenario-dir", "") or "").split(os.pathsep) if d],
+        default=None,
         help="a folder POST /__admin/scenario may load files from (repeatable)",
     )
     serve.add_argument(
@@ -106,6 +115,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 parser.error(f"argument {flag}: invalid choice: {value!r} (choose from {', '.join(choices)})")
         if args.journal_size < 0:
             parser.error("argument --journal-size: must not be negative")
+        if args.scenario_dir is None:  # the variable holds a list; given flags replace it, as flags do elsewhere
+            args.scenario_dir = [d for d in (_env("scenario-dir", "") or "").split(os.pathsep) if d]
     if args.command == "validate":
         return _validate(args.paths)
     if args.command == "scenarios":
@@ -146,6 +157,12 @@ def _serve(args: argparse.Namespace) -> int:
     from mock_finapi.http.app import create_app
     from mock_finapi.http.protocol import http_protocol
 
+    if isinstance(sys.stdout, io.TextIOWrapper):
+        # stdout is the URL line and the request log: a reader of a pipe sees each line as it is written, and a
+        # character the terminal's encoding lacks is escaped instead of losing the line.
+        sys.stdout.reconfigure(line_buffering=True, errors="backslashreplace")
+    log_config = _log_config(args.log_level)
+    logging.config.dictConfig(log_config)  # before the app exists: a scenario without seed logs the one it drew
     try:
         settings = Settings(
             scenario=args.scenario,
@@ -156,7 +173,13 @@ def _serve(args: argparse.Namespace) -> int:
             request_log=args.log_format,
             scenario_dirs=tuple(args.scenario_dir),
         )
-        app = create_app(settings)
+        if args.reload:  # the reloader compares the file with the very text this loaded
+            path, text, scenario = reload.load(args.scenario)
+            app = create_app(settings, scenario=scenario)
+            reloader: reload.Reloader | None = reload.Reloader(app.state, path, text, settings)
+        else:
+            app = create_app(settings)
+            reloader = None
     except ScenarioError as exc:
         print(f"mock-finapi: {exc}", file=sys.stderr)
         return 1
@@ -169,8 +192,6 @@ def _serve(args: argparse.Namespace) -> int:
     url_file = Path(args.url_file) if args.url_file else None
     failed = False
 
-    watched = Path(app.state.world.scenario.source) if args.reload else None
-
     class Server(uvicorn.Server):
         watcher: asyncio.Task[None] | None = None
 
@@ -179,8 +200,8 @@ def _serve(args: argparse.Namespace) -> int:
             await super().startup(sockets)
             if not self.started:
                 return
-            if watched is not None:
-                self.watcher = asyncio.get_running_loop().create_task(reload.watch(app.state, watched, settings))
+            if reloader is not None:
+                self.watcher = asyncio.get_running_loop().create_task(reload.watch(reloader))
             try:
                 _announce(url, url_file)
             except OSError as exc:
@@ -196,6 +217,7 @@ def _serve(args: argparse.Namespace) -> int:
         app,
         http=http_protocol(),
         log_level=args.log_level,
+        log_config=log_config,
         access_log=False,
         lifespan="off",
         server_header=False,
@@ -217,6 +239,18 @@ def _serve(args: argparse.Namespace) -> int:
         if url_file is not None:
             url_file.unlink(missing_ok=True)
     return 1 if failed else 0
+
+
+def _log_config(level: str) -> dict[str, Any]:
+    """uvicorn's logging, plus mock-finapi's own messages (reloads, drawn seeds, errors) on stderr at `level`.
+
+    stdout stays for the URL line and the request log.
+    """
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["loggers"]["mock_finapi"] = {"handlers": ["default"], "level": level.upper(), "propagate": False}
+    return config
 
 
 def _bind(host: str, port: int) -> socket.socket:

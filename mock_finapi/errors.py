@@ -159,6 +159,7 @@ _BY_STATUS: dict[int, type[ApiError]] = {
     403: UnauthorizedAccess,
     404: UnknownEntity,
     405: MethodNotAllowed,
+    410: IllegalEntityState,
     415: UnsupportedMediaType,
     422: IllegalEntityState,
     423: Locked,

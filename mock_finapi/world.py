@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 
-from mock_finapi.clock import Clock
+from mock_finapi.clock import Clock, wall_clock
 from mock_finapi.randomness import Randomness, random_seed
 from mock_finapi.scenarios.schema import GenerateUsers, Scenario, UserSpec
 from mock_finapi.services import client_config, users
@@ -60,8 +60,7 @@ class World:
     def reset(self) -> World:
         """A new world of the same scenario and seed, on this world's clock put back to the scenario's start."""
         start = self.scenario.clock
-        if start.start is not None:
-            self.clock.set(start.start)
+        self.clock.set(start.start or wall_clock())  # a real-time scenario restarts at the real time
         self.clock.freeze(start.frozen)
         return World(self.scenario, seed=self.seed, clock=self.clock, journal_size=self.journal.size)
 

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import socket
-import struct
 from typing import Any
 
 from starlette.requests import Request
@@ -13,23 +10,32 @@ from starlette.types import Receive, Scope, Send
 
 from mock_finapi import errors
 from mock_finapi.http import render
-from mock_finapi.http.protocol import TRANSPORT
-from mock_finapi.services.faults import FaultRule
+from mock_finapi.http.protocol import DISCONNECT
+from mock_finapi.services.faults import NO_BODY_STATUSES, FaultRule
 
 TRUNCATED_JSON = b'{"access_token": "'
+OAUTH_ENDPOINTS = ("/oauth/token", "/oauth/revoke")
 
 
 class NetworkFault(ConnectionError):
-    """A network fault where no real connection exists (in-process clients see it as a transport error)."""
+    """A network fault where no real connection exists: in-process clients get it raised from their request."""
 
 
-def injected_response(rule: FaultRule, request: Request) -> Response:
-    """The rule's `respond`: its body as given, or a finAPI ErrorMessage for the status."""
+async def injected_response(rule: FaultRule, request: Request) -> Response:
+    """The rule's `respond`: its body as given, else what finAPI answers with that status: the OAuth error for 401
+    (`invalid_client` on the token and revoke endpoints, else `invalid_token`), no body for 204 and 304, and a
+    finAPI ErrorMessage for the rest."""
     assert rule.status is not None
+    if rule.status in NO_BODY_STATUSES:  # HTTP forbids a body: uvicorn would refuse to send one
+        return Response(status_code=rule.status, headers=dict(rule.headers))
     if rule.body is not None:
         return JSONResponse(rule.body, status_code=rule.status, headers=dict(rule.headers))
-    error = errors.injected(rule.status, errors.MSG_INJECTED.format(name=rule.name))
-    response = render.error_message(request, error)
+    message = errors.MSG_INJECTED.format(name=rule.name)
+    if rule.status == 401:
+        oauth = errors.InvalidClient() if request.url.path.endswith(OAUTH_ENDPOINTS) else errors.InvalidToken(message)
+        response = await render.oauth_error(request, oauth)
+    else:
+        response = render.error_message(request, errors.injected(rule.status, message))
     response.headers.update(rule.headers)
     return response
 
@@ -41,22 +47,15 @@ async def break_connection(kind: str, scope: Scope, send: Send) -> None:
         await send({"type": "http.response.start", "status": 200, "headers": headers})
         await send({"type": "http.response.body", "body": TRUNCATED_JSON})
         return
-    transport: Any = scope.get("extensions", {}).get(TRANSPORT)
-    if transport is None:
+    disconnect: Any = scope.get("extensions", {}).get(DISCONNECT)
+    if disconnect is None:
         raise NetworkFault(kind)
-    if kind == "connection_reset":
-        sock = transport.get_extra_info("socket")
-        if sock is not None:  # SO_LINGER 0: close() sends RST instead of FIN
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-        transport.abort()
-    else:
-        transport.close()
-    for _ in range(10):  # let uvicorn notice the lost connection, so it does not try to answer
-        await asyncio.sleep(0)
+    disconnect(reset=kind == "connection_reset")
 
 
 async def answer(rule: FaultRule, scope: Scope, receive: Receive, send: Send) -> None:
     if rule.network is not None:
         await break_connection(rule.network, scope, send)
     else:
-        await injected_response(rule, Request(scope, receive))(scope, receive, send)
+        request = Request(scope, receive)
+        await (await injected_response(rule, request))(scope, receive, send)

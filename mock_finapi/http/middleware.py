@@ -72,6 +72,20 @@ class RequestContext:
             return message
 
         rule: FaultRule | None = None
+        finished = False
+
+        def finish() -> None:
+            """Journal and log the request, once (network faults do it before the connection goes)."""
+            nonlocal finished
+            if finished or not (observed or settings.request_log != "off"):
+                return
+            finished = True
+            entry = _entry(world, scope, headers, bytes(body), status, started_at, request_id, rule)
+            if observed:
+                world.journal.record(entry)
+            if settings.request_log != "off":
+                request_log.write(entry, settings.request_log)
+
         try:
             if given is not None and len(given) > MAX_REQUEST_ID:
                 await _answer(errors.BadRequest(errors.MSG_REQUEST_ID_TOO_LONG), scope, receive, send_with_headers)
@@ -90,6 +104,10 @@ class RequestContext:
                 if rule.delay_ms:
                     await asyncio.sleep(rule.delay_ms / 1000)
                 if rule.network is not None or rule.status is not None:
+                    if not world.faults.needs_body:  # the journal should show what the faulted call sent
+                        app_receive = await _buffer_body(receive, body, settings)
+                    if rule.network is not None and rule.network != "malformed_json":
+                        finish()
                     await faults.answer(rule, scope, app_receive, send_with_headers)
                     return
             await self.app(scope, app_receive, send_with_headers)
@@ -102,12 +120,7 @@ class RequestContext:
             if not status:
                 await _answer(errors.UnexpectedError(errors.MSG_UNEXPECTED), scope, receive, send_with_headers)
         finally:
-            if observed or settings.request_log != "off":
-                entry = _entry(world, scope, headers, bytes(body), status, started_at, request_id, rule)
-                if observed:
-                    world.journal.record(entry)
-                if settings.request_log != "off":
-                    request_log.write(entry, settings.request_log)
+            finish()
 
 
 async def _answer(error: errors.ApiError, scope: Scope, receive: Receive, send: Send) -> None:
@@ -172,10 +185,8 @@ def _entry(
     rule: FaultRule | None,
 ) -> Entry:
     state = scope["state"]
-    client_id = state.get("client_id")
     fields = body_fields(headers.get(b"content-type", b"").decode("latin-1"), body)
-    if client_id is None and fields:
-        client_id = fields.get("client_id") or fields.get("clientId")
+    client_id = state.get("client_id") or _client_id(world, headers, fields or {})
     client = world.store.clients.get(client_id) if isinstance(client_id, str) else None
     authorization = headers.get(b"authorization")
     return Entry(

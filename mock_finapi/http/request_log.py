@@ -1,21 +1,36 @@
-"""The structured request log: one line per request on stdout, as text or JSON."""
+"""The structured request log: one line per request on stdout, as text or JSON.
+
+Text: `POST /api/v2/oauth/token 503 1.2ms rid=selfgen-… fault=flaky` (`fault=` only when a rule touched the request).
+JSON: `{"time", "method", "path", "status", "durationMs", "requestId", "fault"}` (`fault` null when none).
+
+A line never holds a secret: the query string is left out (v1 clients send credentials there), and the paths that
+carry a token (a process token, the token of `POST /__admin/tokens/{token}/expire`) keep only its first characters.
+Whatever a client put in a path or header cannot break a line: text lines percent-encode spaces, control
+characters and `%` in the path and escape them (`\\x20`) in other values; JSON escapes them anyway.
+"""
 
 from __future__ import annotations
 
 import json
+import re
 import sys
 
 from mock_finapi.clock import wall_clock
 from mock_finapi.services.journal import Entry
 
+_PATH_UNSAFE = re.compile(r"[\x00-\x20\x7f%]")
+_ESCAPED = {code: f"\\x{code:02x}" for code in (*range(33), 127)}
+"""Control characters and the space, which separates the fields of a text line."""
+
 
 def line(entry: Entry, fmt: str) -> str:
+    path = entry.path  # masked by the middleware (`journal.mask_path`)
     if fmt == "json":
         return json.dumps(
             {
                 "time": wall_clock().isoformat(timespec="milliseconds"),
                 "method": entry.method,
-                "path": entry.path,
+                "path": path,
                 "status": entry.status,
                 "durationMs": entry.duration_ms,
                 "requestId": entry.request_id,
@@ -23,10 +38,25 @@ def line(entry: Entry, fmt: str) -> str:
             },
             ensure_ascii=False,
         )
-    fault = f" fault={entry.fault}" if entry.fault else ""
-    return f"{entry.method} {entry.path} {entry.status} {entry.duration_ms:.1f}ms rid={entry.request_id}{fault}"
+    fault = f" fault={_escape(entry.fault)}" if entry.fault else ""
+    return (
+        f"{_escape(entry.method)} {_PATH_UNSAFE.sub(_percent, path)} {entry.status} {entry.duration_ms:.1f}ms"
+        f" rid={_escape(entry.request_id)}{fault}"
+    )
+
+
+def _percent(match: re.Match[str]) -> str:
+    return f"%{ord(match[0]):02X}"
+
+
+def _escape(value: str) -> str:
+    return value.translate(_ESCAPED)
 
 
 def write(entry: Entry, fmt: str) -> None:
-    sys.stdout.write(line(entry, fmt) + "\n")
-    sys.stdout.flush()
+    """Write and flush one line, so that a reader of a pipe sees each request as it happens."""
+    try:
+        sys.stdout.write(line(entry, fmt) + "\n")
+        sys.stdout.flush()
+    except (OSError, ValueError):  # stdout closed (reader gone): serving matters more than logging
+        pass

@@ -14,29 +14,46 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
 
-SECRET_KEYS = frozenset({"password", "client_secret", "clientsecret", "secret"})
-TOKEN_KEYS = frozenset(
-    {"token", "access_token", "refresh_token", "accesstoken", "refreshtoken", "passwordchangetoken", "processtoken"}
-)
+SECRET_WORDS = ("password", "secret")
+"""A key holding one of these (any case: `password`, `newPassword`, `client_secret`) is a secret."""
+TOKEN_SUFFIX = "token"
+"""A key ending so (any case: `token`, `refresh_token`, `passwordChangeToken`) holds a token."""
 MASK = "***"
-# Path segments that are credentials: the process token of an exchange or link.
+# Path segments that are credentials: the process token of an exchange, the token of an admin expiry.
 _PROCESS_PREFIX = "/api/v1/processes/"
+_EXPIRE_PREFIX, _EXPIRE_SUFFIX = "/__admin/tokens/", "/expire"
 
 
 def mask_token(value: str) -> str:
     return value[:4] + "…" if len(value) > 4 else MASK
 
 
-def mask_value(key: str, value: Any) -> Any:
+def is_token_key(key: str) -> bool:
+    return key.lower().endswith(TOKEN_SUFFIX)
+
+
+def is_secret_key(key: str) -> bool:
     lowered = key.lower()
-    if lowered in SECRET_KEYS:
+    return any(word in lowered for word in SECRET_WORDS)
+
+
+def mask_value(key: str, value: Any) -> Any:
+    """A token keeps a prefix to tell it apart; a secret, or anything but a string under a token key, goes whole.
+    `null` stays `null` (it hides nothing, and QA may need to see that a field was sent empty)."""
+    if value is None:
+        return None
+    if is_token_key(key):
+        return mask_token(value) if isinstance(value, str) else MASK
+    if is_secret_key(key):
         return MASK
-    if lowered in TOKEN_KEYS and isinstance(value, str):
-        return mask_token(value)
+    return _mask_nested(value)
+
+
+def _mask_nested(value: Any) -> Any:
     if isinstance(value, Mapping):
         return mask_fields(value)
     if isinstance(value, list):
-        return [mask_fields(v) if isinstance(v, Mapping) else v for v in value]
+        return [_mask_nested(v) for v in value]
     return value
 
 
@@ -45,19 +62,28 @@ def mask_fields(fields: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def mask_path(path: str) -> str:
-    """`/api/v1/processes/<token>` keeps only the token's first characters (the token is a credential)."""
+    """Tokens in paths keep only their first characters: `/api/v1/processes/<token>[/…]` (an exchange, where the
+    token is the credential; only `/api/v1/processes/<mandatorId>/link` holds no token) and
+    `/__admin/tokens/<token>/expire` (which the request log writes)."""
     if path.startswith(_PROCESS_PREFIX):
-        token, _, rest = path[len(_PROCESS_PREFIX) :].partition("/")
-        if token and not rest:
-            return _PROCESS_PREFIX + mask_token(token)
+        token, slash, rest = path[len(_PROCESS_PREFIX) :].partition("/")
+        if token and rest != "link":
+            return _PROCESS_PREFIX + mask_token(token) + slash + rest
+    if path.startswith(_EXPIRE_PREFIX) and path.endswith(_EXPIRE_SUFFIX):
+        token = path[len(_EXPIRE_PREFIX) : -len(_EXPIRE_SUFFIX)]
+        if token:
+            return _EXPIRE_PREFIX + mask_token(token) + _EXPIRE_SUFFIX
     return path
 
 
 def mask_authorization(value: str | None) -> str | None:
+    """`Bearer abcd…`, `Basic ***`; a header without a scheme is a bare credential and is masked whole."""
     if value is None:
         return None
-    scheme, _, credentials = value.partition(" ")
-    return f"{scheme} {mask_token(credentials) if scheme.lower() == 'bearer' else MASK}"
+    scheme, _, credentials = value.strip().partition(" ")
+    if not credentials:
+        return mask_token(scheme)
+    return f"{scheme} {mask_token(credentials.strip()) if scheme.lower() == 'bearer' else MASK}"
 
 
 def body_fields(content_type: str, body: bytes) -> dict[str, Any] | None:
@@ -153,10 +179,10 @@ class Journal:
         """Matching entries, newest first."""
         found: list[Entry] = []
         for entry in reversed(self._entries):
+            if limit is not None and len(found) >= limit:
+                break
             if matcher(entry):
                 found.append(entry)
-                if limit is not None and len(found) >= limit:
-                    break
         return found
 
     def count(self, matcher: Matcher) -> int:

@@ -1,20 +1,16 @@
 """The `mock-finapi` command as real processes: serve over a socket, validate, list, stop on a signal.
 
-Every process is killed in a `finally`, every wait is bounded, and readiness is polled, never slept for.
+Every process is killed in a `finally`, every wait is bounded, and readiness is polled, never slept for
+(see tests/e2e/server.py).
 """
 
 from __future__ import annotations
 
-import os
 import re
 import signal
 import socket
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -23,68 +19,17 @@ import pytest
 from mock_finapi.http.app import create_app
 from mock_finapi.settings import Settings
 from mock_finapi.testing.inprocess import InProcessClient
+from tests.e2e.server import START_TIMEOUT, STOP_TIMEOUT, clean_env, run, serving
 from tests.helpers import CLIENT_CREDENTIALS, bearer, password_grant
 
-CLI = [sys.executable, "-m", "mock_finapi.cli"]
 SCRIPT = Path(sys.executable).with_name("mock-finapi")
 BUILTIN_DEFAULT = Path(__file__).resolve().parents[2] / "scenarios" / "default.yaml"
-START_TIMEOUT = 30.0
-STOP_TIMEOUT = 15.0
 URL = re.compile(r"http://127\.0\.0\.1:(\d+)")
 SMALL = """\
 name: {name}
 clients:
   - {{client_id: c, client_secret: s}}
 """
-
-
-def clean_env(**overrides: str) -> dict[str, str]:
-    """The test's environment without MOCK_FINAPI_* settings of its own, plus `overrides`."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MOCK_FINAPI_")}
-    return env | overrides
-
-
-def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*CLI, *args], capture_output=True, text=True, timeout=START_TIMEOUT, env=env or clean_env(), check=False
-    )
-
-
-def poll(condition: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(0.02)
-
-
-@dataclass
-class Served:
-    process: subprocess.Popen[bytes]
-    url: str
-    url_file: Path
-    stdout: Path
-    stderr: Path
-
-
-@contextmanager
-def serving(tmp_path: Path, *args: str, env: dict[str, str] | None = None, url_file: bool = True) -> Iterator[Served]:
-    """A `serve` process; ready once its URL file exists. Output goes to files: a full pipe would stall the server."""
-    file = tmp_path / "url.txt"
-    stdout, stderr = tmp_path / "stdout.txt", tmp_path / "stderr.txt"
-    argv = [*CLI, "serve", *(["--port", "0", "--url-file", str(file)] if url_file else []), *args]
-    with stdout.open("wb") as out, stderr.open("wb") as err:
-        process = subprocess.Popen(argv, stdout=out, stderr=err, env=env or clean_env())
-    try:
-        if not url_file:
-            file = Path(env["MOCK_FINAPI_URL_FILE"]) if env else file
-        poll(lambda: file.exists() or process.poll() is not None, START_TIMEOUT, "the URL file")
-        assert process.poll() is None, stderr.read_text()
-        yield Served(process, file.read_text(encoding="utf-8").strip(), file, stdout, stderr)
-    finally:
-        if process.poll() is None:
-            process.kill()
-        process.wait(timeout=STOP_TIMEOUT)
 
 
 def test_serve_on_port_0_prints_the_url_and_writes_the_url_file_once_healthy(tmp_path: Path) -> None:

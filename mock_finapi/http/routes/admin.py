@@ -7,6 +7,9 @@
 from __future__ import annotations
 
 import hmac
+import itertools
+import re
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +31,8 @@ from mock_finapi.settings import Settings
 from mock_finapi.world import World
 
 MSG_ADMIN_TOKEN = "The admin API needs 'Authorization: Bearer <admin token>'"
+MAX_ADVANCE = 1e10
+"""Seconds one `POST /__admin/clock {"advance"}` may move (about 317 years either way)."""
 
 
 async def health(request: Request) -> Response:
@@ -60,37 +65,60 @@ async def get_clock(request: Request) -> Response:
 
 
 async def move_clock(request: Request) -> Response:
-    """`{"set": RFC 3339}`, `{"advance": seconds}` and/or `{"frozen": bool}`, applied in that order."""
+    """`{"set": RFC 3339}`, `{"advance": seconds}` and/or `{"frozen": bool}`, applied in that order.
+
+    Everything is checked before anything is applied: a refused request leaves the clock as it was. The clock stays
+    within the years a scenario's `clock.start` may name, where every date can still be rendered.
+    """
     world = render.world(request)
     params = await body.json_object(request, any_type=True)
     unknown = set(params) - {"set", "advance", "frozen"}
     if unknown or not params:
         raise errors.BadRequest("Give 'set' (RFC 3339), 'advance' (seconds) and/or 'frozen' (boolean)")
     when, seconds, frozen = params.get("set"), params.get("advance"), params.get("frozen")
+    target: datetime | None = None
     if when is not None:
         try:
-            world.clock.set(parse_rfc3339(str(when)))
+            if not isinstance(when, str):
+                raise ValueError(when)
+            target = parse_rfc3339(when)
         except ValueError:
             raise errors.IllegalFieldValue("'set' must be an RFC 3339 timestamp") from None
+    if seconds is not None and (type(seconds) not in (int, float) or not -MAX_ADVANCE < seconds < MAX_ADVANCE):
+        raise errors.IllegalFieldValue(
+            f"'advance' must be a number of seconds between {-MAX_ADVANCE:g} and {MAX_ADVANCE:g}"
+        )
+    if frozen is not None and type(frozen) is not bool:
+        raise errors.IllegalFieldValue("'frozen' must be a boolean")
+    base = target.timestamp() if target is not None else world.clock.time()
+    if not loader.EARLIEST.timestamp() <= base + (seconds or 0) < loader.LATEST.timestamp():
+        raise errors.IllegalFieldValue(f"The clock must stay between {loader.EARLIEST.year} and {loader.LATEST.year}")
+    if target is not None:
+        world.clock.set(target)
     if seconds is not None:
-        if type(seconds) not in (int, float) or not -1e10 < seconds < 1e10:
-            raise errors.IllegalFieldValue("'advance' must be a number of seconds")
         world.clock.advance(seconds)
     if frozen is not None:
-        if type(frozen) is not bool:
-            raise errors.IllegalFieldValue("'frozen' must be a boolean")
         world.clock.freeze(frozen)
     return JSONResponse(_clock_view(world))
 
 
 # journal
+MATCHER_KEYS = ("method", "path", "status", "clientId", "mandator", "fault")
+_DIGITS = re.compile(r"[0-9]{1,9}")
+
+
 def _matcher(params: dict[str, Any]) -> Matcher:
+    """A journal matcher from query parameters or a JSON object; an unknown criterion is refused, not ignored
+    (a misspelt filter would otherwise select everything)."""
+    unknown = sorted(set(params) - set(MATCHER_KEYS))
+    if unknown:
+        raise errors.IllegalFieldValue(f"Unknown matcher field '{unknown[0]}' (allowed: {', '.join(MATCHER_KEYS)})")
     status = params.get("status")
     if status is not None:
-        try:
+        if isinstance(status, str) and _DIGITS.fullmatch(status):
             status = int(status)
-        except (TypeError, ValueError):
-            raise errors.IllegalFieldValue("'status' must be an HTTP status code") from None
+        if type(status) is not int:
+            raise errors.IllegalFieldValue("'status' must be an HTTP status code")
     text = {k: params.get(k) for k in ("method", "path", "clientId", "mandator", "fault")}
     if any(v is not None and not isinstance(v, str) for v in text.values()):
         raise errors.IllegalFieldValue("method, path, clientId, mandator and fault must be strings")
@@ -100,7 +128,7 @@ def _matcher(params: dict[str, Any]) -> Matcher:
 async def list_requests(request: Request) -> Response:
     params = dict(request.query_params)
     limit = params.pop("limit", None)
-    if limit is not None and not limit.isdigit():
+    if limit is not None and not _DIGITS.fullmatch(limit):
         raise errors.IllegalFieldValue("'limit' must be a non-negative integer")
     found = render.world(request).journal.find(_matcher(params), int(limit) if limit is not None else None)
     return JSONResponse({"requests": [entry.view() for entry in found]})
@@ -182,7 +210,7 @@ async def state_processes(request: Request) -> Response:
 async def expire_token(request: Request) -> Response:
     world = render.world(request)
     value = request.path_params["token"]
-    token = world.store.tokens.get(value)
+    token = world.store.token(value, world.clock.time())
     if token is None:
         raise errors.UnknownEntity(f"No live token '{mask_token(value)}'")
     token.expires_at = world.clock.time()
@@ -218,7 +246,10 @@ async def load_scenario(request: Request) -> Response:
                 raise errors.UnknownEntity(f"No built-in scenario '{value}'")
             scenario = loader.load(value)
         elif given[0] == "path":
-            scenario = loader.load(str(_allowed_path(request, value, settings)))
+            path = _allowed_path(request, value, settings)
+            if not path.is_file():
+                raise errors.UnknownEntity(f"No scenario file '{value}'")
+            scenario = loader.load(str(path))
         else:
             scenario = loader.load_text(value, "<admin>")
     except ScenarioError as exc:
@@ -235,13 +266,24 @@ def swap(app_state: Any, scenario: Scenario, settings: Settings) -> World:
 
 
 def _allowed_path(request: Request, value: str, settings: Settings) -> Path:
-    """Scenario files may only come from the built-ins, the served scenario's folder or `--scenario-dir`s."""
-    roots = [loader.builtin_dir(), *(Path(d) for d in settings.scenario_dirs)]
+    """Scenario files may only come from `--scenario-dir`s, the built-ins or the served scenario's folder.
+
+    A relative path is looked up in those folders (in that order), then in the working directory. Wherever it is
+    found, the resolved file (symbolic links followed) must lie inside one of the folders.
+    """
+    roots = [*(Path(d) for d in settings.scenario_dirs), loader.builtin_dir()]
     source = Path(render.world(request).scenario.source)
     if source.is_file():
         roots.append(source.parent)
-    path = Path(value).resolve()
-    if not any(path.is_relative_to(root.resolve()) for root in roots):
+    roots = [root.resolve() for root in roots]
+    given = Path(value)
+    candidates = [given] if given.is_absolute() else [*(root / given for root in roots), given]
+    try:
+        resolved = [c.resolve() for c in candidates]
+        path = next((p for p in resolved if p.is_file()), resolved[0])
+    except (OSError, ValueError):  # a NUL byte, a name too long for the file system
+        raise errors.BadRequest(f"'{value}' is not a usable file path") from None
+    if not value or not any(path.is_relative_to(root) for root in roots):
         raise errors.BadRequest(f"'{value}' is outside the scenario directories (add one with --scenario-dir)")
     return path
 
@@ -250,8 +292,10 @@ def _allowed_path(request: Request, value: str, settings: Settings) -> Path:
 async def add_fault(request: Request) -> Response:
     world = render.world(request)
     params = await body.json_object(request, any_type=True)
+    taken = {view["name"] for view in world.faults.views()}
+    default_name = next(f"admin-{n}" for n in itertools.count(len(taken) + 1) if f"admin-{n}" not in taken)
     try:
-        rule = parse_rule(params, f"admin-{len(world.faults.views()) + 1}")
+        rule = parse_rule(params, default_name)
         world.faults.add(rule)
     except FaultSpecError as exc:
         raise errors.IllegalFieldValue(str(exc)) from None

@@ -1,0 +1,316 @@
+"""Each built-in QA scenario proves what its description claims (in-process, on the fixtures' frozen clock).
+
+Tests are named `test_<scenario>_...` (dashes as underscores): the last test checks that every built-in scenario
+but `default` has at least one here.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import Any
+
+import httpx
+import pytest
+from starlette.applications import Starlette
+
+from mock_finapi import errors
+from mock_finapi.clock import Clock, format_v1
+from mock_finapi.scenarios import loader
+from mock_finapi.services import processes
+from tests.helpers import (
+    CLIENT_CREDENTIALS,
+    TOKEN_PATH,
+    bearer,
+    client_token,
+    error_codes,
+    password_grant,
+    user_tokens,
+)
+
+
+def scenario(name: str) -> pytest.MarkDecorator:
+    """Serve this built-in scenario to the test (overrides the `scenario_name` fixture)."""
+    return pytest.mark.parametrize("scenario_name", [name])
+
+
+def advance(client: httpx.Client, seconds: float) -> None:
+    response = client.post("/__admin/clock", json={"advance": seconds})
+    assert response.status_code == 200, response.text
+
+
+def login(client: httpx.Client, username: str, password: str = "password", version: int = 2) -> httpx.Response:
+    return client.post(TOKEN_PATH[version], data=password_grant(username, password))
+
+
+def assert_error(response: httpx.Response, status: int, code: str, message: str) -> None:
+    assert response.status_code == status, response.text
+    [error] = response.json()["errors"]
+    assert (error["code"], error["message"]) == (code, message)
+
+
+def refresh(client: httpx.Client, refresh_token: str) -> httpx.Response:
+    data = {**CLIENT_CREDENTIALS, "grant_type": "refresh_token", "refresh_token": refresh_token}
+    return client.post(TOKEN_PATH[2], data=data)
+
+
+def change_password(client: httpx.Client, user_id: str, password: str) -> None:
+    headers = bearer(client_token(client))
+    requested = client.post("/api/v2/users/requestPasswordChange", json={"userId": user_id}, headers=headers)
+    assert requested.status_code == 200, requested.text
+    body = {"userId": user_id, "password": password, "passwordChangeToken": requested.json()["passwordChangeToken"]}
+    executed = client.post("/api/v2/users/executePasswordChange", json=body, headers=headers)
+    assert executed.status_code == 200, executed.text
+
+
+# expiring-tokens
+@scenario("expiring-tokens")
+def test_expiring_tokens_issue_60_second_client_user_and_refresh_tokens(client: httpx.Client) -> None:
+    assert client.post(TOKEN_PATH[2], data=CLIENT_CREDENTIALS).json()["expires_in"] == 60
+    user = login(client, "username").json()
+    assert user["expires_in"] == 60
+    assert "refresh_token" in user
+    assert refresh(client, user["refresh_token"]).json()["expires_in"] == 60
+
+
+@scenario("expiring-tokens")
+def test_expiring_tokens_user_token_works_for_60_s_then_is_401(client: httpx.Client) -> None:
+    token = user_tokens(client)["access_token"]
+    advance(client, 59)
+    assert client.get("/api/v2/users", headers=bearer(token)).status_code == 200
+    advance(client, 2)
+    expired = client.get("/api/v2/users", headers=bearer(token))
+    assert expired.status_code == 401
+    assert expired.json()["error"] == "invalid_token"
+
+
+@scenario("expiring-tokens")
+def test_expiring_tokens_client_token_is_401_after_61_s(client: httpx.Client) -> None:
+    token = client_token(client)
+    advance(client, 61)
+    response = client.post("/api/v2/users", json={"id": "late", "password": "secret123"}, headers=bearer(token))
+    assert (response.status_code, response.json()["error"]) == (401, "invalid_token")
+
+
+@scenario("expiring-tokens")
+def test_expiring_tokens_refresh_token_works_for_60_s_then_is_refused(client: httpx.Client) -> None:
+    early = user_tokens(client)["refresh_token"]
+    late = user_tokens(client)["refresh_token"]
+    advance(client, 59)
+    assert refresh(client, early).status_code == 200
+    advance(client, 2)
+    assert_error(refresh(client, late), 400, "BAD_REQUEST", errors.MSG_BAD_REFRESH)
+
+
+# flaky-token-endpoint
+FLAKY = "token-endpoint-unavailable"
+
+
+def assert_unavailable(response: httpx.Response) -> None:
+    assert response.status_code == 503, response.text
+    assert (response.headers["Retry-After"], response.headers["X-Mock-Fault"]) == ("1", FLAKY)
+    assert error_codes(response) == ["UNEXPECTED_ERROR"]
+
+
+@scenario("flaky-token-endpoint")
+def test_flaky_token_endpoint_answers_503_with_retry_after_twice_then_heals(client: httpx.Client) -> None:
+    assert_unavailable(client.post(TOKEN_PATH[2], data=CLIENT_CREDENTIALS))
+    assert_unavailable(client.post(TOKEN_PATH[2], data=CLIENT_CREDENTIALS))
+    for _ in range(3):
+        healed = client.post(TOKEN_PATH[2], data=CLIENT_CREDENTIALS)
+        assert healed.status_code == 200, healed.text
+        assert "X-Mock-Fault" not in healed.headers
+    assert client.post("/__admin/requests/count", json={"fault": FLAKY}).json() == {"count": 2}
+
+
+@scenario("flaky-token-endpoint")
+def test_flaky_token_endpoint_counts_v1_and_v2_and_every_grant_together(client: httpx.Client) -> None:
+    assert_unavailable(login(client, "username", version=1))
+    assert_unavailable(client.post(TOKEN_PATH[2], data=CLIENT_CREDENTIALS))
+    assert login(client, "username", version=1).status_code == 200
+    assert login(client, "username", version=2).status_code == 200
+
+
+@scenario("flaky-token-endpoint")
+def test_flaky_token_endpoint_leaves_other_endpoints_alone(client: httpx.Client) -> None:
+    response = client.get("/api/v2/users")
+    assert response.status_code == 401
+    assert "X-Mock-Fault" not in response.headers
+    assert_unavailable(client.post(TOKEN_PATH[2], data=CLIENT_CREDENTIALS))  # still its first failure
+
+
+@scenario("flaky-token-endpoint")
+def test_flaky_token_endpoint_fails_twice_again_after_a_reset(client: httpx.Client) -> None:
+    for _ in range(3):
+        client.post(TOKEN_PATH[2], data=CLIENT_CREDENTIALS)
+    assert client.post("/__admin/reset").status_code == 200
+    assert_unavailable(client.post(TOKEN_PATH[2], data=CLIENT_CREDENTIALS))
+    assert_unavailable(client.post(TOKEN_PATH[2], data=CLIENT_CREDENTIALS))
+    assert client.post(TOKEN_PATH[2], data=CLIENT_CREDENTIALS).status_code == 200
+
+
+# slow-bank (only one request is really waited for: the 300 ms one)
+@scenario("slow-bank")
+def test_slow_bank_delays_tokens_1500_ms_and_users_calls_300_ms_without_changing_answers(client: httpx.Client) -> None:
+    rules = {rule["name"]: rule for rule in client.get("/__admin/faults").json()["faults"]}
+    assert rules == {
+        "slow-token": _delay_only("slow-token", {"method": "POST", "path": "*/oauth/token"}, 1500),
+        "slow-users": _delay_only("slow-users", {"path": "/api/v*/users*"}, 300),
+    }
+
+
+def _delay_only(name: str, match: dict[str, str], delay_ms: int) -> dict[str, Any]:
+    return {
+        "name": name,
+        "match": match,
+        "after": 0,
+        "times": None,
+        "probability": 1.0,
+        "delay_ms": delay_ms,
+        "matched": 0,
+        "fired": 0,
+    }
+
+
+@scenario("slow-bank")
+def test_slow_bank_rules_match_every_token_and_users_path(app: Starlette) -> None:
+    token, users = app.state.world.scenario.faults
+    for path in ("/api/v2/oauth/token", "/oauth/token"):
+        assert token.matches("POST", path, {}, None)
+    assert not token.matches("POST", "/api/v2/oauth/revoke", {}, None)
+    for method, path in (("GET", "/api/v2/users"), ("POST", "/api/v1/users"), ("POST", "/api/v2/users/verify/x")):
+        assert users.matches(method, path, {}, None)
+    assert not users.matches("GET", "/api/v2/clientConfiguration", {}, None)
+
+
+@scenario("slow-bank")
+def test_slow_bank_users_call_takes_at_least_300_ms_and_says_so(client: httpx.Client) -> None:
+    started = time.perf_counter()
+    response = client.get("/api/v1/users")
+    elapsed = time.perf_counter() - started
+    assert (response.status_code, response.headers["X-Mock-Fault"]) == (401, "slow-users")
+    assert elapsed >= 0.29, elapsed
+
+
+# locked-user
+@scenario("locked-user")
+@pytest.mark.parametrize("version", [1, 2])
+def test_locked_user_login_is_423_locked(client: httpx.Client, version: int) -> None:
+    assert_error(login(client, "locked", version=version), 423, "LOCKED", errors.MSG_USER_LOCKED.format(user="locked"))
+
+
+@scenario("locked-user")
+def test_locked_user_username_locks_after_3_wrong_passwords(client: httpx.Client) -> None:
+    for _ in range(3):
+        assert_error(login(client, "username", "wrong-password"), 400, "BAD_REQUEST", errors.MSG_BAD_USER)
+    locked = login(client, "username")
+    assert_error(locked, 423, "LOCKED", errors.MSG_USER_LOCKED.format(user="username"))
+
+
+@scenario("locked-user")
+@pytest.mark.parametrize("user", ["locked", "username"])
+def test_locked_user_password_change_unlocks(client: httpx.Client, user: str) -> None:
+    if user == "username":
+        for _ in range(3):
+            login(client, user, "wrong-password")
+    assert login(client, user).status_code == 423
+    change_password(client, user, "new-password-1")
+    assert login(client, user, "new-password-1").status_code == 200
+    assert login(client, user, "password").status_code == 400
+
+
+# exhausted-process
+EXHAUSTED = "0b4e7c1a-2f3d-4e5a-8b6c-7d8e9f0a1b2c"
+LAST_EXCHANGE = "e2c3d4f5-a6b7-4c8d-9e0f-1a2b3c4d5e6f"
+MSG_EXHAUSTED = processes.MSG_EXHAUSTED.format(limit=10)
+
+
+def exchange(client: httpx.Client, token: str) -> httpx.Response:
+    return client.get(f"/api/v1/processes/{token}")
+
+
+@scenario("exhausted-process")
+def test_exhausted_process_token_is_410_illegal_entity_state(client: httpx.Client, clock: Clock) -> None:
+    for _ in range(2):
+        response = exchange(client, EXHAUSTED)
+        assert_error(response, 410, "ILLEGAL_ENTITY_STATE", MSG_EXHAUSTED)
+        assert response.json()["date"] == format_v1(clock.now())
+
+
+@scenario("exhausted-process")
+def test_exhausted_process_last_exchange_token_succeeds_exactly_once(client: httpx.Client) -> None:
+    first = exchange(client, LAST_EXCHANGE)
+    assert first.status_code == 200, first.text
+    me = client.get("/api/v2/users", headers=bearer(first.json()["accessToken"]))
+    assert me.status_code == 200, me.text
+    assert_error(exchange(client, LAST_EXCHANGE), 410, "ILLEGAL_ENTITY_STATE", MSG_EXHAUSTED)
+
+
+@scenario("exhausted-process")
+def test_exhausted_process_state_shows_10_and_9_exchanges(client: httpx.Client) -> None:
+    seen = {p["clientReference"]: p["exchanges"] for p in client.get("/__admin/state/processes").json()["processes"]}
+    assert seen == {"exhausted": 10, "last-exchange": 9}
+
+
+# strict-verification
+@scenario("strict-verification")
+def test_strict_verification_pending_user_is_403_until_verified(client: httpx.Client) -> None:
+    message = errors.MSG_USER_NOT_VERIFIED.format(user="pending")
+    assert_error(login(client, "pending"), 403, "USER_NOT_VERIFIED", message)
+    assert_error(login(client, "pending", version=1), 403, "USER_NOT_VERIFIED", message)
+    verified = client.post("/api/v2/users/verify/pending", headers=bearer(client_token(client)))
+    assert verified.status_code == 200, verified.text
+    assert login(client, "pending").status_code == 200
+
+
+@scenario("strict-verification")
+def test_strict_verification_users_created_through_the_api_start_unverified(client: httpx.Client) -> None:
+    headers = bearer(client_token(client))
+    created = client.post("/api/v2/users", json={"id": "newbie", "password": "secret123"}, headers=headers)
+    assert created.status_code == 201, created.text
+    status = client.get("/api/v2/users/verificationStatus", params={"userId": "newbie"}, headers=headers)
+    assert status.json() == {"userId": "newbie", "isUserVerified": False}
+    message = errors.MSG_USER_NOT_VERIFIED.format(user="newbie")
+    assert_error(login(client, "newbie", "secret123"), 403, "USER_NOT_VERIFIED", message)
+    assert client.post("/api/v2/users/verify/newbie", headers=headers).status_code == 200
+    assert login(client, "newbie", "secret123").status_code == 200
+
+
+@scenario("strict-verification")
+def test_strict_verification_keeps_the_scenarios_verified_user_working(client: httpx.Client) -> None:
+    assert login(client, "username").status_code == 200
+    configuration = client.get("/api/v2/clientConfiguration", headers=bearer(client_token(client)))
+    assert configuration.json()["isUserAutoVerificationEnabled"] is False
+
+
+# giroident (its seeded tokens are tested in depth in tests/api/test_processes.py)
+GIRO_FRESH = "3f1c6a52-8d0e-4b7a-9c1d-2e5f6a7b8c9d"
+GIRO_LAST = "9b2d4e6f-1a3c-4e5f-8a7b-0c1d2e3f4a5b"
+GIRO_INVALIDATED = "5e6f7a8b-9c0d-4e1f-a2b3-c4d5e6f7a8b9"
+
+
+@scenario("giroident")
+def test_giroident_seeds_a_fresh_a_last_exchange_and_an_invalidated_process(client: httpx.Client) -> None:
+    assert exchange(client, GIRO_FRESH).status_code == 200
+    assert exchange(client, GIRO_FRESH).status_code == 200
+    assert exchange(client, GIRO_LAST).status_code == 200
+    assert_error(exchange(client, GIRO_LAST), 410, "ILLEGAL_ENTITY_STATE", MSG_EXHAUSTED)
+    assert_error(exchange(client, GIRO_INVALIDATED), 410, "ILLEGAL_ENTITY_STATE", processes.MSG_INVALIDATED)
+
+
+@scenario("giroident")
+def test_giroident_processes_stay_valid_for_7_days(client: httpx.Client) -> None:
+    advance(client, 7 * 86_400 - 1)
+    assert exchange(client, GIRO_FRESH).status_code == 200
+    advance(client, 2)
+    expired = processes.MSG_EXPIRED.format(days=7)
+    assert_error(exchange(client, GIRO_FRESH), 410, "ILLEGAL_ENTITY_STATE", expired)
+
+
+def test_every_builtin_scenario_but_default_has_a_test_here() -> None:
+    module = sys.modules[__name__]
+    tested = {name for name in dir(module) if name.startswith("test_")}
+    for name in loader.builtin_names():
+        if name != "default":
+            prefix = "test_" + name.replace("-", "_") + "_"
+            assert any(test.startswith(prefix) for test in tested), f"built-in scenario {name} has no test"
