@@ -8,7 +8,7 @@ from starlette.middleware import Middleware
 
 from mock_finapi import errors
 from mock_finapi.clock import Clock
-from mock_finapi.http import render
+from mock_finapi.http import openapi, render
 from mock_finapi.http.middleware import RequestContext
 from mock_finapi.http.routes import admin, client_config, oauth, processes, users
 from mock_finapi.scenarios import loader
@@ -24,7 +24,14 @@ def create_app(
     settings = settings or Settings()
     scenario = scenario or loader.load(settings.scenario)
     app = Starlette(
-        routes=[*oauth.routes, *users.routes, *client_config.routes, *processes.routes, *admin.routes(settings)],
+        routes=[
+            *oauth.routes,
+            *users.routes,
+            *client_config.routes,
+            *processes.routes,
+            *admin.routes(settings),
+            *openapi.routes,
+        ],
         middleware=[Middleware(RequestContext)],
         exception_handlers={
             errors.ApiError: render.api_error,

@@ -1,0 +1,404 @@
+"""The emulator's own OpenAPI 3.0 document, served at /openapi.json.
+
+Models follow finAPI's: Access v2 (2024.18.1) for /api/v2 and the admin API, Access v1 (1.151.1) where v1 differs
+(its ClientConfiguration, `multiStepAuthentication` in errors, its date format). Built once from the tables below;
+the ClientConfiguration schemas come from the same field table the emulator answers with.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from mock_finapi import __version__
+from mock_finapi.http.routes import route
+from mock_finapi.services import client_config
+
+ERROR_CODES = [
+    "ADDITIONAL_AUTHENTICATION_REQUIRED", "BAD_REQUEST", "BANK_SERVER_REJECTION",
+    "COLLECTIVE_MONEY_TRANSFER_NOT_SUPPORTED", "ENTITY_EXISTS", "FORBIDDEN", "IBAN_ONLY_DIRECT_DEBIT_NOT_SUPPORTED",
+    "IBAN_ONLY_MONEY_TRANSFER_NOT_SUPPORTED", "ILLEGAL_ENTITY_STATE", "ILLEGAL_FIELD_VALUE", "ILLEGAL_PAGE_SIZE",
+    "INVALID_CONSENT", "INVALID_FILTER_OPTIONS", "INVALID_ACCOUNT_TYPES", "INVALID_TOKEN",
+    "INVALID_TWO_STEP_PROCEDURE", "LOCKED", "LOGIN_FIELDS_MISMATCH", "METHOD_NOT_ALLOWED", "MISSING_CREDENTIALS",
+    "MISSING_FIELD", "MISSING_TWO_STEP_PROCEDURE", "NO_ACCOUNTS_FOR_TYPE_LIST", "NO_CERTIFICATE",
+    "NO_EXISTING_CHALLENGE", "NO_TPP_CLIENT_CREDENTIALS", "NO_PSU_METADATA", "TOO_MANY_IDS", "UNAUTHORIZED_ACCESS",
+    "UNEXPECTED_ERROR", "UNKNOWN_ENTITY", "UNSUPPORTED_BANK", "UNSUPPORTED_FEATURE", "UNSUPPORTED_MEDIA_TYPE",
+    "UNSUPPORTED_ORDER", "USER_ALREADY_VERIFIED", "USER_NOT_VERIFIED", "WEB_FORM_ABORTED", "WEB_FORM_REQUIRED",
+]  # fmt: skip
+ID = {"type": "string", "minLength": 1, "maxLength": 36, "pattern": r"^[a-zA-Z0-9\-_.+@]*$"}
+TEXT = r"^[A-Za-z0-9¡-ʯ &(){}\[\].:,;?!+\-_$@#~`^€]*$"
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _obj(properties: dict[str, Any], required: list[str] | None = None, **extra: Any) -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": "object", "properties": properties, **extra}
+    if required:
+        schema["required"] = required
+    return schema
+
+
+def _config_schema(version: int) -> dict[str, Any]:
+    fields = client_config.V1_FIELDS if version == 1 else client_config.V2_FIELDS
+    properties = {}
+    for key in fields:
+        default = client_config.DEFAULTS[key]
+        if key in client_config.ENUMS:
+            schema: dict[str, Any] = {"type": "string", "enum": list(client_config.ENUMS[key])}
+        elif default is None:
+            schema = {"type": "string", "nullable": True}
+        elif isinstance(default, bool):
+            schema = {"type": "boolean"}
+        elif isinstance(default, int):
+            schema = {"type": "integer", "format": "int32"}
+        elif isinstance(default, dict):
+            schema = _obj({k: {"type": "boolean"} for k in default}, list(default))
+        else:
+            schema = {"type": "array", "items": {"type": "string"}}
+        properties[key] = schema
+    return _obj(properties, list(fields))
+
+
+def _schemas() -> dict[str, Any]:
+    details = {
+        "message": {"type": "string", "nullable": True},
+        "code": {"type": "string", "enum": ERROR_CODES},
+        "type": {"type": "string", "enum": ["BUSINESS", "TECHNICAL"]},
+        "multiStepAuthentication": {"type": "object", "nullable": True},
+    }
+    error_message = {
+        "errors": {"type": "array", "items": _ref("ErrorDetails")},
+        "date": {"type": "string"},
+        "requestId": {"type": "string"},
+        "endpoint": {"type": "string"},
+        "authContext": {"type": "string"},
+        "bank": {"type": "string", "nullable": True},
+    }
+    text = {"type": "string", "pattern": TEXT}
+    return {
+        "ErrorDetails": _obj(details, ["code", "type"]),
+        "ErrorMessage": _obj(error_message, ["errors", "date", "requestId", "endpoint", "authContext"]),
+        "BadCredentialsError": _obj(
+            {"error": {"type": "string"}, "error_description": {"type": "string"}}, ["error", "error_description"]
+        ),
+        "AccessToken": _obj(
+            {
+                "access_token": {"type": "string"},
+                "token_type": {"type": "string"},
+                "expires_in": {"type": "integer", "format": "int32"},
+                "scope": {"type": "string"},
+                "refresh_token": {"type": "string"},
+            },
+            ["access_token", "token_type", "expires_in", "scope"],
+        ),
+        "TokenRequest": _obj(
+            {
+                "grant_type": {"type": "string", "enum": ["client_credentials", "password", "refresh_token"]},
+                "client_id": {"type": "string"},
+                "client_secret": {"type": "string"},
+                "username": {"type": "string"},
+                "password": {"type": "string"},
+                "refresh_token": {"type": "string"},
+            },
+            ["grant_type", "client_id", "client_secret"],
+        ),
+        "RevokeRequest": _obj(
+            {
+                "token": {"type": "string"},
+                "token_type_hint": {"type": "string", "enum": ["access_token", "refresh_token"]},
+            },
+            ["token"],
+        ),
+        "User": _obj(
+            {
+                "id": {"type": "string"},
+                "password": {"type": "string"},
+                "email": {"type": "string", "nullable": True},
+                "phone": {"type": "string", "nullable": True},
+                "isAutoUpdateEnabled": {"type": "boolean"},
+            },
+            ["id", "password", "email", "phone", "isAutoUpdateEnabled"],
+        ),
+        "UserCreateParams": _obj(
+            {
+                "id": ID,
+                "password": {"type": "string", "minLength": 6, "maxLength": 128},
+                "email": {**text, "minLength": 1, "maxLength": 320},
+                "phone": {**text, "minLength": 1, "maxLength": 50},
+                "isAutoUpdateEnabled": {"type": "boolean", "default": False},
+            }
+        ),
+        "UserUpdateParams": _obj(
+            {
+                "email": {**text, "maxLength": 320},
+                "phone": {**text, "maxLength": 50},
+                "isAutoUpdateEnabled": {"type": "boolean"},
+            }
+        ),
+        "VerificationStatusResource": _obj(
+            {"userId": {"type": "string"}, "isUserVerified": {"type": "boolean"}}, ["userId", "isUserVerified"]
+        ),
+        "RequestPasswordChangeParams": _obj({"userId": ID}, ["userId"]),
+        "PasswordChangingResource": _obj(
+            {
+                "userId": {"type": "string"},
+                "userEmail": {"type": "string", "nullable": True},
+                "passwordChangeToken": {"type": "string"},
+            },
+            ["userId", "userEmail", "passwordChangeToken"],
+        ),
+        "ExecutePasswordChangeParams": _obj(
+            {
+                "userId": ID,
+                "password": {"type": "string", "minLength": 6, "maxLength": 128},
+                "passwordChangeToken": {"type": "string", "minLength": 36, "maxLength": 36, "pattern": "^[0-9a-f-]*$"},
+            },
+            ["userId", "password", "passwordChangeToken"],
+        ),
+        "ClientConfiguration": _config_schema(2),
+        "ClientConfigurationV1": _config_schema(1),
+        "ClientConfigurationParams": _obj(
+            {
+                "userNotificationCallbackUrl": {"type": "string", "maxLength": 512},
+                "userSynchronizationCallbackUrl": {"type": "string", "maxLength": 512},
+                "refreshTokensValidityPeriod": {"type": "integer", "format": "int32"},
+                "userAccessTokensValidityPeriod": {"type": "integer", "format": "int32"},
+                "clientAccessTokensValidityPeriod": {"type": "integer", "format": "int32"},
+                "finTSProductRegistrationNumber": {"type": "string", "maxLength": 25, "pattern": "^[0-9A-F]*$"},
+                "betaBanksEnabled": {"type": "boolean"},
+                "preferredConsentType": {"type": "string", "enum": ["ONETIME", "RECURRING"]},
+            }
+        ),
+        "ProcessCreateParams": _obj(
+            {
+                "clientId": {"type": "string"},
+                "clientSecret": {"type": "string"},
+                "clientReferences": {
+                    "type": "array",
+                    "minItems": 1,
+                    "maxItems": 100,
+                    "items": _obj({"clientReference": {"type": "string", "minLength": 1}}, ["clientReference"]),
+                },
+                "processId": {"type": "string"},
+            },
+            ["clientId", "clientSecret", "clientReferences", "processId"],
+        ),
+        "ProcessList": _obj(
+            {
+                "processes": {
+                    "type": "array",
+                    "items": _obj(
+                        {"clientReference": {"type": "string"}, "processToken": {"type": "string", "format": "uuid"}},
+                        ["clientReference", "processToken"],
+                    ),
+                }
+            },
+            ["processes"],
+        ),
+        "ProcessAccessToken": _obj({"accessToken": {"type": "string"}}, ["accessToken"]),
+        "ProcessToken": _obj({"processToken": {"type": "string", "format": "uuid"}}, ["processToken"]),
+        "LinkParams": _obj({"clientReference": {"type": "string"}}),
+        "AdminObject": {"type": "object", "additionalProperties": True},
+    }
+
+
+def _json(schema: str) -> dict[str, Any]:
+    return {"content": {"application/json": {"schema": _ref(schema)}}}
+
+
+def _responses(ok: int, ok_schema: str | None, errors: dict[int, str]) -> dict[str, Any]:
+    described = {"description": "Success", **(_json(ok_schema) if ok_schema else {})}
+    responses: dict[str, Any] = {str(ok): described}
+    for status, schema in errors.items():
+        responses[str(status)] = {"description": "Error", **_json(schema)}
+    return responses
+
+
+AUTH_ERRORS = {400: "ErrorMessage", 401: "BadCredentialsError", 403: "ErrorMessage", 404: "ErrorMessage"}
+COMMON = {405: "ErrorMessage", 413: "ErrorMessage", 415: "ErrorMessage", 500: "ErrorMessage"}
+
+
+def _operation(
+    summary: str,
+    ok: int,
+    ok_schema: str | None,
+    errors: dict[int, str],
+    *,
+    body: str | None = None,
+    form: str | None = None,
+    bearer: bool = True,
+    params: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    operation: dict[str, Any] = {"summary": summary, "responses": _responses(ok, ok_schema, {**errors, **COMMON})}
+    operation["security"] = [{"bearer": []}] if bearer else []
+    if body:
+        operation["requestBody"] = {"required": True, **_json(body)}
+    if form:
+        content = {"application/x-www-form-urlencoded": {"schema": _ref(form)}}
+        operation["requestBody"] = {"required": True, "content": content}
+    if params:
+        operation["parameters"] = params
+    return operation
+
+
+def _param(name: str, where: str, schema: dict[str, Any], required: bool = True) -> dict[str, Any]:
+    return {"name": name, "in": where, "required": required, "schema": schema}
+
+
+def _paths() -> dict[str, Any]:
+    paths: dict[str, Any] = {}
+    token_errors = {400: "ErrorMessage", 401: "BadCredentialsError", 403: "ErrorMessage", 423: "ErrorMessage"}
+    for version, oauth in ((2, "/api/v2/oauth"), (1, "/oauth")):
+        paths[f"{oauth}/token"] = {
+            "post": _operation("Get tokens", 200, "AccessToken", token_errors, form="TokenRequest", bearer=False)
+        }
+        paths[f"{oauth}/revoke"] = {"post": _operation("Revoke a token", 200, None, AUTH_ERRORS, form="RevokeRequest")}
+        users = f"/api/v{version}/users"
+        user_id = [_param("userId", "path", ID)]
+        paths[users] = {
+            "post": _operation(
+                "Create a user", 201, "User", {**AUTH_ERRORS, 422: "ErrorMessage"}, body="UserCreateParams"
+            ),
+            "get": _operation("Get the authorized user", 200, "User", AUTH_ERRORS),
+            "patch": _operation(
+                "Edit the authorized user", 200, "User", {**AUTH_ERRORS, 422: "ErrorMessage"}, body="UserUpdateParams"
+            ),
+            "delete": _operation("Delete the authorized user", 200, None, AUTH_ERRORS),
+        }
+        paths[f"{users}/{{userId}}"] = {
+            "delete": _operation(
+                "Delete an unverified user", 200, None, {**AUTH_ERRORS, 422: "ErrorMessage"}, params=user_id
+            )
+        }
+        paths[f"{users}/verify/{{userId}}"] = {
+            "post": _operation("Verify a user", 200, None, {**AUTH_ERRORS, 422: "ErrorMessage"}, params=user_id)
+        }
+        paths[f"{users}/verificationStatus"] = {
+            "get": _operation(
+                "Get a user's verification status",
+                200,
+                "VerificationStatusResource",
+                AUTH_ERRORS,
+                params=[_param("userId", "query", ID)],
+            )
+        }
+        paths[f"{users}/requestPasswordChange"] = {
+            "post": _operation(
+                "Request a password change",
+                200,
+                "PasswordChangingResource",
+                {**AUTH_ERRORS, 422: "ErrorMessage"},
+                body="RequestPasswordChangeParams",
+            )
+        }
+        paths[f"{users}/executePasswordChange"] = {
+            "post": _operation("Execute a password change", 200, None, AUTH_ERRORS, body="ExecutePasswordChangeParams")
+        }
+        config = "ClientConfigurationV1" if version == 1 else "ClientConfiguration"
+        paths[f"/api/v{version}/clientConfiguration"] = {
+            "get": _operation("Get the client configuration", 200, config, AUTH_ERRORS),
+            "patch": _operation(
+                "Edit the client configuration", 200, config, AUTH_ERRORS, body="ClientConfigurationParams"
+            ),
+        }
+    uuid = {"type": "string", "format": "uuid"}
+    paths["/api/v1/processes"] = {
+        "post": _operation(
+            "Create processes",
+            201,
+            "ProcessList",
+            {400: "ErrorMessage", 401: "BadCredentialsError", 403: "ErrorMessage"},
+            body="ProcessCreateParams",
+            bearer=False,
+        )
+    }
+    paths["/api/v1/processes/{processToken}"] = {
+        "get": _operation(
+            "Exchange a process token for a user access token",
+            200,
+            "ProcessAccessToken",
+            {400: "ErrorMessage", 404: "ErrorMessage", 410: "ErrorMessage"},
+            bearer=False,
+            params=[
+                _param("processToken", "path", {"type": "string"}),
+                _param("invalidate", "query", {"type": "boolean", "default": False}, required=False),
+            ],
+        )
+    }
+    mandator = [_param("mandatorId", "path", uuid)]
+    paths["/api/v1/processes/{mandatorId}/link"] = {
+        "post": {
+            **_operation("Create a process for a mandator", 201, "ProcessToken", {404: "ErrorMessage"}, bearer=False),
+            "parameters": mandator,
+            "requestBody": {"required": False, **_json("LinkParams")},
+        },
+        "get": {
+            "summary": "Redirect to the mandator's site with a new process token",
+            "security": [],
+            "parameters": [*mandator, _param("clientReference", "query", {"type": "string"}, required=False)],
+            "responses": {"302": {"description": "Redirect"}, "404": {"description": "Error", **_json("ErrorMessage")}},
+        },
+    }
+    admin = {"200": {"description": "Success", **_json("AdminObject")}}
+    paths["/__admin/health"] = {"get": {"summary": "Health", "security": [], "responses": admin}}
+    for path, methods in ADMIN_PATHS.items():
+        names = [part[1:-1] for part in path.split("/") if part.startswith("{")]
+        params = [_param(name, "path", {"type": "string"}) for name in names]
+        paths[path] = {
+            method: {"summary": summary, "security": [{"admin": []}], "responses": admin, "parameters": params}
+            for method, summary in methods.items()
+        }
+    return paths
+
+
+ADMIN_PATHS = {
+    "/__admin/version": {"get": "Version"},
+    "/__admin/reset": {"post": "Reset all state or one mandator's (?mandator=)"},
+    "/__admin/clock": {"get": "Read the virtual clock", "post": "Set, advance or freeze the clock"},
+    "/__admin/requests": {"get": "The request journal, newest first", "delete": "Clear the journal"},
+    "/__admin/requests/count": {"post": "Count journal entries matching a matcher"},
+    "/__admin/state/users": {"get": "Users (read-only)"},
+    "/__admin/state/tokens": {"get": "Live tokens (masked)"},
+    "/__admin/state/processes": {"get": "Processes (tokens masked)"},
+    "/__admin/tokens/{token}/expire": {"post": "Expire a token now"},
+    "/__admin/users/{userId}/lock": {"post": "Lock a user"},
+    "/__admin/scenario": {"post": "Load another scenario (name, path or yaml)"},
+    "/__admin/faults": {"get": "Fault rules", "post": "Add a fault rule", "delete": "Remove all fault rules"},
+}
+
+
+@functools.cache
+def document_bytes() -> bytes:
+    """The document, serialised once."""
+    doc = {
+        "openapi": "3.0.3",
+        "info": {
+            "title": "mock-finapi",
+            "version": __version__,
+            "description": "Offline emulator of finAPI Access v1/v2 (OAuth, users, client configuration), the "
+            "Process Controller and the emulator's admin API.",
+        },
+        "servers": [{"url": "/"}],
+        "paths": _paths(),
+        "components": {
+            "schemas": _schemas(),
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer"},
+                "admin": {"type": "http", "scheme": "bearer", "description": "--admin-token, when set"},
+            },
+        },
+    }
+    return json.dumps(doc, ensure_ascii=False).encode("utf-8")
+
+
+async def serve(request: Request) -> Response:
+    return Response(document_bytes(), media_type="application/json")
+
+
+routes = [route("/openapi.json", GET=serve)]
