@@ -4,10 +4,31 @@ from mock_finapi.testing import ThreadedServer, AdminClient
 
 with ThreadedServer(scenario="expiring-tokens") as server:
     ...  # point your finAPI client at server.url; server.admin.advance(61)
+
+The names are imported on first use: the pytest plugin lives in this package and is loaded by every pytest run in
+an environment with mock-finapi installed, which should not pay for Starlette, uvicorn and httpx unless a test
+uses the emulator.
 """
 
-from mock_finapi.testing.admin import AdminClient
-from mock_finapi.testing.inprocess import InProcessClient
-from mock_finapi.testing.server import ThreadedServer
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mock_finapi.testing.admin import AdminClient
+    from mock_finapi.testing.inprocess import InProcessClient
+    from mock_finapi.testing.server import ThreadedServer
 
 __all__ = ["AdminClient", "InProcessClient", "ThreadedServer"]
+
+_MODULES = {"AdminClient": "admin", "InProcessClient": "inprocess", "ThreadedServer": "server"}
+
+
+def __getattr__(name: str) -> Any:
+    module = _MODULES.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value

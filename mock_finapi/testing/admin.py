@@ -1,8 +1,16 @@
-"""AdminClient: the /__admin API from Python (used by the pytest plugin and ThreadedServer)."""
+"""AdminClient: the /__admin API from Python (used by the pytest plugin and ThreadedServer).
+
+    with AdminClient("http://127.0.0.1:8080") as admin:
+        admin.reset()
+        admin.advance(61)
+
+A refused call raises httpx.HTTPStatusError whose message carries the server's answer.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
+from types import TracebackType
 from typing import Any, cast
 
 import httpx
@@ -11,19 +19,37 @@ import httpx
 class AdminClient:
     def __init__(self, base_url: str, *, token: str | None = None, timeout: float = 10.0) -> None:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
-        self._http = httpx.Client(base_url=base_url.rstrip("/") + "/__admin", headers=headers, timeout=timeout)
+        self.base_url = base_url.rstrip("/")
+        self._http = httpx.Client(base_url=self.base_url + "/__admin", headers=headers, timeout=timeout)
 
     def _call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
         response = self._http.request(method, path, **kwargs)
-        response.raise_for_status()
+        if response.is_error:
+            raise httpx.HTTPStatusError(
+                f"{method} /__admin{path} answered {response.status_code}: {response.text}",
+                request=response.request,
+                response=response,
+            )
         return cast(dict[str, Any], response.json())
 
     def close(self) -> None:
         self._http.close()
 
+    def __enter__(self) -> AdminClient:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
     # server
     def health(self) -> dict[str, Any]:
         return self._call("GET", "/health")
+
+    def version(self) -> dict[str, Any]:
+        """`{"version", "scenario", "seed"}` of what is served now."""
+        return self._call("GET", "/version")
 
     def reset(self, mandator: str | None = None) -> None:
         self._call("POST", "/reset", params={"mandator": mandator} if mandator else None)

@@ -2,7 +2,8 @@
 
 Fixtures:
 - `finapi_server` (session): a ThreadedServer on 127.0.0.1 and a free port; `.url`, `.admin`.
-- `finapi` (function): the same server, reset to its scenario before each test (and set up by the marker).
+- `finapi` (function): the same server, serving a fresh world of the test's scenario (session default or marker),
+  so nothing a test did (users, tokens, faults, clock moves, scenario loads) leaks into the next one.
 - `finapi_app` / `finapi_client` (function): a fresh ASGI app and an httpx client bound to it in-process.
 Marker: `@pytest.mark.finapi(scenario=..., seed=..., now=...)` for one test.
 Options: `--finapi-scenario NAME|PATH` and `--finapi-seed N` set the session default.
@@ -12,8 +13,10 @@ Under pytest-xdist each worker process starts its own server, so parallel worker
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from contextlib import suppress
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import pytest
 
@@ -21,10 +24,14 @@ if TYPE_CHECKING:
     import httpx
     from starlette.applications import Starlette
 
+    from mock_finapi.scenarios.schema import Scenario
     from mock_finapi.settings import Settings
     from mock_finapi.testing.server import ThreadedServer
+    from mock_finapi.world import World
 
 MARKER = "finapi(scenario=None, seed=None, now=None): serve this scenario and seed, with the clock frozen at `now`"
+MARKER_ARGS = ("scenario", "seed", "now")
+PER_TEST_FIXTURES = ("finapi", "finapi_app", "finapi_client")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -35,6 +42,33 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", MARKER)
+    name = config.getoption("--finapi-scenario", None)
+    if name:  # a typo should stop the run once, not fail every test
+        from mock_finapi.errors import ScenarioError
+        from mock_finapi.scenarios import loader
+
+        try:
+            loader.load(name)
+        except ScenarioError as exc:
+            raise pytest.UsageError(f"--finapi-scenario {name}: {exc}") from None
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """A marker written on a test that uses none of the per-test fixtures would silently do nothing."""
+    own = any(marker.name == "finapi" for marker in item.own_markers)
+    fixtures = getattr(item, "fixturenames", ())
+    if own and not any(name in fixtures for name in PER_TEST_FIXTURES):
+        pytest.fail(
+            f"@pytest.mark.finapi on {item.name} has no effect: the test uses none of the fixtures "
+            f"{', '.join(PER_TEST_FIXTURES)} (finapi_server is shared by the session and ignores the marker)",
+            pytrace=False,
+        )
+
+
+@dataclass(frozen=True)
+class _Wanted:
+    settings: Settings
+    now: datetime | None
 
 
 def _session_settings(config: pytest.Config) -> Settings:
@@ -46,35 +80,72 @@ def _session_settings(config: pytest.Config) -> Settings:
     )
 
 
-def _marker(request: pytest.FixtureRequest) -> dict[str, Any]:
+def _usage(request: pytest.FixtureRequest, problem: str) -> NoReturn:
+    """A setup error naming the test and the problem, without a traceback through the plugin."""
+    pytest.fail(f"@pytest.mark.finapi on {request.node.name}: {problem}", pytrace=False)
+
+
+def _wanted(request: pytest.FixtureRequest) -> _Wanted:
+    """The session settings, changed by the test's marker (checked: keyword arguments of the right types only)."""
+    settings = _session_settings(request.config)
     marker = request.node.get_closest_marker("finapi")
     if marker is None:
-        return {}
+        return _Wanted(settings, None)
     if marker.args:
-        raise pytest.UsageError("@pytest.mark.finapi takes keyword arguments only: scenario=, seed=, now=")
-    unknown = set(marker.kwargs) - {"scenario", "seed", "now"}
-    if unknown:
-        raise pytest.UsageError(f"@pytest.mark.finapi: unknown arguments {sorted(unknown)}")
-    return dict(marker.kwargs)
-
-
-def _settings_for(request: pytest.FixtureRequest) -> tuple[Settings, str | None]:
-    wanted = _marker(request)
-    settings = _session_settings(request.config)
-    if wanted.get("scenario") is not None or wanted.get("seed") is not None:
-        settings = replace(
-            settings, scenario=wanted.get("scenario") or settings.scenario, seed=wanted.get("seed", settings.seed)
+        _usage(
+            request, f"takes keyword arguments only ({', '.join(a + '=' for a in MARKER_ARGS)}), got {marker.args!r}"
         )
-    return settings, wanted.get("now")
+    unknown = sorted(set(marker.kwargs) - set(MARKER_ARGS))
+    if unknown:
+        _usage(request, f"unknown argument(s) {', '.join(unknown)} (allowed: {', '.join(MARKER_ARGS)})")
+    scenario, seed, now = (marker.kwargs.get(name) for name in MARKER_ARGS)
+    if scenario is not None and not isinstance(scenario, str):
+        _usage(request, f"scenario= must be a built-in scenario name or a YAML path (str), got {scenario!r}")
+    if seed is not None and (type(seed) is not int or seed < 0):
+        _usage(request, f"seed= must be a non-negative int, got {seed!r}")
+    if scenario is not None:
+        settings = replace(settings, scenario=scenario)
+    if seed is not None:
+        settings = replace(settings, seed=seed)
+    return _Wanted(settings, _parse_now(request, now) if now is not None else None)
 
 
-def _set_now(world: Any, now: Any) -> None:
-    from datetime import datetime
+def _parse_now(request: pytest.FixtureRequest, now: Any) -> datetime:
+    from datetime import UTC
 
     from mock_finapi.clock import parse_rfc3339
+    from mock_finapi.scenarios import loader
 
-    world.clock.set(now if isinstance(now, datetime) else parse_rfc3339(str(now)))
-    world.clock.freeze(True)
+    when: datetime | None = None
+    if isinstance(now, datetime):
+        when = now if now.tzinfo is not None else now.replace(tzinfo=UTC)  # as for text: no offset means UTC
+    elif isinstance(now, str):
+        with suppress(ValueError):  # reported below: failing inside a handler would chain the ValueError
+            when = parse_rfc3339(now)
+        if when is None:
+            _usage(request, f"now= must be an RFC 3339 timestamp such as 2026-01-01T09:00:00+01:00, got {now!r}")
+    else:
+        _usage(request, f"now= must be an RFC 3339 string or a datetime, got {now!r}")
+    if when is None or not loader.EARLIEST <= when < loader.LATEST:
+        _usage(request, f"now= must lie between {loader.EARLIEST.year} and {loader.LATEST.year}, got {now!r}")
+    return when
+
+
+def _scenario(request: pytest.FixtureRequest, ref: str) -> Scenario:
+    from mock_finapi.errors import ScenarioError
+    from mock_finapi.scenarios import loader
+
+    try:
+        return loader.load(ref)
+    except ScenarioError as exc:
+        problem = str(exc)  # reported outside the handler, so the report shows no chained traceback
+    _usage(request, f"scenario={ref!r}: {problem}")
+
+
+def _freeze_at(world: World, now: datetime | None) -> None:
+    if now is not None:
+        world.clock.set(now)
+        world.clock.freeze(True)
 
 
 @pytest.fixture(scope="session")
@@ -88,19 +159,22 @@ def finapi_server(request: pytest.FixtureRequest) -> Iterator[ThreadedServer]:
 
 @pytest.fixture
 def finapi(finapi_server: ThreadedServer, request: pytest.FixtureRequest) -> ThreadedServer:
-    """The session's emulator, reset to a fresh world of the test's scenario, so no state leaks between tests."""
-    from mock_finapi.scenarios import loader
+    """The session's emulator serving a fresh world of the test's scenario, so no state leaks between tests.
+
+    Without a marker that is the session's scenario and seed on a fresh clock. `finapi.admin.reset()` inside the
+    test goes back to the test's scenario (the marker's `now` is not restored).
+    """
     from mock_finapi.world import World
 
-    settings, now = _settings_for(request)
-    current = finapi_server.world
-    if settings.scenario == finapi_server.settings.scenario and settings.seed == finapi_server.settings.seed:
-        world = current.reset()
+    wanted = _wanted(request)
+    session = finapi_server.settings
+    if (wanted.settings.scenario, wanted.settings.seed) == (session.scenario, session.seed):
+        world = finapi_server.reset()
     else:
-        world = World(loader.load(settings.scenario), seed=settings.seed, journal_size=settings.journal_size)
-    if now is not None:
-        _set_now(world, now)
-    finapi_server.app.state.world = world
+        scenario = _scenario(request, wanted.settings.scenario)
+        world = World(scenario, seed=wanted.settings.seed, journal_size=session.journal_size)
+        finapi_server.app.state.world = world
+    _freeze_at(world, wanted.now)
     return finapi_server
 
 
@@ -109,16 +183,15 @@ def finapi_app(request: pytest.FixtureRequest) -> Starlette:
     """A fresh emulator app for in-process use (no socket), honouring the marker and the options."""
     from mock_finapi.http.app import create_app
 
-    settings, now = _settings_for(request)
-    app = create_app(settings)
-    if now is not None:
-        _set_now(app.state.world, now)
+    wanted = _wanted(request)
+    app = create_app(wanted.settings, scenario=_scenario(request, wanted.settings.scenario))
+    _freeze_at(app.state.world, wanted.now)
     return app
 
 
 @pytest.fixture
 def finapi_client(finapi_app: Starlette) -> Iterator[httpx.Client]:
-    """An httpx.Client talking to `finapi_app` in-process."""
+    """An httpx.Client talking to `finapi_app` in-process (base URL `http://mock-finapi`)."""
     from mock_finapi.testing.inprocess import InProcessClient
 
     with InProcessClient(finapi_app) as client:
