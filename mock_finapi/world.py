@@ -14,7 +14,7 @@ from mock_finapi.scenarios.schema import GenerateUsers, Scenario, UserSpec
 from mock_finapi.services import client_config, users
 from mock_finapi.services.faults import Faults
 from mock_finapi.services.journal import Journal, Matcher
-from mock_finapi.services.processes import ProcessLimits, ProcessService
+from mock_finapi.services.processes import ProcessService
 from mock_finapi.services.tokens import TokenService, TokenSettings
 from mock_finapi.services.users import UserService
 from mock_finapi.state.models import Client, User
@@ -44,15 +44,7 @@ class World:
             TokenSettings(scenario.tokens.format, scenario.tokens.reuse, scenario.auto_register),
         )
         self.users = UserService(self.store, self.clock, self.rng)
-        spec = scenario.processes
-        limits = ProcessLimits(
-            spec.max_exchanges,
-            spec.validity_days,
-            spec.user_retention_days,
-            spec.allowed_process_ids,
-            spec.redirect_url,
-        )
-        self.processes = ProcessService(self.store, self.clock, self.rng, self.tokens, limits)
+        self.processes = ProcessService(self.store, self.clock, self.rng, self.tokens, scenario.processes.limits)
         self.faults = Faults(list(scenario.faults), self.rng.stream("faults"))
         self.journal = Journal(journal_size)
         self._populate()

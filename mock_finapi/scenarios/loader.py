@@ -307,7 +307,7 @@ class _Validator:
         return TokenSpec(fmt, s.take("reuse", bool, True))
 
     def processes(self, s: _Section, client_ids: set[str]) -> ProcessesSpec:
-        defaults = ProcessesSpec()
+        defaults = processes.ProcessLimits()
         numbers = {}
         for key in ("max_exchanges", "validity_days", "user_retention_days"):
             value = s.take(key, int if key == "max_exchanges" else (int, float), getattr(defaults, key))
@@ -323,14 +323,8 @@ class _Validator:
         seeded_items = s.items("seeded")
         seeded = tuple(self.seeded_process(p, ln, item, client_ids, allowed) for p, ln, item in seeded_items)
         self.unique(seeded_items, [(p.process_token.lower(), p.process_token) for p in seeded], "process_token")
-        return ProcessesSpec(
-            numbers["max_exchanges"],
-            numbers["validity_days"],
-            numbers["user_retention_days"],
-            tuple(allowed),
-            redirect_url,
-            seeded,
-        )
+        limits = processes.ProcessLimits(**numbers, allowed_process_ids=tuple(allowed), redirect_url=redirect_url)
+        return ProcessesSpec(limits, seeded)
 
     def seeded_process(
         self, path: str, line: int | None, data: Any, client_ids: set[str], allowed: list[str]

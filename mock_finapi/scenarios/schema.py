@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from mock_finapi.services.faults import FaultRule
+from mock_finapi.services.processes import ProcessLimits
 from mock_finapi.state.models import Role
 
 
@@ -69,11 +70,7 @@ class SeededProcess:
 class ProcessesSpec:
     """The Process Controller's limits (FINAPI.md §7, decided) and pre-created processes."""
 
-    max_exchanges: int = 10
-    validity_days: float = 7
-    user_retention_days: float = 3
-    allowed_process_ids: tuple[str, ...] = ("USER_ONLY",)
-    redirect_url: str = "http://localhost:3000/callback"
+    limits: ProcessLimits = field(default_factory=ProcessLimits)
     seeded: tuple[SeededProcess, ...] = ()
 
 
