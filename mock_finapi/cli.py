@@ -26,18 +26,24 @@ import sys
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mock_finapi import __version__
 from mock_finapi.errors import ScenarioError
 from mock_finapi.scenarios import loader
 from mock_finapi.settings import DEFAULT_HOST, DEFAULT_PORT, Settings
 
+if TYPE_CHECKING:
+    from starlette.types import ASGIApp, Receive, Scope, Send
+
 ENV_PREFIX = "MOCK_FINAPI_"
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
 LOG_FORMATS = ("text", "json", "off")
 TRUE = ("1", "true", "yes", "on")
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+GRACEFUL_SHUTDOWN = 3
+"""Seconds a stop by signal lets requests in flight finish (a `delay_ms` fault, say) before cutting them off, so the
+process is gone within 5 s of SIGTERM however slow a request is."""
 
 
 def _env(option: str, default: str | None) -> str | None:
@@ -214,13 +220,14 @@ def _serve(args: argparse.Namespace) -> int:
             await super().shutdown(sockets)
 
     config = uvicorn.Config(
-        app,
+        _cut_off_when_stopped(app),
         http=http_protocol(),
         log_level=args.log_level,
         log_config=log_config,
         access_log=False,
         lifespan="off",
         server_header=False,
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN,
     )
     server = Server(config)
     # uvicorn re-raises SIGINT/SIGTERM once it has shut down gracefully, which would kill the process before the
@@ -239,6 +246,23 @@ def _serve(args: argparse.Namespace) -> int:
         if url_file is not None:
             url_file.unlink(missing_ok=True)
     return 1 if failed else 0
+
+
+def _cut_off_when_stopped(app: ASGIApp) -> ASGIApp:
+    """`app`, except that a request still running when the grace period of a stop runs out (uvicorn cancels it) ends
+    its connection without an answer, as a stopped server does, instead of uvicorn's plain-text 500 and traceback."""
+    from mock_finapi.http.protocol import DISCONNECT
+
+    async def cut_off(scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await app(scope, receive, send)
+        except asyncio.CancelledError:
+            disconnect = scope.get("extensions", {}).get(DISCONNECT)
+            if disconnect is None:  # no httptools: let uvicorn deal with it
+                raise
+            disconnect(reset=False)  # marks the cycle disconnected: uvicorn neither answers nor logs
+
+    return cut_off
 
 
 def _log_config(level: str) -> dict[str, Any]:

@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
+import json
+from collections import Counter
 from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
+import httpx
 import pytest
 from starlette.applications import Starlette
+from starlette.types import ASGIApp
 
 from mock_finapi.clock import Clock
 from mock_finapi.http.app import create_app
 from mock_finapi.settings import Settings
 from mock_finapi.testing.inprocess import InProcessClient
 from tests.helpers import START
+
+if TYPE_CHECKING:
+    from tests.contract.validator import ContractValidator
+
+_COUNTS = pytest.StashKey["Counter[str]"]()
 
 
 @pytest.fixture
@@ -35,3 +45,99 @@ def app(clock: Clock, scenario_name: str) -> Starlette:
 def client(app: Starlette) -> Iterator[InProcessClient]:
     with InProcessClient(app) as c:
         yield c
+
+
+# ---------------------------------------------------------------------------------------------------- contract
+# Every response an InProcessClient receives during the tests is checked against finAPI's published contract
+# (tests/contract/validator.py); a test whose requests got a non-conforming answer fails naming operation, status
+# and violation. The validator is built once per session (per xdist worker), on the first response.
+
+_CONTRACT: list[ContractValidator] = []
+_VIOLATIONS: list[str] = []
+
+
+def _contract() -> ContractValidator | None:
+    from tests.contract.validator import V1_SPEC, V2_DIGEST, ContractValidator  # on first use: jsonschema is slow
+
+    if not (V1_SPEC.is_file() and V2_DIGEST.is_file()):
+        return None  # no ../shared/specs beside the repo: tests/contract says so by skipping
+    if not _CONTRACT:
+        _CONTRACT.append(ContractValidator.load())
+    return _CONTRACT[0]
+
+
+def _check_response(response: httpx.Response) -> None:
+    validator = _contract()
+    outcome = validator and validator.check_response(response)
+    if outcome:
+        _VIOLATIONS.extend(outcome.describe())
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _contract_checked_clients() -> Iterator[None]:
+    """Adds the contract check to the response hooks of every InProcessClient (also module-scoped ones)."""
+    original = InProcessClient.__init__
+
+    def init(self: InProcessClient, app: ASGIApp, base_url: str = "http://mock-finapi", **kwargs: Any) -> None:
+        hooks = dict(kwargs.pop("event_hooks", None) or {})
+        hooks["response"] = [*hooks.get("response", []), _check_response]
+        original(self, app, base_url, event_hooks=hooks, **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(InProcessClient, "__init__", init)
+        yield
+
+
+def _fail_on_violations(when: str) -> None:
+    if _VIOLATIONS:
+        found, _VIOLATIONS[:] = list(_VIOLATIONS), []
+        shown = "\n  ".join(found[:20]) + (f"\n  ... and {len(found) - 20} more" if len(found) > 20 else "")
+        pytest.fail(f"{len(found)} response(s) during {when} break finAPI's contract:\n  {shown}", pytrace=False)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item: pytest.Item) -> Iterator[None]:
+    _VIOLATIONS.clear()
+    return (yield)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    result = yield
+    _fail_on_violations("the test and its setup")
+    return result
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item) -> Iterator[None]:
+    result = yield
+    _fail_on_violations("teardown")
+    return result
+
+
+def _counts() -> Counter[str]:
+    return Counter(_CONTRACT[0].counts) if _CONTRACT else Counter()
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:  # an xdist worker: hand the counts to the controller
+        workeroutput["contract_counts"] = json.dumps(_counts())
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.stash[_COUNTS] = Counter()
+
+
+@pytest.hookimpl(optionalhook=True)  # an xdist hook: the suite also runs without xdist
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    counts = json.loads(node.workeroutput.get("contract_counts", "{}"))
+    node.config.stash[_COUNTS].update(counts)
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    counts = config.stash[_COUNTS] + _counts()
+    if counts:
+        checked = sum(counts[surface] for surface in ("v1", "v2", "emulator"))
+        detail = ", ".join(f"{key}: {value}" for key, value in sorted(counts.items()))
+        terminalreporter.write_line(f"contract: {checked} responses checked against finAPI's contract ({detail})")

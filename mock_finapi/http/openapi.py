@@ -59,6 +59,8 @@ def _config_schema(version: int) -> dict[str, Any]:
             schema = {"type": "integer", "format": "int32"}
         elif isinstance(default, dict):
             schema = _obj({k: {"type": "boolean"} for k in default}, list(default))
+        elif key == "categoryRestrictions":
+            schema = {"type": "array", "items": _ref("Category"), "nullable": True}
         else:
             schema = {"type": "array", "items": {"type": "string"}}
         properties[key] = schema
@@ -84,6 +86,12 @@ def _schemas() -> dict[str, Any]:
     return {
         "ErrorDetails": _obj(details, ["code", "type"]),
         "ErrorMessage": _obj(error_message, ["errors", "date", "requestId", "endpoint", "authContext"]),
+        # Access v1 requires the nullable fields too, and writes dates without the offset
+        "ErrorDetailsV1": _obj(details, ["code", "message", "multiStepAuthentication", "type"]),
+        "ErrorMessageV1": _obj(
+            {**error_message, "errors": {"type": "array", "items": _ref("ErrorDetailsV1")}},
+            ["authContext", "bank", "date", "endpoint", "errors", "requestId"],
+        ),
         "BadCredentialsError": _obj(
             {"error": {"type": "string"}, "error_description": {"type": "string"}}, ["error", "error_description"]
         ),
@@ -160,6 +168,17 @@ def _schemas() -> dict[str, Any]:
                 "passwordChangeToken": {"type": "string", "minLength": 36, "maxLength": 36, "pattern": "^[0-9a-f-]*$"},
             },
             ["userId", "password", "passwordChangeToken"],
+        ),
+        "Category": _obj(
+            {
+                "id": {"type": "integer", "format": "int64"},
+                "name": {"type": "string"},
+                "parentId": {"type": "integer", "format": "int64", "nullable": True},
+                "parentName": {"type": "string", "nullable": True},
+                "isCustom": {"type": "boolean"},
+                "children": {"type": "array", "items": {"type": "integer", "format": "int64"}, "nullable": True},
+            },
+            ["children", "id", "isCustom", "name", "parentId", "parentName"],
         ),
         "ClientConfiguration": _config_schema(2),
         "ClientConfigurationV1": _config_schema(1),
@@ -269,7 +288,7 @@ def _paths() -> dict[str, Any]:
             "patch": _operation(
                 "Edit the authorized user", 200, "User", {**AUTH_ERRORS, 422: "ErrorMessage"}, body="UserUpdateParams"
             ),
-            "delete": _operation("Delete the authorized user", 200, None, AUTH_ERRORS),
+            "delete": _operation("Delete the authorized user", 200, None, {**AUTH_ERRORS, 423: "ErrorMessage"}),
         }
         paths[f"{users}/{{userId}}"] = {
             "delete": _operation(
@@ -334,7 +353,13 @@ def _paths() -> dict[str, Any]:
     mandator = [_param("mandatorId", "path", uuid)]
     paths["/api/v1/processes/{mandatorId}/link"] = {
         "post": {
-            **_operation("Create a process for a mandator", 201, "ProcessToken", {404: "ErrorMessage"}, bearer=False),
+            **_operation(
+                "Create a process for a mandator",
+                201,
+                "ProcessToken",
+                {400: "ErrorMessage", 404: "ErrorMessage"},
+                bearer=False,
+            ),
             "parameters": mandator,
             "requestBody": {"required": False, **_json("LinkParams")},
         },
@@ -345,16 +370,34 @@ def _paths() -> dict[str, Any]:
             "responses": {"302": {"description": "Redirect"}, "404": {"description": "Error", **_json("ErrorMessage")}},
         },
     }
-    admin = {"200": {"description": "Success", **_json("AdminObject")}}
-    paths["/__admin/health"] = {"get": {"summary": "Health", "security": [], "responses": admin}}
+    paths["/openapi.json"] = {
+        "get": {"summary": "This document", "security": [], "responses": _responses(200, "AdminObject", {})}
+    }
+    health = _responses(200, "AdminObject", {405: "ErrorMessage"})
+    paths["/__admin/health"] = {"get": {"summary": "Health", "security": [], "responses": health}}
     for path, methods in ADMIN_PATHS.items():
         names = [part[1:-1] for part in path.split("/") if part.startswith("{")]
         params = [_param(name, "path", {"type": "string"}) for name in names]
         paths[path] = {
-            method: {"summary": summary, "security": [{"admin": []}], "responses": admin, "parameters": params}
+            method: {
+                "summary": summary,
+                "security": [{"admin": []}],
+                "responses": _responses(ADMIN_CREATED.get((path, method), 200), "AdminObject", ADMIN_ERRORS),
+                "parameters": params,
+            }
             for method, summary in methods.items()
         }
+    v2_error, v1_error = json.dumps(_ref("ErrorMessage")), json.dumps(_ref("ErrorMessageV1"))
+    for path, item in paths.items():  # Access v1 paths (also the Process Controller's) answer v1's ErrorMessage
+        if path.startswith(("/oauth/", "/api/v1/")):
+            paths[path] = json.loads(json.dumps(item).replace(v2_error, v1_error))
     return paths
+
+
+# 401 (with --admin-token) is the OAuth error finAPI uses for bad bearer tokens; 404 names an unknown mandator,
+# token, user or scenario; 400 a bad body, query or scenario
+ADMIN_ERRORS = {**COMMON, 400: "ErrorMessage", 401: "BadCredentialsError", 404: "ErrorMessage"}
+ADMIN_CREATED = {("/__admin/faults", "post"): 201}
 
 
 ADMIN_PATHS = {

@@ -19,6 +19,12 @@ if TYPE_CHECKING:
     from uvicorn.protocols.http.httptools_impl import RequestResponseCycle
 
 DISCONNECT = "mock_finapi.disconnect"
+MAX_HEADER_BYTES = 64 * 1024
+"""A request line plus headers beyond this is refused with 431 before it is buffered any further."""
+TOO_LARGE = (
+    b"HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-type: text/plain; charset=utf-8\r\n"
+    b"content-length: 31\r\nconnection: close\r\n\r\nRequest header fields too large"
+)
 
 
 def http_protocol() -> Any:
@@ -29,7 +35,25 @@ def http_protocol() -> Any:
         return "auto"
 
     class DisconnectingProtocol(HttpToolsProtocol):
+        header_bytes = 0
+        in_headers = True
+
+        def data_received(self, data: bytes) -> None:
+            if self.in_headers:
+                self.header_bytes += len(data)
+                if self.header_bytes > MAX_HEADER_BYTES:  # httptools itself would buffer headers without limit
+                    self.in_headers = False
+                    self.transport.write(TOO_LARGE)
+                    self.transport.close()
+                    return
+            super().data_received(data)
+
+        def on_message_begin(self) -> None:
+            super().on_message_begin()
+            self.in_headers, self.header_bytes = True, 0
+
         def on_headers_complete(self) -> None:
+            self.in_headers = False
             super().on_headers_complete()
             cycle = self.cycle
             if cycle is not None and cycle.scope is self.scope:  # a request to run (not an upgrade)

@@ -88,7 +88,11 @@ def load(ref: str) -> Scenario:
 
 
 def load_text(text: str, source: str) -> Scenario:
-    loader = _LineLoader(text)  # a SafeLoader: Python tags are refused
+    try:
+        loader = _LineLoader(text)  # a SafeLoader: Python tags are refused
+    except yaml.reader.ReaderError as exc:  # the reader refuses control characters before parsing starts
+        line = text.count("\n", 0, exc.position) + 1
+        raise ScenarioError(source, line, "", f"unacceptable character #x{exc.character:04x}: {exc.reason}") from None
     loader.name = source
     try:
         data = loader.get_single_data()
@@ -163,6 +167,26 @@ def _construct_seq(loader: _LineLoader, node: yaml.SequenceNode) -> Any:
 
 _LineLoader.add_constructor("tag:yaml.org,2002:map", _construct_map)
 _LineLoader.add_constructor("tag:yaml.org,2002:seq", _construct_seq)
+
+
+def _checked_scalar(tag: str) -> Any:
+    """PyYAML's scalar constructors raise plain ValueError, KeyError, ... for values their tag cannot hold
+    (`start: 2026-13-45`, `!!int A`, `!!bool x`, `!!float ''`): turn those into a ConstructorError with a mark."""
+    construct = yaml.SafeLoader.yaml_constructors[tag]
+    kind = tag.rsplit(":", 1)[-1]
+
+    def checked(loader: _LineLoader, node: yaml.ScalarNode) -> Any:
+        try:
+            return construct(loader, node)
+        except (ValueError, IndexError, KeyError, TypeError, AttributeError, OverflowError):
+            problem = f"cannot read {node.value!r} as {'a' if kind[0] not in 'aeiou' else 'an'} {kind}"
+            raise yaml.constructor.ConstructorError(None, None, problem, node.start_mark) from None
+
+    return checked
+
+
+for _tag in ("bool", "int", "float", "timestamp"):
+    _LineLoader.add_constructor(f"tag:yaml.org,2002:{_tag}", _checked_scalar(f"tag:yaml.org,2002:{_tag}"))
 
 
 class _Section:

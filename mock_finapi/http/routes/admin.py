@@ -281,7 +281,7 @@ def _allowed_path(request: Request, value: str, settings: Settings) -> Path:
     try:
         resolved = [c.resolve() for c in candidates]
         path = next((p for p in resolved if p.is_file()), resolved[0])
-    except (OSError, ValueError):  # a NUL byte, a name too long for the file system
+    except (OSError, ValueError, RuntimeError):  # a NUL byte, a name too long, a symlink loop
         raise errors.BadRequest(f"'{value}' is not a usable file path") from None
     if not value or not any(path.is_relative_to(root) for root in roots):
         raise errors.BadRequest(f"'{value}' is outside the scenario directories (add one with --scenario-dir)")

@@ -1,0 +1,150 @@
+"""The document the emulator serves at /openapi.json: a valid OpenAPI 3.0 document describing every route the app
+serves, whose finAPI operations declare what finAPI's contract declares, with the same models."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+import pytest
+import yaml
+from openapi_spec_validator import validate
+from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
+from starlette.applications import Starlette
+from starlette.routing import Route
+
+from tests.contract.validator import METHODS, V1_SPEC, V2_DIGEST, NoTimestamps, surface_of
+
+pytestmark = pytest.mark.skipif(
+    not (V1_SPEC.is_file() and V2_DIGEST.is_file()),
+    reason=f"finAPI's contract is not at {V1_SPEC.parent} (CI checks ../shared out beside the repo)",
+)
+
+
+@pytest.fixture(scope="module")
+def v1() -> dict[str, Any]:
+    with V1_SPEC.open("rb") as spec:
+        loaded: dict[str, Any] = yaml.load(spec, Loader=NoTimestamps)  # noqa: S506 - safe, without timestamps
+    return loaded
+
+
+@pytest.fixture(scope="module")
+def digest() -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads(V2_DIGEST.read_text("utf-8"))
+    return loaded
+
+
+@pytest.fixture
+def document(client: httpx.Client) -> dict[str, Any]:
+    response = client.get("/openapi.json")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/json"
+    doc: dict[str, Any] = response.json()
+    return doc
+
+
+def served_operations(app: Starlette) -> set[tuple[str, str]]:
+    operations = set()
+    for route in app.routes:
+        assert isinstance(route, Route), f"{route!r}: only plain routes are expected"
+        for method in route.methods or ():
+            if method != "HEAD":  # Starlette adds HEAD to every GET
+                operations.add((method.lower(), route.path))
+    return operations
+
+
+def documented_operations(doc: dict[str, Any]) -> set[tuple[str, str]]:
+    return {(method, path) for path, item in doc["paths"].items() for method in item if method in METHODS}
+
+
+def test_the_served_document_is_a_valid_openapi_3_document(document: dict[str, Any]) -> None:
+    assert document["openapi"].startswith("3.0.")
+    try:
+        validate(document)
+    except OpenAPIValidationError as exc:  # pragma: no cover - the message is the point
+        pytest.fail(f"/openapi.json is not a valid OpenAPI document: {exc}")
+
+
+def test_every_route_the_app_serves_is_documented_and_nothing_else(app: Starlette, document: dict[str, Any]) -> None:
+    served = served_operations(app)
+    documented = documented_operations(document)
+    assert served - documented == set(), "served but not in /openapi.json"
+    assert documented - served == set(), "in /openapi.json but not served"
+    assert {surface_of(path) for _, path in served} == {"v1", "v2", "emulator"}
+
+
+def test_every_operation_documents_its_path_parameters(document: dict[str, Any]) -> None:
+    for path, item in document["paths"].items():
+        names = {part[1:-1] for part in path.split("/") if part.startswith("{")}
+        for method, operation in item.items():
+            given = {p["name"] for p in operation.get("parameters", []) if p["in"] == "path"}
+            assert given == names, f"{method.upper()} {path}"
+
+
+def _resolve(doc: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
+    while "$ref" in schema:
+        name = schema["$ref"].rsplit("/", 1)[-1]
+        schema = doc["components"]["schemas"][name]
+    return schema
+
+
+def _shape(doc: dict[str, Any], schema: dict[str, Any] | None, depth: int = 0) -> Any:
+    """Property names and required fields, also of nested models (ErrorMessage's ErrorDetails)."""
+    if schema is None or depth > 3:
+        return None
+    resolved = _resolve(doc, schema)
+    if resolved.get("type") == "array":
+        return ["array", _shape(doc, resolved.get("items"), depth + 1)]
+    if "properties" not in resolved:
+        return None
+    nested = {
+        name: _shape(doc, sub, depth + 1)
+        for name, sub in resolved["properties"].items()
+        if "$ref" in sub or sub.get("type") == "array"
+    }
+    return {"properties": sorted(resolved["properties"]), "required": sorted(resolved.get("required", [])), **nested}
+
+
+def _responses(doc: dict[str, Any], operation: dict[str, Any]) -> dict[str, dict[str, Any] | None]:
+    found = {}
+    for status, response in operation["responses"].items():
+        media = (response.get("content") or {}).get("application/json")
+        found[status] = media["schema"] if media else None
+    return found
+
+
+def test_v1_operations_declare_finapis_statuses_and_models(document: dict[str, Any], v1: dict[str, Any]) -> None:
+    compared = 0
+    for path, item in document["paths"].items():
+        if surface_of(path) != "v1":
+            continue
+        for method, operation in item.items():
+            theirs = _responses(v1, v1["paths"][path][method])
+            ours = _responses(document, operation)
+            assert set(theirs) <= set(ours), f"{method.upper()} {path}: statuses finAPI declares are missing"
+            for status, schema in theirs.items():
+                assert _shape(document, ours[status]) == _shape(v1, schema), f"{method.upper()} {path} {status}"
+                compared += 1
+    assert compared > 50
+
+
+def test_v2_operations_declare_finapis_statuses_and_models(document: dict[str, Any], digest: dict[str, Any]) -> None:
+    models = digest["models"]
+    compared = 0
+    for op in digest["operations"]:
+        operation = document["paths"].get(op["path"], {}).get(op["method"].lower())
+        if operation is None:
+            continue  # mandatorAdmin operations the emulator does not serve
+        ours = _responses(document, operation)
+        assert set(op["responses"]) <= set(ours), f"{op['method']} {op['path']}: statuses finAPI declares are missing"
+        for status, model in op["responses"].items():
+            if model not in models:
+                continue  # no body, or a model the digest does not carry (ClientConfiguration)
+            expected = set(models[model]), {field for field, spec in models[model].items() if spec.get("required")}
+            shape = _shape(document, ours[status])
+            assert shape is not None, f"{op['method']} {op['path']} {status}"
+            assert set(shape["properties"]) == expected[0], f"{op['method']} {op['path']} {status}"
+            assert set(shape["required"]) >= expected[1], f"{op['method']} {op['path']} {status}: required fields"
+            compared += 1
+    assert compared > 40

@@ -1,0 +1,442 @@
+"""Checks every response the API tests produce against finAPI's published contract.
+
+Which contract answers for a path (the surface):
+
+- `v1`: `/oauth/...` and `/api/v1/...` but the Process Controller: shared/specs/finapi-access-v1-1.151.1.openapi.yaml
+- `v2`: `/api/v2/...`: shared/specs/finapi-access-v2-auth-users-digest.json (its models; ClientConfiguration, which
+  the digest lacks, falls back to the emulator's own schema)
+- `emulator`: `/api/v1/processes...`, `/__admin/...`, `/openapi.json`: the emulator's own /openapi.json
+
+A response is matched to the contract's operation (method, after `X-HTTP-Method-Override`, and path template) and
+status; its JSON body is validated with openapi-schema-validator (OAS 3.0: v1 and the emulator's document) or
+jsonschema (Draft 2020-12: the v2 digest's models, converted: required fields, StrictStr/StrictInt/StrictBool,
+Optional[...] as nullable, List[...], enums such as ErrorCode, min/max lengths, anchored patterns). Objects admit no
+property the contract does not name. A status the operation does not declare, a path or method the contract does
+not have, or a body that does not validate is a violation, unless it is a deliberate difference below (then the
+body must still be the model named there). Answers a fault rule injected (`X-Mock-Fault`) are skipped.
+
+Deliberate differences (the same keys are in README.md's "Fidelity notes", each pinned by
+tests/contract/test_deliberate_differences.py):
+
+| Key                    | Status | Body                | When                                                   |
+|------------------------|--------|---------------------|--------------------------------------------------------|
+| unknown-endpoint       | 404    | ErrorMessage        | the contract has no such path                          |
+| method-not-allowed     | 405    | ErrorMessage        | the contract has the path but not the method           |
+| body-too-large         | 413    | ErrorMessage        | any operation (request body over 1 MiB)                |
+| unsupported-media-type | 415    | ErrorMessage        | any operation (a content type it does not take)        |
+| bad-request-header     | 400    | ErrorMessage        | the request's X-Request-Id is over 255 characters      |
+| invalid-token          | 401    | BadCredentialsError | v1/v2 operations whose 401 the spec omits (revoke)     |
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import jsonschema
+import yaml
+from openapi_schema_validator import OAS30Validator
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT4, DRAFT202012
+
+from mock_finapi.http import openapi
+from mock_finapi.http.middleware import MAX_REQUEST_ID, OVERRIDABLE
+
+SPECS = Path(__file__).resolve().parents[3] / "shared" / "specs"
+V1_SPEC = SPECS / "finapi-access-v1-1.151.1.openapi.yaml"
+V2_DIGEST = SPECS / "finapi-access-v2-auth-users-digest.json"
+V1_URI = "https://contract.invalid/finapi-access-v1.json"
+V2_URI = "https://contract.invalid/finapi-access-v2-digest.json"
+OWN_URI = "https://contract.invalid/mock-finapi.json"
+METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+
+
+@dataclass(frozen=True)
+class Difference:
+    """A response the contract does not declare that the emulator gives on purpose."""
+
+    key: str
+    status: int
+    body: str  # the contract's model the body must still be
+    summary: str
+    surfaces: tuple[str, ...] = ("v1", "v2", "emulator")
+    # "any"; "unknown-path": the contract has no such path; "known-path": it has the path, not the method;
+    # "long-request-id": the request's X-Request-Id is over 255 characters
+    when: str = "any"
+
+
+DELIBERATE_DIFFERENCES = (
+    Difference(
+        "unknown-endpoint",
+        404,
+        "ErrorMessage",
+        "A path the contract does not define answers 404 `UNKNOWN_ENTITY` in finAPI's ErrorMessage.",
+        when="unknown-path",
+    ),
+    Difference(
+        "method-not-allowed",
+        405,
+        "ErrorMessage",
+        "A method a path does not support answers 405 `METHOD_NOT_ALLOWED` with an `Allow` header.",
+        when="known-path",
+    ),
+    Difference(
+        "body-too-large", 413, "ErrorMessage", "A request body over 1 MiB answers 413 `BAD_REQUEST` on any path."
+    ),
+    Difference(
+        "unsupported-media-type",
+        415,
+        "ErrorMessage",
+        "A body with a content type the operation does not take answers 415 `UNSUPPORTED_MEDIA_TYPE`.",
+    ),
+    Difference(
+        "bad-request-header",
+        400,
+        "ErrorMessage",
+        "An `X-Request-Id` over 255 characters answers 400 `BAD_REQUEST` on any path, also where no 400 is listed.",
+        when="long-request-id",
+    ),
+    Difference(
+        "invalid-token",
+        401,
+        "BadCredentialsError",
+        "A missing or unknown bearer token answers 401 `invalid_token` on every bearer-protected operation, also "
+        "where the spec lists no 401 (both revoke endpoints).",
+        surfaces=("v1", "v2"),
+    ),
+)
+
+
+def surface_of(path: str) -> str:
+    if path.startswith("/api/v1/processes"):
+        return "emulator"
+    if path.startswith(("/oauth/", "/api/v1/")):
+        return "v1"
+    if path.startswith("/api/v2/"):
+        return "v2"
+    return "emulator"
+
+
+# ---------------------------------------------------------------------------------------------------- loading
+
+
+class NoTimestamps(yaml.CSafeLoader):
+    """The spec's examples hold dates: keep them strings, so the document stays JSON."""
+
+
+NoTimestamps.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.CSafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def _strict_oas(node: Any) -> Any:
+    """OAS 3.0 schemas made strict and validator-friendly: objects admit only their named properties, and
+    `nullable` beside `allOf`/`$ref` (which openapi-schema-validator applies to the referenced schema only) is
+    spelled as oneOf [schema, null]."""
+    if isinstance(node, list):
+        return [_strict_oas(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    out = {key: _strict_oas(value) for key, value in node.items()}
+    if "properties" in out and "additionalProperties" not in out:
+        out["additionalProperties"] = False
+    if out.get("nullable") is True and ("allOf" in out or "$ref" in out):
+        rest = {k: v for k, v in out.items() if k not in ("nullable", "type")}
+        return {"oneOf": [rest, {"enum": [None]}]}
+    return out
+
+
+@dataclass
+class Operation:
+    surface: str
+    method: str
+    template: str
+    responses: dict[str, Any]  # status -> schema (None: no body)
+
+    @property
+    def name(self) -> str:
+        return f"{self.method.upper()} {self.template} ({self.surface})"
+
+
+def _template_regex(template: str) -> re.Pattern[str]:
+    parts = re.split(r"(\{[^}]+\})", template)
+    return re.compile("^" + "".join("[^/]+" if p.startswith("{") else re.escape(p) for p in parts) + "$")
+
+
+class _Paths:
+    """Path templates of one contract, literal ones first (/users/verificationStatus before /users/{userId})."""
+
+    def __init__(self, operations: Iterable[Operation]) -> None:
+        by_template: dict[str, dict[str, Operation]] = {}
+        for op in operations:
+            by_template.setdefault(op.template, {})[op.method] = op
+        ordered = sorted(by_template, key=lambda t: (t.count("{"), t))
+        self.templates = [(_template_regex(t), by_template[t]) for t in ordered]
+
+    def find(self, path: str) -> dict[str, Operation] | None:
+        for regex, methods in self.templates:
+            if regex.match(path):
+                return methods
+        return None
+
+
+def _oas_operations(surface: str, doc: dict[str, Any], keep: Callable[[str], bool]) -> list[Operation]:
+    operations = []
+    for template, item in doc["paths"].items():
+        if not keep(template):
+            continue
+        for method, op in item.items():
+            if method not in METHODS:
+                continue
+            responses = {}
+            for status, response in op["responses"].items():
+                content = response.get("content") or {}
+                media = content.get("application/json") or next(iter(content.values()), None)
+                responses[status] = media.get("schema") if media else None
+            operations.append(Operation(surface, method, template, responses))
+    return operations
+
+
+# ---------------------------------------------------------------------------------------------------- v2 digest
+
+
+_SCALARS = {
+    "StrictStr": {"type": "string"},
+    "str": {"type": "string"},
+    "StrictInt": {"type": "integer"},
+    "int": {"type": "integer"},
+    "StrictBool": {"type": "boolean"},
+    "bool": {"type": "boolean"},
+    "StrictFloat": {"type": "number"},
+    "float": {"type": "number"},
+    "datetime": {"type": "string", "pattern": r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:?\d\d)$"},
+    "date": {"type": "string", "pattern": r"^\d{4}-\d\d-\d\d$"},
+    "object": {"type": "object"},
+}
+
+
+def _split_args(text: str) -> list[str]:
+    depth, start, parts = 0, 0, []
+    for i, char in enumerate(text):
+        if char in "[(":
+            depth += 1
+        elif char in "])":
+            depth -= 1
+        elif char == "," and depth == 0:
+            parts.append(text[start:i].strip())
+            start = i + 1
+    parts.append(text[start:].strip())
+    return parts
+
+
+def _digest_type(text: str, models: dict[str, Any], field: dict[str, Any]) -> dict[str, Any]:
+    """A digest type string (pydantic, as openapi-generator writes it) as JSON Schema."""
+    text = text.strip()
+    if text.startswith("Optional[") and text.endswith("]"):
+        return {"anyOf": [_digest_type(text[9:-1], models, field), {"type": "null"}]}
+    if text.startswith("List[") and text.endswith("]"):
+        return {"type": "array", "items": _digest_type(text[5:-1], models, field)}
+    if text.startswith("Annotated[") and text.endswith("]"):
+        base = _digest_type(_split_args(text[10:-1])[0], models, field)
+        if base.get("type") == "string":
+            if "min_length" in field:
+                base["minLength"] = field["min_length"]
+            if "max_length" in field:
+                base["maxLength"] = field["max_length"]
+            if "pattern" in field:
+                base["pattern"] = f"^(?:{field['pattern']})$"
+        return base
+    if text in _SCALARS:
+        return dict(_SCALARS[text])
+    if text in models:
+        return {"$ref": f"#/$defs/{text}"}
+    return {}  # a model the digest does not carry (MultiStepAuthenticationChallenge, ...): unconstrained
+
+
+def digest_schema(digest: dict[str, Any]) -> dict[str, Any]:
+    """The digest's models as one JSON Schema document with $defs."""
+    models: dict[str, Any] = digest["models"]
+    defs: dict[str, Any] = {}
+    for name, model in models.items():
+        if "_enum" in model:
+            defs[name] = {"type": "string", "enum": model["_enum"]}
+            continue
+        properties = {field: _digest_type(spec["type"], models, spec) for field, spec in model.items()}
+        required = sorted(field for field, spec in model.items() if spec.get("required"))
+        defs[name] = {"type": "object", "properties": properties, "required": required, "additionalProperties": False}
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": V2_URI, "$defs": defs}
+
+
+# ---------------------------------------------------------------------------------------------------- validator
+
+
+@dataclass(frozen=True)
+class Outcome:
+    surface: str
+    operation: str
+    status: int
+    violations: tuple[str, ...]
+    difference: str | None = None
+
+    def describe(self) -> list[str]:
+        return [f"{self.operation} -> {self.status}: {violation}" for violation in self.violations]
+
+
+class ContractValidator:
+    """Built once per session; `check` is cheap (validators are built once per operation and status)."""
+
+    def __init__(self, v1: dict[str, Any], digest: dict[str, Any], own: dict[str, Any]) -> None:
+        self._v1 = {"components": {"schemas": _strict_oas(v1["components"]["schemas"])}}
+        self._own = {"components": {"schemas": _strict_oas(own["components"]["schemas"])}}
+        self._v2 = digest_schema(digest)
+        self.v2_models = set(self._v2["$defs"])
+        self._registry: Registry[Any] = Registry().with_resources(
+            [
+                (V1_URI, Resource.from_contents(self._v1, default_specification=DRAFT4)),
+                (OWN_URI, Resource.from_contents(self._own, default_specification=DRAFT4)),
+                (V2_URI, Resource.from_contents(self._v2, default_specification=DRAFT202012)),
+            ]
+        )
+        not_processes: Callable[[str], bool] = lambda t: not t.startswith("/api/v1/processes")  # noqa: E731
+        v2_ops = [
+            Operation("v2", op["method"].lower(), op["path"], dict(op["responses"])) for op in digest["operations"]
+        ]
+        own_ops = _oas_operations("emulator", own, lambda t: True)
+        self._paths = {
+            "v1": _Paths(_oas_operations("v1", v1, not_processes)),
+            "v2": _Paths(v2_ops),
+            "emulator": _Paths(op for op in own_ops if surface_of(op.template) == "emulator"),
+        }
+        # the digest carries no ClientConfiguration model: those answers fall back to the emulator's own schema
+        self._own_by_key = {(op.method, op.template): op for op in own_ops}
+        self.counts: Counter[str] = Counter()
+
+    @classmethod
+    def load(cls) -> ContractValidator:
+        with V1_SPEC.open("rb") as spec:
+            v1 = yaml.load(spec, Loader=NoTimestamps)  # noqa: S506 - a safe loader without timestamps
+        digest = json.loads(V2_DIGEST.read_text("utf-8"))
+        own = json.loads(openapi.document_bytes())
+        return cls(v1, digest, own)
+
+    # -- schemas
+
+    @functools.cache  # noqa: B019 - one validator per session
+    def _validator(self, surface: str, schema_key: str) -> jsonschema.protocols.Validator:
+        schema = json.loads(schema_key)
+        if surface == "v2":
+            v2: jsonschema.protocols.Validator = jsonschema.Draft202012Validator(schema, registry=self._registry)
+            return v2
+        oas: jsonschema.protocols.Validator = OAS30Validator(schema, registry=self._registry)
+        return oas
+
+    def _schema_for(self, surface: str, schema: Any) -> tuple[str, str] | None:
+        """(surface to validate with, schema as JSON with absolute $refs) for a response schema or model name."""
+        if schema is None:
+            return None
+        if surface == "v2":
+            if isinstance(schema, str):
+                return "v2", json.dumps({"$ref": f"{V2_URI}#/$defs/{schema}"})
+            raise AssertionError(schema)
+        base = V1_URI if surface == "v1" else OWN_URI
+        if isinstance(schema, str):
+            schema = {"$ref": f"#/components/schemas/{schema}"}
+        text = json.dumps(_strict_oas(schema)).replace('"$ref": "#/', f'"$ref": "{base}#/')
+        return surface, text
+
+    def _errors(self, surface: str, schema: Any, body: Any) -> list[str]:
+        found = self._schema_for(surface, schema)
+        if found is None:
+            return []
+        validator = self._validator(*found)
+        return [
+            f"{'/'.join(str(p) for p in error.absolute_path) or '<body>'}: {error.message}"
+            for error in sorted(validator.iter_errors(body), key=lambda e: list(map(str, e.absolute_path)))
+        ]
+
+    # -- matching
+
+    def _difference(self, surface: str, status: int, when: set[str]) -> Difference | None:
+        for difference in DELIBERATE_DIFFERENCES:
+            if difference.status == status and surface in difference.surfaces and difference.when in when:
+                return difference
+        return None
+
+    def check(
+        self,
+        method: str,
+        path: str,
+        status: int,
+        content_type: str,
+        content: bytes,
+        override_header: str = "",
+        request_id: str = "",
+    ) -> Outcome:
+        surface = surface_of(path)
+        method = method.lower()
+        override = OVERRIDABLE.get(override_header.strip().upper().encode("latin-1", "replace"))
+        if method == "post" and override:  # finAPI's X-HTTP-Method-Override, as the emulator routes it
+            method = override.lower()
+        self.counts[surface] += 1
+        methods = self._paths[surface].find(path)
+        op = None if methods is None else methods.get("get" if method == "head" else method)
+        operation = op.name if op else f"{method.upper()} {path} ({surface})"
+        when = {"any", "unknown-path" if methods is None else "known-path" if op is None else "operation"}
+        if len(request_id) > MAX_REQUEST_ID:
+            when.add("long-request-id")
+        if op is not None and str(status) in op.responses:
+            schema = op.responses[str(status)]
+            if surface == "v2" and isinstance(schema, str) and schema not in self.v2_models:
+                own = self._own_by_key.get((op.method, op.template))
+                if own is None or str(status) not in own.responses:
+                    return Outcome(surface, operation, status, (f"no model {schema} in the digest",))
+                surface, schema = "emulator", own.responses[str(status)]
+                self.counts["v2 via emulator schema"] += 1
+            difference = None
+        else:
+            difference = self._difference(surface, status, when)
+            if difference is None:
+                if op is not None:
+                    declared = ", ".join(op.responses)
+                elif methods is not None:
+                    declared = f"none: the contract has only {', '.join(sorted(m.upper() for m in methods))} here"
+                else:
+                    declared = "none: the contract has no such path"
+                return Outcome(surface, operation, status, (f"status {status} is not declared (declared: {declared})",))
+            schema = difference.body
+            self.counts["deliberate difference"] += 1
+        if method == "head" or schema is None:
+            return Outcome(surface, operation, status, (), difference and difference.key)
+        if "json" not in content_type:
+            return Outcome(surface, operation, status, (f"content type {content_type!r} is not JSON",))
+        try:
+            body = json.loads(content)
+        except ValueError as exc:
+            return Outcome(surface, operation, status, (f"body is not JSON: {exc}",))
+        violations = tuple(self._errors(surface, schema, body))
+        return Outcome(surface, operation, status, violations, difference and difference.key)
+
+    def check_response(self, response: httpx.Response) -> Outcome | None:
+        """None for responses that are not the emulator's own (fault rules injected them)."""
+        if "x-mock-fault" in response.headers:
+            self.counts["skipped: injected by a fault rule"] += 1
+            return None
+        response.read()
+        request = response.request
+        return self.check(
+            request.method,
+            request.url.path,
+            response.status_code,
+            response.headers.get("content-type", ""),
+            response.content,
+            request.headers.get("x-http-method-override", ""),
+            request.headers.get("x-request-id", ""),
+        )
