@@ -10,7 +10,7 @@ import re
 from typing import Any
 from urllib.parse import parse_qsl
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 
 from mock_finapi import errors
 
@@ -25,12 +25,17 @@ async def read(request: Request) -> bytes:
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
         raise errors.PayloadTooLarge(errors.MSG_BODY_TOO_LARGE.format(limit=limit))
-    chunks, size = [], 0
-    async for chunk in request.stream():
+    chunks, size, more = [], 0, True
+    while more:  # straight from `receive`: cheaper than Request.stream() on the hot path
+        message = await request.receive()
+        if message["type"] == "http.disconnect":
+            raise ClientDisconnect()
+        chunk = message.get("body", b"")
         size += len(chunk)
         if size > limit:
             raise errors.PayloadTooLarge(errors.MSG_BODY_TOO_LARGE.format(limit=limit))
         chunks.append(chunk)
+        more = message.get("more_body", False)
     return b"".join(chunks)
 
 
@@ -67,6 +72,7 @@ async def json_object(request: Request, *, required: bool = True, any_type: bool
         raise errors.BadRequest(errors.MSG_MALFORMED_JSON) from None
     if not isinstance(data, dict):
         raise errors.BadRequest(errors.MSG_JSON_OBJECT)
+    request.scope["state"]["fields"] = data  # the journal records these instead of parsing the body again
     return data
 
 
@@ -82,6 +88,8 @@ async def form_params(request: Request) -> dict[str, str]:
             raise errors.BadRequest(errors.MSG_MALFORMED_FORM) from None
         for key, value in pairs:
             params.setdefault(key, value)
-    for key, value in request.query_params.multi_items():
-        params.setdefault(key, value)
+        request.scope["state"]["fields"] = dict(params)  # the journal records these instead of parsing again
+    if request.scope["query_string"]:
+        for key, value in request.query_params.multi_items():
+            params.setdefault(key, value)
     return params

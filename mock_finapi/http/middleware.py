@@ -19,7 +19,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mock_finapi import errors
-from mock_finapi.clock import format_v2, perf_counter
+from mock_finapi.clock import perf_counter
 from mock_finapi.http import faults, render, request_log
 from mock_finapi.services.faults import FaultRule
 from mock_finapi.services.journal import Entry, body_fields, mask_authorization, mask_fields, mask_path
@@ -185,15 +185,17 @@ def _entry(
     rule: FaultRule | None,
 ) -> Entry:
     state = scope["state"]
-    fields = body_fields(headers.get(b"content-type", b"").decode("latin-1"), body)
+    fields = state.get("fields")
+    if fields is None and body:  # not parsed by a handler (refused early, or answered by a fault rule)
+        fields = body_fields(headers.get(b"content-type", b"").decode("latin-1"), body)
     client_id = state.get("client_id") or _client_id(world, headers, fields or {})
     client = world.store.clients.get(client_id) if isinstance(client_id, str) else None
     authorization = headers.get(b"authorization")
     return Entry(
-        time=format_v2(world.clock.now()),
+        time=world.clock.time(),
         method=scope["method"],
         path=mask_path(scope["path"]),
-        query=mask_fields(dict(Request(scope).query_params)),
+        query=mask_fields(dict(Request(scope).query_params)) if scope["query_string"] else {},
         status=status,
         duration_ms=round((perf_counter() - started_at) * 1000, 3),
         request_id=request_id,

@@ -11,8 +11,11 @@ import json
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl
+
+from mock_finapi.clock import FINAPI_TZ, format_v2
 
 SECRET_WORDS = ("password", "secret")
 """A key holding one of these (any case: `password`, `newPassword`, `client_secret`) is a secret."""
@@ -104,7 +107,8 @@ def body_fields(content_type: str, body: bytes) -> dict[str, Any] | None:
 
 @dataclass
 class Entry:
-    time: str
+    time: float
+    """Virtual epoch seconds (formatted only when the entry is read)."""
     method: str
     path: str
     query: dict[str, str]
@@ -119,7 +123,7 @@ class Entry:
 
     def view(self) -> dict[str, Any]:
         return {
-            "time": self.time,
+            "time": format_v2(datetime.fromtimestamp(self.time, FINAPI_TZ)),
             "method": self.method,
             "path": self.path,
             "query": self.query,
