@@ -1,0 +1,555 @@
+"""Throughput benchmark (issue 7): mock-finapi against a bare Starlette baseline, measured with wrk.
+
+    .venv/bin/python bench/run.py                               # the full run (about 13 minutes)
+    .venv/bin/python bench/run.py --duration 2 --repeats 1 --warmup 1 --startup-runs 2   # smoke run (about 1 min)
+
+For each target, a fresh server pinned to CPU 0 (`taskset -c 0`) and wrk pinned to CPU 1, keep-alive,
+`wrk -t1 -c N -d DURATION --latency` at each concurrency N (1, 16, 64) after a warm-up, median of --repeats runs:
+requests/s, p50 and p99 latency, and errors (socket errors and non-2xx answers; any error fails the run).
+
+Targets: the baseline (bench/baseline_app.py under uvicorn with mock-finapi's settings: httptools, uvloop, one
+worker, no access log), and `mock-finapi serve --log-format off` on POST /api/v2/oauth/token (client_credentials and
+password; the default scenario, tokens.reuse on as users get it), POST /api/v2/users (a new user per request, ids
+from bench/wrk/create_user.lua), GET /api/v2/users (user bearer) and GET /api/v1/processes/{token} (the process
+exchange, on bench/processes.yaml whose seeded process allows a billion exchanges).
+
+Request log and journal (issue 7, point 4): the client_credentials target again with the request log off and the
+journal off (`--journal-size 0`), and with the request log on (text, json; written to a file) and the journal on;
+fault matching is always on (no rules in the scenario). Ratios are to the all-off variant.
+
+Start-up: seconds from spawning `mock-finapi serve --port 0 --url-file F --log-format off` to the first 200 on the
+token endpoint (median and worst of --startup-runs). Memory: VmRSS of the server once ready (idle) and VmHWM at the
+end of its target (peak), from /proc/<pid>/status.
+
+Prints the report and writes it to bench/results/perf-<date>.md and bench/results/latest.md. Needs wrk and taskset:
+installs wrk with apt-get when it is missing and the script runs as root, otherwise says what to install.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import http.client
+import json
+import os
+import platform
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlencode, urlsplit
+
+HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "results"
+WRK_STATIC = HERE / "wrk" / "static.lua"
+WRK_CREATE_USER = HERE / "wrk" / "create_user.lua"
+PROCESS_SCENARIO = HERE / "processes.yaml"
+PROCESS_TOKEN = "3f1c6a52-8d0e-4b7a-9c1d-2e5f6a7b8c9d"
+CLIENT_ID = "8f92e604-b9b9-11ec-8422-0242ac120002"
+CLIENT_SECRET = "8f92ea14-b9b9-11ec-8422-0242ac120002"
+TOKEN_PATH = "/api/v2/oauth/token"
+FORM = "Content-Type: application/x-www-form-urlencoded"
+CLIENT_GRANT = urlencode({"grant_type": "client_credentials", "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET})
+PASSWORD_GRANT = urlencode(
+    {
+        "grant_type": "password",
+        "client_id": CLIENT_ID,
+        "client_secret": CLIENT_SECRET,
+        "username": "username",
+        "password": "password",
+    }
+)
+SERVER_CPU = 0
+LOAD_CPU = 1
+TIMEOUT = 30.0
+COMPARE_AT = 16
+"""The concurrency at which targets are compared with the baseline."""
+
+GOALS_RPS = {"client_credentials": 0.75, "get_users": 0.75, "create_user": 0.6}
+"""Issue 7, point 2: minimum requests/s at c=16 as a fraction of the baseline's."""
+GOAL_P99 = 3.0
+GOAL_STARTUP = 0.5
+GOAL_IDLE_MB = 60.0
+GOAL_OVERHEAD = 0.10
+
+
+@dataclass(frozen=True)
+class Target:
+    key: str
+    title: str
+    method: str
+    path: str
+    body: str = ""
+    headers: tuple[str, ...] = ()
+    auth: str = ""
+    """"client" or "user": a bearer token of that kind is fetched after start-up and sent with every request."""
+    create_user: bool = False
+    baseline: bool = False
+    scenario: str = ""
+    serve_args: tuple[str, ...] = ("--log-format", "off")
+    log_to_file: bool = False
+
+
+TARGETS = [
+    Target("baseline", "baseline: bare Starlette, POST /api/v2/oauth/token", "POST", TOKEN_PATH, CLIENT_GRANT, (FORM,),
+           baseline=True),
+    Target("client_credentials", "POST /api/v2/oauth/token (client_credentials)", "POST", TOKEN_PATH, CLIENT_GRANT,
+           (FORM,)),
+    Target("password", "POST /api/v2/oauth/token (password)", "POST", TOKEN_PATH, PASSWORD_GRANT, (FORM,)),
+    Target("create_user", "POST /api/v2/users (a new user each)", "POST", "/api/v2/users", auth="client",
+           create_user=True),
+    Target("get_users", "GET /api/v2/users", "GET", "/api/v2/users", auth="user"),
+    Target("process_exchange", "GET /api/v1/processes/{token} (exchange)", "GET", f"/api/v1/processes/{PROCESS_TOKEN}",
+           scenario=str(PROCESS_SCENARIO)),
+]  # fmt: skip
+
+OVERHEAD_TARGETS = [
+    Target("cc_all_off", "client_credentials, log off, journal off", "POST", TOKEN_PATH, CLIENT_GRANT, (FORM,),
+           serve_args=("--log-format", "off", "--journal-size", "0")),
+    Target("cc_journal", "client_credentials, log off, journal 1000 (as above)", "POST", TOKEN_PATH, CLIENT_GRANT,
+           (FORM,), serve_args=("--log-format", "off", "--journal-size", "1000")),
+    Target("cc_text_log", "client_credentials, text log to a file, journal 1000", "POST", TOKEN_PATH, CLIENT_GRANT,
+           (FORM,), serve_args=("--log-format", "text", "--journal-size", "1000"), log_to_file=True),
+    Target("cc_json_log", "client_credentials, json log to a file, journal 1000", "POST", TOKEN_PATH, CLIENT_GRANT,
+           (FORM,), serve_args=("--log-format", "json", "--journal-size", "1000"), log_to_file=True),
+]  # fmt: skip
+
+
+@dataclass
+class Sample:
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+
+
+@dataclass
+class Point:
+    concurrency: int
+    samples: list[Sample]
+
+    @property
+    def rps(self) -> float:
+        return statistics.median(s.rps for s in self.samples)
+
+    @property
+    def p50_ms(self) -> float:
+        return statistics.median(s.p50_ms for s in self.samples)
+
+    @property
+    def p99_ms(self) -> float:
+        return statistics.median(s.p99_ms for s in self.samples)
+
+    @property
+    def errors(self) -> int:
+        return sum(s.errors for s in self.samples)
+
+
+@dataclass
+class Result:
+    target: Target
+    startup_s: float
+    idle_kb: int
+    peak_kb: int = 0
+    points: dict[int, Point] = field(default_factory=dict)
+
+
+# --- tools -----------------------------------------------------------------------------------------------------------
+
+
+def ensure_tools() -> tuple[str, bool]:
+    """wrk's path (installed with apt-get if missing and possible) and whether taskset pinning is possible."""
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        apt = shutil.which("apt-get")
+        if apt is not None and os.geteuid() == 0:
+            print("wrk not found: installing it with apt-get (Debian/Ubuntu package `wrk`)", flush=True)
+            subprocess.run([apt, "update", "-qq"], check=True)  # noqa: S603
+            subprocess.run([apt, "install", "-y", "-qq", "wrk"], check=True)  # noqa: S603
+            wrk = shutil.which("wrk")
+        if wrk is None:
+            sys.exit(
+                "bench/run.py needs wrk (https://github.com/wg/wrk): `sudo apt-get install wrk` on Debian/Ubuntu, "
+                "`brew install wrk` on macOS, or build it from source; then run this script again."
+            )
+    cpus = os.sched_getaffinity(0)
+    pin = shutil.which("taskset") is not None and {SERVER_CPU, LOAD_CPU} <= cpus
+    if not pin:
+        print("warning: no pinning (needs taskset from util-linux and CPUs 0 and 1); results are noisier", flush=True)
+    return wrk, pin
+
+
+def pinned(cpu: int, command: Sequence[str], pin: bool) -> list[str]:
+    return ["taskset", "-c", str(cpu), *command] if pin else list(command)
+
+
+def serve_command() -> list[str]:
+    script = Path(sys.executable).with_name("mock-finapi")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "mock_finapi.cli"]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def proc_status_kb(pid: int, key: str) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(key + ":"):
+            return int(line.split()[1])
+    raise RuntimeError(f"no {key} for process {pid}")
+
+
+def request(
+    url: str, method: str, path: str, body: str = "", headers: dict[str, str] | None = None
+) -> tuple[int, bytes]:
+    parts = urlsplit(url)
+    conn = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=5)
+    try:
+        conn.request(method, path, body=body or None, headers=headers or {})
+        response = conn.getresponse()
+        return response.status, response.read()
+    finally:
+        conn.close()
+
+
+def fetch_token(url: str, grant: str) -> str:
+    status, data = request(url, "POST", TOKEN_PATH, grant, {"Content-Type": "application/x-www-form-urlencoded"})
+    if status != 200:
+        raise RuntimeError(f"token request answered {status}: {data[:200]!r}")
+    token: str = json.loads(data)["access_token"]
+    return token
+
+
+# --- servers ---------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Server:
+    process: subprocess.Popen[bytes]
+    url: str
+    startup_s: float
+
+
+@contextmanager
+def running(target: Target, pin: bool, work: Path) -> Iterator[Server]:
+    """A fresh server for `target`, pinned to SERVER_CPU, ready (answered a token request) when entered."""
+    url_file = work / f"{target.key}.url"
+    url_file.unlink(missing_ok=True)
+    if target.baseline:
+        port = free_port()
+        url = f"http://127.0.0.1:{port}"
+        command = [
+            *(sys.executable, "-m", "uvicorn", "baseline_app:app", "--app-dir", str(HERE)),
+            *("--host", "127.0.0.1", "--port", str(port), "--http", "httptools", "--loop", "uvloop"),
+            *("--no-access-log", "--no-server-header", "--lifespan", "off", "--log-level", "warning"),
+        ]
+    else:
+        url = ""
+        command = [*serve_command(), "serve", "--port", "0", "--url-file", str(url_file), *target.serve_args]
+        command += ["--log-level", "warning"]
+        if target.scenario:
+            command += ["--scenario", target.scenario]
+    log = (work / f"{target.key}.log").open("wb") if target.log_to_file else None
+    stderr = (work / f"{target.key}.err").open("wb")
+    start = time.perf_counter()
+    process = subprocess.Popen(pinned(SERVER_CPU, command, pin), stdout=log or subprocess.DEVNULL, stderr=stderr)  # noqa: S603
+    try:
+        deadline = start + TIMEOUT
+        while True:
+            if not url:
+                text = url_file.read_text().strip() if url_file.exists() else ""
+                url = text
+            if url:
+                try:
+                    if request(url, "POST", TOKEN_PATH, CLIENT_GRANT, {"Content-Type": FORM.split(": ")[1]})[0] == 200:
+                        break
+                except OSError:
+                    pass
+            if process.poll() is not None or time.perf_counter() > deadline:
+                err = (work / f"{target.key}.err").read_text(errors="replace")[-2000:]
+                raise RuntimeError(f"{target.key}: server not ready (exit code {process.poll()}):\n{err}")
+            time.sleep(0.002)
+        yield Server(process, url, time.perf_counter() - start)
+        if process.poll() is not None:
+            raise RuntimeError(f"{target.key}: the server died during the run (exit code {process.returncode})")
+    finally:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(10)
+        if log is not None:
+            log.close()
+        stderr.close()
+
+
+# --- load ------------------------------------------------------------------------------------------------------------
+
+
+class Load:
+    def __init__(self, wrk: str, pin: bool) -> None:
+        self.wrk = wrk
+        self.pin = pin
+        self.runs = 0
+
+    def run(self, target: Target, server: Server, bearer: str, connections: int, seconds: float) -> Sample:
+        self.runs += 1
+        if target.create_user:
+            script, args = WRK_CREATE_USER, [f"r{self.runs}", bearer]
+        else:
+            headers = [*target.headers, *([f"Authorization: Bearer {bearer}"] if bearer else [])]
+            script, args = WRK_STATIC, [target.method, target.body, *headers]
+        command = [self.wrk, "-t1", f"-c{connections}", f"-d{seconds:g}s", "--latency", "-s", str(script)]
+        command += [server.url + target.path, "--", *args]
+        result = subprocess.run(  # noqa: S603
+            pinned(LOAD_CPU, command, self.pin), capture_output=True, text=True, timeout=seconds + 60, check=False
+        )
+        line = next((x for x in result.stdout.splitlines() if x.startswith("BENCH ")), None)
+        if result.returncode != 0 or line is None:
+            raise RuntimeError(f"wrk failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
+        requests, duration_us, p50_us, p99_us, *errors = (float(x) for x in line.split()[1:])
+        return Sample(requests / (duration_us / 1e6), p50_us / 1000, p99_us / 1000, int(sum(errors)))
+
+
+def measure(
+    target: Target, load: Load, pin: bool, work: Path, concurrencies: Sequence[int], args: argparse.Namespace
+) -> Result:
+    with running(target, pin, work) as server:
+        bearer = ""
+        if target.auth == "client":
+            bearer = fetch_token(server.url, CLIENT_GRANT)
+        elif target.auth == "user":
+            bearer = fetch_token(server.url, PASSWORD_GRANT)
+        time.sleep(0.3)
+        result = Result(target, server.startup_s, proc_status_kb(server.process.pid, "VmRSS"))
+        if args.warmup > 0:
+            load.run(target, server, bearer, max(concurrencies), args.warmup)
+        for connections in concurrencies:
+            samples = [load.run(target, server, bearer, connections, args.duration) for _ in range(args.repeats)]
+            point = result.points[connections] = Point(connections, samples)
+            print(
+                f"  {target.key:<20} c={connections:<3} {point.rps:>9,.0f} req/s  p50 {point.p50_ms:6.2f} ms  "
+                f"p99 {point.p99_ms:6.2f} ms  errors {point.errors}   "
+                f"(runs: {', '.join(f'{s.rps:,.0f}' for s in samples)})",
+                flush=True,
+            )
+        result.peak_kb = proc_status_kb(server.process.pid, "VmHWM")
+    return result
+
+
+def startup_times(pin: bool, work: Path, runs: int) -> list[float]:
+    target = Target("startup", "start-up", "POST", TOKEN_PATH)
+    times = []
+    for _ in range(runs):
+        with running(target, pin, work) as server:
+            times.append(server.startup_s)
+    return times
+
+
+# --- report ----------------------------------------------------------------------------------------------------------
+
+
+def machine(revisions: tuple[str, str]) -> list[str]:
+    model = "unknown"
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            model = line.split(":", 1)[1].strip()
+            break
+    versions = []
+    for name in ("uvicorn", "starlette", "uvloop", "httptools"):
+        try:
+            module = __import__(name)
+            versions.append(f"{name} {getattr(module, '__version__', '?')}")
+        except ImportError:
+            versions.append(f"{name} missing")
+    wrk = subprocess.run(["wrk", "-v"], capture_output=True, text=True, check=False)  # noqa: S607
+    wrk_lines = (wrk.stdout or wrk.stderr).splitlines()
+    wrk_version = wrk_lines[0].split(" Copyright")[0] if wrk_lines else "wrk ?"
+    return [
+        f"- nproc {os.cpu_count()}, CPU `{model}`, {platform.system()} {platform.release()} {platform.machine()}",
+        f"- {platform.python_implementation()} {platform.python_version()}, {', '.join(versions)}, {wrk_version}",
+        f"- mock-finapi {mock_version()}, git `{revisions[0]}` at the start"
+        + ("" if revisions[0] == revisions[1] else f", `{revisions[1]}` at the end (the code changed during the run)"),
+    ]
+
+
+def mock_version() -> str:
+    try:
+        from mock_finapi import __version__
+    except ImportError:
+        return "?"
+    return str(__version__)
+
+
+def revision() -> str:
+    git = subprocess.run(  # noqa: S603
+        ["git", "-C", str(HERE.parent), "describe", "--always", "--dirty"],  # noqa: S607
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    return git.stdout.strip() or "?"
+
+
+def loadavg() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+def verdict(ok: bool) -> str:
+    return "met" if ok else "**MISSED**"
+
+
+def report(
+    results: list[Result],
+    overhead: list[Result],
+    startups: list[float],
+    args: argparse.Namespace,
+    pin: bool,
+    command: str,
+    loads: tuple[str, str],
+    revisions: tuple[str, str],
+) -> str:
+    now = datetime.datetime.now().astimezone()
+    concurrencies = args.concurrency
+    lines = [
+        f"# mock-finapi performance, {now:%Y-%m-%d %H:%M %Z}",
+        "",
+        f"Command: `{command}`",
+        "",
+        *machine(revisions),
+        f"- server on CPU {SERVER_CPU}, wrk on CPU {LOAD_CPU} (taskset)" if pin else "- no CPU pinning",
+        f"- wrk -t1, keep-alive, {args.duration:g} s per run after a {args.warmup:g} s warm-up, median of "
+        f"{args.repeats}; a fresh server per target; mock-finapi: `serve --log-format off` (journal 1000) unless noted",
+        f"- load average (1/5/15 min) before the run {loads[0]}, after {loads[1]} (other work on the machine skews "
+        "the numbers; the ratios, measured in the same run, less so)",
+        "",
+        "## Requests/s and latency",
+        "",
+        "| target | " + " | ".join(f"c={c} req/s | p50 ms | p99 ms" for c in concurrencies) + " | errors |",
+        "|---|" + "---:|---:|---:|" * len(concurrencies) + "---:|",
+    ]
+    for r in results:
+        cells = [f"{p.rps:,.0f} | {p.p50_ms:.2f} | {p.p99_ms:.2f}" for p in (r.points[c] for c in concurrencies)]
+        lines.append(f"| {r.target.title} | " + " | ".join(cells) + f" | {sum(p.errors for p in r.points.values())} |")
+
+    base = results[0]
+    c = COMPARE_AT if COMPARE_AT in concurrencies else concurrencies[len(concurrencies) // 2]
+    lines += [
+        "",
+        f"## Against the baseline (c={c})",
+        "",
+        "| target | req/s | ratio | goal | p99 ms | p99 ratio | goal (≤ 3×) |",
+        "|---|---:|---:|---|---:|---:|---|",
+    ]
+    for r in results[1:]:
+        ratio = r.points[c].rps / base.points[c].rps
+        p99 = r.points[c].p99_ms / base.points[c].p99_ms
+        goal = GOALS_RPS.get(r.target.key)
+        goal_text = f"≥ {goal:g}: {verdict(ratio >= goal)}" if goal is not None else ""
+        lines.append(
+            f"| {r.target.title} | {r.points[c].rps:,.0f} | {ratio:.2f} | {goal_text} | {r.points[c].p99_ms:.2f} "
+            f"| {p99:.2f} | {verdict(p99 <= GOAL_P99)} |"
+        )
+
+    if overhead:
+        off = overhead[0]
+        oc = list(off.points)
+        lines += [
+            "",
+            "## Request log and journal (client_credentials; fault matching on, no rules)",
+            "",
+            "| variant | " + " | ".join(f"c={k} req/s | ratio to all off | p99 ms" for k in oc) + " |",
+            "|---|" + "---:|---:|---:|" * len(oc),
+        ]
+        for r in overhead:
+            cells = [f"{r.points[k].rps:,.0f} | {r.points[k].rps / off.points[k].rps:.2f} | {r.points[k].p99_ms:.2f}"
+                     for k in oc]  # fmt: skip
+            lines.append(f"| {r.target.title} | " + " | ".join(cells) + " |")
+        worst = min(r.points[k].rps / off.points[k].rps for r in overhead[1:] for k in oc) if overhead[1:] else 1.0
+        lines += ["", f"Largest cost: {1 - worst:.1%} of throughput; goal ≤ {GOAL_OVERHEAD:.0%}: "
+                  f"{verdict(1 - worst <= GOAL_OVERHEAD)}"]  # fmt: skip
+
+    lines += [
+        "",
+        "## Start-up and memory",
+        "",
+        "| target | ready after (s) | idle RSS MB | peak RSS MB |",
+        "|---|---:|---:|---:|",
+    ]
+    for r in [*results, *overhead]:
+        lines.append(f"| {r.target.title} | {r.startup_s:.3f} | {r.idle_kb / 1024:.1f} | {r.peak_kb / 1024:.1f} |")
+    idle = max(r.idle_kb for r in results[1:]) / 1024 if results[1:] else 0.0
+    lines.append("")
+    if startups:
+        worst_start = max(startups)
+        lines.append(
+            f"Start-up of `mock-finapi serve --port 0 --url-file F --log-format off` (default scenario) to the first "
+            f"200 on {TOKEN_PATH}, {len(startups)} runs: median {statistics.median(startups):.3f} s, worst "
+            f"{worst_start:.3f} s; goal ≤ {GOAL_STARTUP:g} s: {verdict(worst_start <= GOAL_STARTUP)}."
+        )
+    lines.append(f"Idle RSS (largest mock-finapi target): {idle:.1f} MB; goal ≤ {GOAL_IDLE_MB:g} MB: "
+                 f"{verdict(idle <= GOAL_IDLE_MB)}. Peak RSS is VmHWM at the end of the target's runs.")  # fmt: skip
+    return "\n".join(lines) + "\n"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--duration", type=float, default=10.0, help="seconds per wrk run (10)")
+    parser.add_argument("--repeats", type=int, default=3, help="runs per point; the median is reported (3)")
+    parser.add_argument("--warmup", type=float, default=3.0, help="seconds of warm-up per target (3)")
+    parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 16, 64], help="connections (1 16 64)")
+    parser.add_argument(
+        "--overhead-concurrency", type=int, nargs="*", default=[COMPARE_AT],
+        help="connections for the log/journal variants (16); none to skip them",
+    )  # fmt: skip
+    parser.add_argument("--startup-runs", type=int, default=5, help="spawns for the start-up time (5)")
+    parser.add_argument("--only", nargs="+", metavar="KEY", help="targets to run (the baseline always runs)")
+    parser.add_argument("--out", type=Path, default=RESULTS, help="folder for the report (bench/results)")
+    args = parser.parse_args()
+    command = " ".join(["python", "bench/run.py", *sys.argv[1:]])
+
+    wrk, pin = ensure_tools()
+    load_before, revision_before = loadavg(), revision()
+    if pin:  # keep this process off the server's CPU
+        os.sched_setaffinity(0, {LOAD_CPU})
+    load = Load(wrk, pin)
+    targets = [t for t in TARGETS if t.baseline or not args.only or t.key in args.only]
+    with tempfile.TemporaryDirectory(prefix="mock-finapi-bench-") as tmp:
+        work = Path(tmp)
+        results = []
+        for target in targets:
+            print(f"{target.title}", flush=True)
+            results.append(measure(target, load, pin, work, args.concurrency, args))
+        overhead = []
+        if args.overhead_concurrency:
+            for target in OVERHEAD_TARGETS:
+                print(f"{target.title}", flush=True)
+                overhead.append(measure(target, load, pin, work, args.overhead_concurrency, args))
+        print("start-up", flush=True)
+        startups = startup_times(pin, work, args.startup_runs)
+    failed = [r.target.key for r in [*results, *overhead] if any(p.errors for p in r.points.values())]
+
+    loads, revisions = (load_before, loadavg()), (revision_before, revision())
+    text = report(results, overhead, startups, args, pin, command, loads, revisions)
+    print()
+    print(text, end="")
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / f"perf-{datetime.date.today():%Y-%m-%d}.md").write_text(text)
+    (args.out / "latest.md").write_text(text)
+    if failed:
+        print(f"errors (socket errors or non-2xx answers) in: {', '.join(failed)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
