@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 
 from mock_finapi.clock import parse_rfc3339
@@ -37,3 +39,27 @@ def bearer(token: str) -> dict[str, str]:
 
 def error_codes(response: httpx.Response) -> list[str]:
     return [e["code"] for e in response.json()["errors"]]
+
+
+ERROR_DATE = {1: "2026-01-01 09:00:00.000", 2: "2026-01-01T09:00:00.000+01:00"}
+"""The error `date` of each API version at the frozen test clock's start."""
+
+
+def assert_error_message(
+    response: httpx.Response, status: int, code: str, type_: str, message: str, *, auth: str, request_id: str
+) -> None:
+    """The complete finAPI ErrorMessage, in the date format of the request's API version."""
+    path = response.request.url.path
+    v = 1 if path.startswith(("/api/v1/", "/oauth/")) else 2
+    detail: dict[str, Any] = {"message": message, "code": code, "type": type_}
+    if v == 1:
+        detail["multiStepAuthentication"] = None
+    assert (response.status_code, response.headers["X-Request-Id"]) == (status, request_id)
+    assert response.json() == {
+        "errors": [detail],
+        "date": ERROR_DATE[v],
+        "requestId": request_id,
+        "endpoint": f"{response.request.method} {path}",
+        "authContext": auth,
+        "bank": None,
+    }

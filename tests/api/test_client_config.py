@@ -12,12 +12,20 @@ import yaml
 
 from mock_finapi import errors
 from mock_finapi.clock import Clock
-from tests.helpers import CLIENT_CREDENTIALS, CLIENT_ID, TOKEN_PATH, bearer, client_token, password_grant, user_tokens
+from tests.helpers import (
+    CLIENT_CREDENTIALS,
+    CLIENT_ID,
+    TOKEN_PATH,
+    assert_error_message,
+    bearer,
+    client_token,
+    password_grant,
+    user_tokens,
+)
 
 MANDATOR = "2c6b8f0e-7d42-4f1a-9a43-1f0c2d3e4a5b"
 CLIENT_CONTEXT = f"{MANDATOR}/{CLIENT_ID}"
 RID = "client-config-test-request"
-DATE = {1: "2026-01-01 09:00:00.000", 2: "2026-01-01T09:00:00.000+01:00"}
 V1_SPEC = Path("/work/shared/specs/finapi-access-v1-1.151.1.openapi.yaml")
 MANUAL_VERIFICATION = str(Path(__file__).resolve().parent.parent / "scenarios" / "manual_verification.yaml")
 VERSIONS = pytest.mark.parametrize("v", [2, 1], ids=["v2", "v1"])
@@ -133,20 +141,7 @@ def patch(client: httpx.Client, v: int, body: dict[str, Any], token: str | None 
 
 
 def assert_error(response: httpx.Response, status: int, code: str, type_: str, message: str, auth: str) -> None:
-    path = response.request.url.path
-    v = 1 if path.startswith("/api/v1/") else 2
-    detail: dict[str, Any] = {"message": message, "code": code, "type": type_}
-    if v == 1:
-        detail["multiStepAuthentication"] = None
-    assert (response.status_code, response.headers["X-Request-Id"]) == (status, RID)
-    assert response.json() == {
-        "errors": [detail],
-        "date": DATE[v],
-        "requestId": RID,
-        "endpoint": f"{response.request.method} {path}",
-        "authContext": auth,
-        "bank": None,
-    }
+    assert_error_message(response, status, code, type_, message, auth=auth, request_id=RID)
 
 
 def matches_v1(prop: dict[str, Any], value: Any, schemas: dict[str, Any]) -> bool:

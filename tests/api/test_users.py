@@ -12,13 +12,21 @@ from starlette.applications import Starlette
 
 from mock_finapi import errors
 from mock_finapi.clock import Clock
-from tests.helpers import CLIENT_CREDENTIALS, CLIENT_ID, TOKEN_PATH, bearer, client_token, password_grant, user_tokens
+from tests.helpers import (
+    CLIENT_CREDENTIALS,
+    CLIENT_ID,
+    TOKEN_PATH,
+    assert_error_message,
+    bearer,
+    client_token,
+    password_grant,
+    user_tokens,
+)
 
 MANDATOR = "2c6b8f0e-7d42-4f1a-9a43-1f0c2d3e4a5b"
 CLIENT_CONTEXT = f"{MANDATOR}/{CLIENT_ID}"
 USER_CONTEXT = f"{CLIENT_CONTEXT}/username"
 RID = "users-test-request"
-DATE = {1: "2026-01-01 09:00:00.000", 2: "2026-01-01T09:00:00.000+01:00"}
 MANUAL_VERIFICATION = str(Path(__file__).resolve().parent.parent / "scenarios" / "manual_verification.yaml")
 USERNAME = {
     "id": "username",
@@ -43,21 +51,7 @@ def h(token: str, **extra: str) -> dict[str, str]:
 def assert_error(
     response: httpx.Response, status: int, code: str, type_: str, message: str, auth: str = CLIENT_CONTEXT
 ) -> None:
-    """The complete finAPI ErrorMessage, in the date format of the request's API version."""
-    path = response.request.url.path
-    v = 1 if path.startswith(("/api/v1/", "/oauth/")) else 2
-    detail: dict[str, Any] = {"message": message, "code": code, "type": type_}
-    if v == 1:
-        detail["multiStepAuthentication"] = None
-    assert (response.status_code, response.headers["X-Request-Id"]) == (status, RID)
-    assert response.json() == {
-        "errors": [detail],
-        "date": DATE[v],
-        "requestId": RID,
-        "endpoint": f"{response.request.method} {path}",
-        "authContext": auth,
-        "bank": None,
-    }
+    assert_error_message(response, status, code, type_, message, auth=auth, request_id=RID)
 
 
 def assert_invalid_token(response: httpx.Response, token: str) -> None:
