@@ -39,6 +39,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
+from processes_util import stop
+
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results" / "memory.txt"
 LIFETIME = 60
@@ -272,12 +274,7 @@ def run_http(total: int, rate: int, count: int) -> Run:
             api.close()
             return run
         finally:
-            process.terminate()
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(10)
+            stop(process)
 
 
 def main() -> int:

@@ -46,6 +46,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
+from processes_util import stop
+
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
 WRK_STATIC = HERE / "wrk" / "static.lua"
@@ -283,12 +285,7 @@ def running(target: Target, pin: bool, work: Path) -> Iterator[Server]:
         if process.poll() is not None:
             raise RuntimeError(f"{target.key}: the server died during the run (exit code {process.returncode})")
     finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(10)
+        stop(process)
         if log is not None:
             log.close()
         stderr.close()

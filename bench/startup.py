@@ -29,6 +29,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import httpx
+from processes_util import stop
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results" / "startup.txt"
@@ -85,12 +86,7 @@ def time_serve(scenario: str) -> float:
             wait_healthy(url_file.read_text().strip(), deadline, lambda: process.poll() is None)
             return time.perf_counter() - start
         finally:
-            process.terminate()
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(10)
+            stop(process)
 
 
 def time_threaded_cold() -> float:
