@@ -21,7 +21,7 @@ class NetworkFault(ConnectionError):
     """A network fault where no real connection exists: in-process clients get it raised from their request."""
 
 
-async def injected_response(rule: FaultRule, request: Request) -> Response:
+def injected_response(rule: FaultRule, request: Request) -> Response:
     """The rule's `respond`: its body as given, else what finAPI answers with that status: the OAuth error for 401
     (`invalid_client` on the token and revoke endpoints, else `invalid_token`), no body for 204 and 304, and a
     finAPI ErrorMessage for the rest."""
@@ -33,7 +33,7 @@ async def injected_response(rule: FaultRule, request: Request) -> Response:
     message = errors.MSG_INJECTED.format(name=rule.name)
     if rule.status == 401:
         oauth = errors.InvalidClient() if request.url.path.endswith(OAUTH_ENDPOINTS) else errors.InvalidToken(message)
-        response = await render.oauth_error(request, oauth)
+        response = render.oauth_error(oauth)
     else:
         response = render.error_message(request, errors.injected(rule.status, message))
     response.headers.update(rule.headers)
@@ -58,4 +58,4 @@ async def answer(rule: FaultRule, scope: Scope, receive: Receive, send: Send) ->
         await break_connection(rule.network, scope, send)
     else:
         request = Request(scope, receive)
-        await (await injected_response(rule, request))(scope, receive, send)
+        await injected_response(rule, request)(scope, receive, send)

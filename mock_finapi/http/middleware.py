@@ -4,7 +4,8 @@
 - A POST with `X-HTTP-Method-Override: PATCH|DELETE` is routed as that method (finAPI's convention).
 - Fault rules of the world decide, before the handler runs, whether to delay, answer or break the connection.
 - Each request outside /__admin is recorded in the journal (masked); each request gets a log line when enabled.
-- Anything that escapes the handlers is logged and answered with a finAPI `UNEXPECTED_ERROR` 500, never a traceback.
+- Errors the handlers and the router raise are rendered here (`render.failure`); anything else is logged and
+  answered with a finAPI `UNEXPECTED_ERROR` 500, never a traceback.
 """
 
 from __future__ import annotations
@@ -115,10 +116,14 @@ class RequestContext:
             return  # the client left while sending its body: nobody to answer, nothing went wrong here
         except faults.NetworkFault:
             raise  # in-process clients see network faults as exceptions
-        except Exception:
-            log.exception("unexpected error in %s %s", scope["method"], scope["path"])
+        except Exception as exc:
+            request = Request(scope, receive)
+            response = render.failure(request, exc)
+            if response is None:
+                log.exception("unexpected error in %s %s", scope["method"], scope["path"])
+                response = render.error_message(request, errors.UnexpectedError(errors.MSG_UNEXPECTED))
             if not status:
-                await _answer(errors.UnexpectedError(errors.MSG_UNEXPECTED), scope, receive, send_with_headers)
+                await response(scope, receive, send_with_headers)
         finally:
             finish()
 

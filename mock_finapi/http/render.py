@@ -51,13 +51,18 @@ def error_message(request: Request, exc: errors.ApiError) -> Response:
     return JSONResponse(body, status_code=exc.http_status, headers=exc.headers)
 
 
-async def api_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, errors.ApiError)
-    return error_message(request, exc)
+def failure(request: Request, exc: Exception) -> Response | None:
+    """The answer to an exception a handler (or the router) raised, or None when it is not one of ours."""
+    if isinstance(exc, errors.ApiError):
+        return error_message(request, exc)
+    if isinstance(exc, errors.OAuthError):
+        return oauth_error(exc)
+    if isinstance(exc, HTTPException):
+        return http_error(request, exc)
+    return None
 
 
-async def oauth_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, errors.OAuthError)
+def oauth_error(exc: errors.OAuthError) -> Response:
     headers = {}
     if isinstance(exc, errors.InvalidToken):
         quoted = exc.description.replace("\\", "\\\\").replace('"', '\\"')  # RFC 9110 quoted-string
@@ -66,9 +71,8 @@ async def oauth_error(request: Request, exc: Exception) -> Response:
     return JSONResponse(body, status_code=exc.status, headers=headers)
 
 
-async def http_error(request: Request, exc: Exception) -> Response:
+def http_error(request: Request, exc: HTTPException) -> Response:
     """Starlette's own 404/405 (no route, wrong method) in finAPI's shape."""
-    assert isinstance(exc, HTTPException)
     method, path = request.scope["method"], request.scope["path"]
     if exc.status_code == 405:
         error: errors.ApiError = errors.MethodNotAllowed(errors.MSG_METHOD_NOT_ALLOWED.format(method=method))
