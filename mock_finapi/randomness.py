@@ -9,7 +9,6 @@ from __future__ import annotations
 import random
 import secrets
 import string
-import uuid
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -18,6 +17,9 @@ if TYPE_CHECKING:
 FINAPI_TOKEN_ALPHABET = string.ascii_letters + string.digits + "_"
 FINAPI_TOKEN_LENGTH = 128
 PASSWORD_ALPHABET = string.ascii_letters + string.digits
+_UUID_CLEAR = ~((0xF000 << 64) | (0xC000 << 48))
+_UUID_SET = (4 << 76) | (0x8000 << 48)
+"""The version (4) and variant (RFC 4122) bits of a UUID."""
 
 
 def random_seed() -> int:
@@ -42,7 +44,9 @@ class Randomness:
 
     @staticmethod
     def _uuid(rng: random.Random) -> str:
-        return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+        """A version 4 UUID from 128 random bits: what `str(uuid.UUID(int=bits, version=4))` gives, made faster."""
+        digits = "%032x" % (rng.getrandbits(128) & _UUID_CLEAR | _UUID_SET)
+        return f"{digits[:8]}-{digits[8:12]}-{digits[12:16]}-{digits[16:20]}-{digits[20:]}"
 
     def token(self, fmt: str) -> str:
         """An access or refresh token: a UUID, or finAPI's 128 characters of [A-Za-z0-9_]."""

@@ -45,19 +45,19 @@ class RequestContext:
         headers: dict[bytes, bytes] = {}
         for name, value in scope["headers"]:
             headers.setdefault(name, value)
-        given = headers[b"x-request-id"].decode("latin-1") if b"x-request-id" in headers else None
-        override = headers.get(b"x-http-method-override", b"").strip().upper()
-        world: World = scope["app"].state.world
-        settings: Settings = scope["app"].state.settings
-        request_id = given if given and len(given) <= MAX_REQUEST_ID else world.rng.request_id()
+        app_state = scope["app"].state
+        world: World = app_state.world
+        settings: Settings = app_state.settings
+        given = headers.get(b"x-request-id")
+        request_id = given.decode("latin-1") if given and len(given) <= MAX_REQUEST_ID else world.rng.request_id()
         state = scope.setdefault("state", {})
         state["request_id"] = request_id
-        if override in OVERRIDABLE and scope["method"] == "POST":
-            scope["method"] = OVERRIDABLE[override]
+        if scope["method"] == "POST" and b"x-http-method-override" in headers:
+            override = headers[b"x-http-method-override"].strip().upper()
+            scope["method"] = OVERRIDABLE.get(override, "POST")
         observed = not scope["path"].startswith(ADMIN_PREFIX)
         sent_headers = [(b"x-request-id", request_id.encode("latin-1"))]
         status = 0
-        body = bytearray()
 
         async def send_with_headers(message: Message) -> None:
             nonlocal status
@@ -65,12 +65,6 @@ class RequestContext:
                 status = message["status"]
                 message["headers"] = [*message.get("headers", ()), *sent_headers]
             await send(message)
-
-        async def receive_teed() -> Message:
-            message = await receive()
-            if message["type"] == "http.request" and len(body) <= settings.max_body_bytes:
-                body.extend(message.get("body", b""))
-            return message
 
         rule: FaultRule | None = None
         finished = False
@@ -81,7 +75,7 @@ class RequestContext:
             if finished or not (observed or settings.request_log != "off"):
                 return
             finished = True
-            entry = _entry(world, scope, headers, bytes(body), status, started_at, request_id, rule)
+            entry = _entry(world, scope, headers, status, started_at, request_id, rule)
             if observed:
                 world.journal.record(entry)
             if settings.request_log != "off":
@@ -91,13 +85,12 @@ class RequestContext:
             if given is not None and len(given) > MAX_REQUEST_ID:
                 await _answer(errors.BadRequest(errors.MSG_REQUEST_ID_TOO_LONG), scope, receive, send_with_headers)
                 return
-            app_receive: Receive = receive_teed
+            state["body"] = body = await _read_body(receive, headers, settings.max_body_bytes)
             if observed and world.faults:
                 fields: dict[str, Any] = {}
                 client_id = None
                 if world.faults.needs_body:
-                    app_receive = await _buffer_body(receive, body, settings)
-                    fields = _fields(scope, headers, bytes(body))
+                    fields = _fields(scope, headers, body)
                     client_id = _client_id(world, headers, fields)
                 rule = world.faults.pick(scope["method"], scope["path"], fields, client_id)
             if rule is not None:
@@ -105,13 +98,11 @@ class RequestContext:
                 if rule.delay_ms:
                     await asyncio.sleep(rule.delay_ms / 1000)
                 if rule.network is not None or rule.status is not None:
-                    if not world.faults.needs_body:  # the journal should show what the faulted call sent
-                        app_receive = await _buffer_body(receive, body, settings)
                     if rule.network is not None and rule.network != "malformed_json":
                         finish()
-                    await faults.answer(rule, scope, app_receive, send_with_headers)
+                    await faults.answer(rule, scope, receive, send_with_headers)
                     return
-            await self.app(scope, app_receive, send_with_headers)
+            await self.app(scope, receive, send_with_headers)
         except ClientDisconnect:
             return  # the client left while sending its body: nobody to answer, nothing went wrong here
         except faults.NetworkFault:
@@ -133,29 +124,27 @@ async def _answer(error: errors.ApiError, scope: Scope, receive: Receive, send: 
     await response(scope, receive, send)
 
 
-async def _buffer_body(receive: Receive, body: bytearray, settings: Settings) -> Receive:
-    """Read the whole body up front (fault rules match on its fields) and hand the app a replay of it."""
-    more = True
+async def _read_body(receive: Receive, headers: dict[bytes, bytes], limit: int) -> bytes | None:
+    """The whole request body, read before the handler runs (fault rules match on its fields, the journal records
+    them), or None when it exceeds `limit`: then reading stops as soon as that is known (`body.read` answers 413)."""
+    declared = headers.get(b"content-length", b"")
+    if declared.isdigit() and int(declared) > limit:
+        return None
+    chunks, size, more = [], 0, True
     while more:
         message = await receive()
-        if message["type"] != "http.request":
-            break
-        if len(body) <= settings.max_body_bytes:
-            body.extend(message.get("body", b""))
+        if message["type"] == "http.disconnect":
+            raise ClientDisconnect()
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
         more = message.get("more_body", False)
-    replayed = False
-
-    async def replay() -> Message:
-        nonlocal replayed
-        if replayed:
-            return await receive()
-        replayed = True
-        return {"type": "http.request", "body": bytes(body), "more_body": False}
-
-    return replay
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
-def _fields(scope: Scope, headers: dict[bytes, bytes], body: bytes) -> dict[str, Any]:
+def _fields(scope: Scope, headers: dict[bytes, bytes], body: bytes | None) -> dict[str, Any]:
     request = Request(scope)
     fields: dict[str, Any] = dict(request.query_params)
     fields.update(body_fields(headers.get(b"content-type", b"").decode("latin-1"), body) or {})
@@ -183,7 +172,6 @@ def _entry(
     world: World,
     scope: Scope,
     headers: dict[bytes, bytes],
-    body: bytes,
     status: int,
     started_at: float,
     request_id: str,
@@ -191,8 +179,8 @@ def _entry(
 ) -> Entry:
     state = scope["state"]
     fields = state.get("fields")
-    if fields is None and body:  # not parsed by a handler (refused early, or answered by a fault rule)
-        fields = body_fields(headers.get(b"content-type", b"").decode("latin-1"), body)
+    if fields is None:  # not parsed by a handler (refused early, or answered by a fault rule)
+        fields = body_fields(headers.get(b"content-type", b"").decode("latin-1"), state.get("body"))
     client_id = state.get("client_id") or _client_id(world, headers, fields or {})
     client = world.store.clients.get(client_id) if isinstance(client_id, str) else None
     authorization = headers.get(b"authorization")

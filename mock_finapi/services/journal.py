@@ -7,6 +7,7 @@ Entries are masked when they are written, so no password, client secret or full 
 from __future__ import annotations
 
 import fnmatch
+import functools
 import json
 from collections import deque
 from collections.abc import Mapping
@@ -22,6 +23,7 @@ SECRET_WORDS = ("password", "secret")
 TOKEN_SUFFIX = "token"
 """A key ending so (any case: `token`, `refresh_token`, `passwordChangeToken`) holds a token."""
 MASK = "***"
+_PLAIN, _SECRET, _TOKEN = range(3)
 # Path segments that are credentials: the process token of an exchange, the token of an admin expiry.
 _PROCESS_PREFIX = "/api/v1/processes/"
 _EXPIRE_PREFIX, _EXPIRE_SUFFIX = "/__admin/tokens/", "/expire"
@@ -31,13 +33,12 @@ def mask_token(value: str) -> str:
     return value[:4] + "…" if len(value) > 4 else MASK
 
 
-def is_token_key(key: str) -> bool:
-    return key.lower().endswith(TOKEN_SUFFIX)
-
-
-def is_secret_key(key: str) -> bool:
+@functools.lru_cache(maxsize=1024)  # the same few field names on every request
+def _kind(key: str) -> int:
     lowered = key.lower()
-    return any(word in lowered for word in SECRET_WORDS)
+    if lowered.endswith(TOKEN_SUFFIX):
+        return _TOKEN
+    return _SECRET if any(word in lowered for word in SECRET_WORDS) else _PLAIN
 
 
 def mask_value(key: str, value: Any) -> Any:
@@ -45,9 +46,10 @@ def mask_value(key: str, value: Any) -> Any:
     `null` stays `null` (it hides nothing, and QA may need to see that a field was sent empty)."""
     if value is None:
         return None
-    if is_token_key(key):
+    kind = _kind(key)
+    if kind == _TOKEN:
         return mask_token(value) if isinstance(value, str) else MASK
-    if is_secret_key(key):
+    if kind == _SECRET:
         return MASK
     return _mask_nested(value)
 
@@ -89,7 +91,7 @@ def mask_authorization(value: str | None) -> str | None:
     return f"{scheme} {mask_token(credentials.strip()) if scheme.lower() == 'bearer' else MASK}"
 
 
-def body_fields(content_type: str, body: bytes) -> dict[str, Any] | None:
+def body_fields(content_type: str, body: bytes | None) -> dict[str, Any] | None:
     """The fields of a form or JSON object body (None when there is none or it does not parse)."""
     if not body:
         return None

@@ -71,7 +71,7 @@ async def move_clock(request: Request) -> Response:
     within the years a scenario's `clock.start` may name, where every date can still be rendered.
     """
     world = render.world(request)
-    params = await body.json_object(request, any_type=True)
+    params = body.json_object(request, any_type=True)
     unknown = set(params) - {"set", "advance", "frozen"}
     if unknown or not params:
         raise errors.BadRequest("Give 'set' (RFC 3339), 'advance' (seconds) and/or 'frozen' (boolean)")
@@ -140,7 +140,7 @@ async def clear_requests(request: Request) -> Response:
 
 
 async def count_requests(request: Request) -> Response:
-    params = await body.json_object(request, required=False, any_type=True)
+    params = body.json_object(request, required=False, any_type=True)
     return JSONResponse({"count": render.world(request).journal.count(_matcher(params))})
 
 
@@ -234,7 +234,7 @@ async def lock_user(request: Request) -> Response:
 # scenario swap
 async def load_scenario(request: Request) -> Response:
     """Validate `{"name"}`, `{"path"}` or `{"yaml"}`, then swap it in atomically; a bad one leaves the old serving."""
-    params = await body.json_object(request, any_type=True)
+    params = body.json_object(request, any_type=True)
     settings: Settings = request.app.state.settings
     given = [k for k in ("name", "path", "yaml") if k in params]
     if len(given) != 1 or not isinstance(params[given[0]], str):
@@ -291,7 +291,7 @@ def _allowed_path(request: Request, value: str, settings: Settings) -> Path:
 # faults
 async def add_fault(request: Request) -> Response:
     world = render.world(request)
-    params = await body.json_object(request, any_type=True)
+    params = body.json_object(request, any_type=True)
     taken = {view["name"] for view in world.faults.views()}
     default_name = next(f"admin-{n}" for n in itertools.count(len(taken) + 1) if f"admin-{n}" not in taken)
     try:

@@ -18,7 +18,7 @@ async def get(request: Request) -> Response:
 async def patch(request: Request) -> Response:
     client = auth.client(request)
     version = render.api_version(request)
-    client_config.patch(client.config, await body.json_object(request), version)
+    client_config.patch(client.config, body.json_object(request), version)
     return JSONResponse(client_config.view(client.config, version))
 
 

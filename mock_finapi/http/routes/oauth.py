@@ -14,14 +14,14 @@ from mock_finapi.http.routes import route
 
 
 async def token(request: Request) -> Response:
-    params = await body.form_params(request)
+    params = body.form_params(request)
     _basic_client(request, params)
     return render.token(render.world(request).tokens.grant(params))
 
 
 async def revoke(request: Request) -> Response:
     client = auth.client(request)
-    params = await body.form_params(request)
+    params = body.form_params(request)
     if not params.get("token"):
         raise errors.MissingField("token")
     render.world(request).tokens.revoke(client, params["token"], params.get("token_type_hint") or None)

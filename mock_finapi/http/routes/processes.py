@@ -13,7 +13,7 @@ from mock_finapi.http.routes import route
 
 
 async def create(request: Request) -> Response:
-    processes = render.world(request).processes.create_many(await body.json_object(request))
+    processes = render.world(request).processes.create_many(body.json_object(request))
     answer = [{"clientReference": p.client_reference, "processToken": p.token} for p in processes]
     return JSONResponse({"processes": answer}, status_code=201)
 
@@ -29,7 +29,7 @@ async def exchange(request: Request) -> Response:
 
 
 async def create_link(request: Request) -> Response:
-    params = await body.json_object(request, required=False)
+    params = body.json_object(request, required=False)
     reference = params.get("clientReference")
     if reference is not None and not isinstance(reference, str):
         raise errors.IllegalFieldValue("'clientReference' must be a string")

@@ -12,7 +12,7 @@ from mock_finapi.http.routes import route
 
 async def create(request: Request) -> Response:
     client = auth.app_client(request)
-    user = render.world(request).users.create(client, await body.json_object(request))
+    user = render.world(request).users.create(client, body.json_object(request))
     return render.user(user, status=201, masked=False)
 
 
@@ -23,7 +23,7 @@ async def get_self(request: Request) -> Response:
 
 async def edit_self(request: Request) -> Response:
     user, client = auth.user(request)
-    return render.user(render.world(request).users.update(client, user, await body.json_object(request)))
+    return render.user(render.world(request).users.update(client, user, body.json_object(request)))
 
 
 async def delete_self(request: Request) -> Response:
@@ -55,13 +55,13 @@ async def verification_status(request: Request) -> Response:
 
 async def request_password_change(request: Request) -> Response:
     client = auth.app_client(request)
-    user, change_token = render.world(request).users.request_password_change(client, await body.json_object(request))
+    user, change_token = render.world(request).users.request_password_change(client, body.json_object(request))
     return JSONResponse({"userId": user.id, "userEmail": user.email, "passwordChangeToken": change_token})
 
 
 async def execute_password_change(request: Request) -> Response:
     client = auth.app_client(request)
-    render.world(request).users.execute_password_change(client, await body.json_object(request))
+    render.world(request).users.execute_password_change(client, body.json_object(request))
     return render.empty()
 
 
