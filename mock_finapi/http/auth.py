@@ -5,13 +5,12 @@ from __future__ import annotations
 from starlette.requests import Request
 
 from mock_finapi import errors
-from mock_finapi.http.render import world
+from mock_finapi.http.render import header, world
 from mock_finapi.state.models import Client, Token, User
 
 
 def bearer(request: Request) -> Token:
-    header = request.headers.get("authorization", "")
-    scheme, _, value = header.partition(" ")
+    scheme, _, value = header(request, b"authorization").partition(" ")
     if scheme.lower() != "bearer" or not value.strip():
         raise errors.InvalidToken(errors.MSG_MISSING_TOKEN)
     token = world(request).tokens.resolve(value.strip())

@@ -13,6 +13,7 @@ from urllib.parse import parse_qsl
 from starlette.requests import Request
 
 from mock_finapi import errors
+from mock_finapi.http import render
 
 FORM = "application/x-www-form-urlencoded"
 JSON = "application/json"
@@ -29,7 +30,7 @@ def read(request: Request) -> bytes:
 
 
 def _media_type(request: Request) -> str:
-    return request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    return render.header(request, b"content-type").split(";", 1)[0].strip().lower()
 
 
 def _require_media_type(request: Request, expected: str) -> None:

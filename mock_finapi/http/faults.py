@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from mock_finapi import errors
@@ -29,7 +29,7 @@ def injected_response(rule: FaultRule, request: Request) -> Response:
     if rule.status in NO_BODY_STATUSES:  # HTTP forbids a body: uvicorn would refuse to send one
         return Response(status_code=rule.status, headers=dict(rule.headers))
     if rule.body is not None:
-        return JSONResponse(rule.body, status_code=rule.status, headers=dict(rule.headers))
+        return render.JSON(rule.body, status_code=rule.status, headers=dict(rule.headers))
     message = errors.MSG_INJECTED.format(name=rule.name)
     if rule.status == 401:
         oauth = errors.InvalidClient() if request.url.path.endswith(OAUTH_ENDPOINTS) else errors.InvalidToken(message)

@@ -44,18 +44,19 @@ class RequestContext:
         started_at = perf_counter()
         headers: dict[bytes, bytes] = {}
         for name, value in scope["headers"]:
-            headers.setdefault(name, value)
+            headers.setdefault(name, value)  # the first of repeated headers wins
         app_state = scope["app"].state
         world: World = app_state.world
         settings: Settings = app_state.settings
         given = headers.get(b"x-request-id")
         request_id = given.decode("latin-1") if given and len(given) <= MAX_REQUEST_ID else world.rng.request_id()
         state = scope.setdefault("state", {})
-        state["request_id"] = request_id
+        state["world"], state["headers"], state["request_id"] = world, headers, request_id
         if scope["method"] == "POST" and b"x-http-method-override" in headers:
             override = headers[b"x-http-method-override"].strip().upper()
             scope["method"] = OVERRIDABLE.get(override, "POST")
-        observed = not scope["path"].startswith(ADMIN_PREFIX)
+        journaled = world.journal.size > 0 and not scope["path"].startswith(ADMIN_PREFIX)
+        logged = settings.request_log != "off"
         sent_headers = [(b"x-request-id", request_id.encode("latin-1"))]
         status = 0
 
@@ -72,13 +73,13 @@ class RequestContext:
         def finish() -> None:
             """Journal and log the request, once (network faults do it before the connection goes)."""
             nonlocal finished
-            if finished or not (observed or settings.request_log != "off"):
+            if finished or not (journaled or logged):
                 return
             finished = True
             entry = _entry(world, scope, headers, status, started_at, request_id, rule)
-            if observed:
+            if journaled:
                 world.journal.record(entry)
-            if settings.request_log != "off":
+            if logged:
                 request_log.write(entry, settings.request_log)
 
         try:
@@ -86,7 +87,7 @@ class RequestContext:
                 await _answer(errors.BadRequest(errors.MSG_REQUEST_ID_TOO_LONG), scope, receive, send_with_headers)
                 return
             state["body"] = body = await _read_body(receive, headers, settings.max_body_bytes)
-            if observed and world.faults:
+            if world.faults and not scope["path"].startswith(ADMIN_PREFIX):
                 fields: dict[str, Any] = {}
                 client_id = None
                 if world.faults.needs_body:
@@ -185,16 +186,16 @@ def _entry(
     client = world.store.clients.get(client_id) if isinstance(client_id, str) else None
     authorization = headers.get(b"authorization")
     return Entry(
-        time=world.clock.time(),
-        method=scope["method"],
-        path=mask_path(scope["path"]),
-        query=mask_fields(dict(Request(scope).query_params)) if scope["query_string"] else {},
-        status=status,
-        duration_ms=round((perf_counter() - started_at) * 1000, 3),
-        request_id=request_id,
-        client_id=client.client_id if client else None,
-        mandator_id=client.mandator_id if client else None,
-        fault=rule.name if rule else None,
-        authorization=mask_authorization(authorization.decode("latin-1")) if authorization else None,
-        body=mask_fields(fields) if fields else None,
+        world.clock.time(),
+        scope["method"],
+        mask_path(scope["path"]),
+        mask_fields(dict(Request(scope).query_params)) if scope["query_string"] else {},
+        status,
+        round((perf_counter() - started_at) * 1000, 3),
+        request_id,
+        client.client_id if client else None,
+        client.mandator_id if client else None,
+        rule.name if rule else None,
+        mask_authorization(authorization.decode("latin-1")) if authorization else None,
+        mask_fields(fields) if fields else None,
     )

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import struct
+import weakref
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -58,13 +59,17 @@ def http_protocol() -> Any:
             cycle = self.cycle
             if cycle is not None and cycle.scope is self.scope:  # a request to run (not an upgrade)
                 extensions: dict[str, Any] = self.scope.setdefault("extensions", {})
-                extensions[DISCONNECT] = partial(_disconnect, self.transport, cycle)
+                # A weak reference: the scope is the cycle's own, and a strong one would make every request a
+                # reference cycle that only the garbage collector frees (long GC pauses under load)
+                extensions[DISCONNECT] = partial(_disconnect, self.transport, weakref.ref(cycle))
 
     return DisconnectingProtocol
 
 
-def _disconnect(transport: asyncio.Transport, cycle: RequestResponseCycle, reset: bool) -> None:
-    cycle.disconnected = True  # the cycle sends nothing more, and uvicorn does not answer 500 for the app
+def _disconnect(transport: asyncio.Transport, cycle_ref: weakref.ref[RequestResponseCycle], reset: bool) -> None:
+    cycle = cycle_ref()
+    if cycle is not None:  # the cycle sends nothing more, and uvicorn does not answer 500 for the app
+        cycle.disconnected = True
     if reset:
         sock = transport.get_extra_info("socket")
         if sock is not None:  # SO_LINGER 0: closing sends RST instead of FIN

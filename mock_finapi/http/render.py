@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from typing import Any
 
+import orjson
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from mock_finapi import errors
 from mock_finapi.clock import format_v1, format_v2
@@ -14,13 +17,41 @@ from mock_finapi.services.tokens import IssuedToken
 from mock_finapi.state.models import User
 from mock_finapi.world import World
 
-NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+NO_STORE = [(b"cache-control", b"no-store"), (b"pragma", b"no-cache")]
 MASKED_PASSWORD = "XXXXX"
 
 
+class JSON(Response):
+    """Starlette's JSONResponse (compact UTF-8 JSON), encoded by orjson and with its headers built directly."""
+
+    media_type = "application/json"
+
+    def __init__(self, content: Any, status_code: int = 200, headers: Mapping[str, str] | None = None) -> None:
+        self.status_code = status_code
+        self.background = None
+        self.body = dumps(content)
+        self.raw_headers = [(b"content-length", b"%d" % len(self.body)), (b"content-type", b"application/json")]
+        if headers:
+            self.raw_headers += [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
+
+
+def dumps(content: Any) -> bytes:
+    try:
+        return orjson.dumps(content)
+    except orjson.JSONEncodeError:  # what orjson refuses and json takes: integers beyond 64 bits (echoed input)
+        return json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
 def world(request: Request) -> World:
-    found: World = request.app.state.world
+    """The world serving this request (the middleware takes it from the app once per request)."""
+    found: World = request.scope["state"]["world"]
     return found
+
+
+def header(request: Request, name: bytes) -> str:
+    """The first value of a request header (`name` in lower case), or ""; from the middleware's header table."""
+    value: bytes = request.scope["state"]["headers"].get(name, b"")
+    return value.decode("latin-1")
 
 
 def api_version(request: Request) -> int:
@@ -48,7 +79,7 @@ def error_message(request: Request, exc: errors.ApiError) -> Response:
         "authContext": request.scope["state"].get("auth_context", "-"),
         "bank": None,
     }
-    return JSONResponse(body, status_code=exc.http_status, headers=exc.headers)
+    return JSON(body, status_code=exc.http_status, headers=exc.headers)
 
 
 def failure(request: Request, exc: Exception) -> Response | None:
@@ -68,7 +99,7 @@ def oauth_error(exc: errors.OAuthError) -> Response:
         quoted = exc.description.replace("\\", "\\\\").replace('"', '\\"')  # RFC 9110 quoted-string
         headers["WWW-Authenticate"] = f'Bearer error="invalid_token", error_description="{quoted}"'
     body = {"error": exc.error, "error_description": exc.description}
-    return JSONResponse(body, status_code=exc.status, headers=headers)
+    return JSON(body, status_code=exc.status, headers=headers)
 
 
 def http_error(request: Request, exc: HTTPException) -> Response:
@@ -96,7 +127,9 @@ def token(issued: IssuedToken) -> Response:
     }
     if issued.refresh_token is not None:
         body["refresh_token"] = issued.refresh_token
-    return JSONResponse(body, headers=NO_STORE)
+    response = JSON(body)
+    response.raw_headers += NO_STORE
+    return response
 
 
 def user(user: User, *, status: int = 200, masked: bool = True) -> Response:
@@ -107,7 +140,7 @@ def user(user: User, *, status: int = 200, masked: bool = True) -> Response:
         "phone": user.phone,
         "isAutoUpdateEnabled": user.is_auto_update_enabled,
     }
-    return JSONResponse(body, status_code=status)
+    return JSON(body, status_code=status)
 
 
 def empty() -> Response:

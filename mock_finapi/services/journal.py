@@ -24,6 +24,7 @@ TOKEN_SUFFIX = "token"
 """A key ending so (any case: `token`, `refresh_token`, `passwordChangeToken`) holds a token."""
 MASK = "***"
 _PLAIN, _SECRET, _TOKEN = range(3)
+_SCALARS = (str, int, float, type(None))
 # Path segments that are credentials: the process token of an exchange, the token of an admin expiry.
 _PROCESS_PREFIX = "/api/v1/processes/"
 _EXPIRE_PREFIX, _EXPIRE_SUFFIX = "/__admin/tokens/", "/expire"
@@ -63,7 +64,11 @@ def _mask_nested(value: Any) -> Any:
 
 
 def mask_fields(fields: Mapping[str, Any]) -> dict[str, Any]:
-    return {key: mask_value(key, value) for key, value in fields.items()}
+    masked: dict[str, Any] = {}
+    for key, value in fields.items():  # plain scalars (most fields) are taken as they are, without a further call
+        plain = _kind(key) == _PLAIN and isinstance(value, _SCALARS)
+        masked[key] = value if plain else mask_value(key, value)
+    return masked
 
 
 def mask_path(path: str) -> str:
@@ -107,7 +112,7 @@ def body_fields(content_type: str, body: bytes | None) -> dict[str, Any] | None:
     return None
 
 
-@dataclass
+@dataclass(slots=True)
 class Entry:
     time: float
     """Virtual epoch seconds (formatted only when the entry is read)."""

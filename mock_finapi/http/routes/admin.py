@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from mock_finapi import __version__, errors
@@ -37,12 +37,12 @@ MAX_ADVANCE = 1e10
 
 async def health(request: Request) -> Response:
     """200 once a scenario is loaded (a world only exists with one)."""
-    return JSONResponse({"status": "ok", "scenario": render.world(request).scenario.name})
+    return render.JSON({"status": "ok", "scenario": render.world(request).scenario.name})
 
 
 async def version(request: Request) -> Response:
     world = render.world(request)
-    return JSONResponse({"version": __version__, "scenario": world.scenario.name, "seed": world.seed})
+    return render.JSON({"version": __version__, "scenario": world.scenario.name, "seed": world.seed})
 
 
 async def reset(request: Request) -> Response:
@@ -52,7 +52,7 @@ async def reset(request: Request) -> Response:
         request.app.state.world = world.reset()
     elif not world.reset_mandator(mandator):
         raise errors.UnknownEntity(f"No mandator with id '{mandator}'")
-    return JSONResponse({"reset": mandator or "all", "scenario": world.scenario.name})
+    return render.JSON({"reset": mandator or "all", "scenario": world.scenario.name})
 
 
 # clock
@@ -61,7 +61,7 @@ def _clock_view(world: World) -> dict[str, Any]:
 
 
 async def get_clock(request: Request) -> Response:
-    return JSONResponse(_clock_view(render.world(request)))
+    return render.JSON(_clock_view(render.world(request)))
 
 
 async def move_clock(request: Request) -> Response:
@@ -99,7 +99,7 @@ async def move_clock(request: Request) -> Response:
         world.clock.advance(seconds)
     if frozen is not None:
         world.clock.freeze(frozen)
-    return JSONResponse(_clock_view(world))
+    return render.JSON(_clock_view(world))
 
 
 # journal
@@ -131,17 +131,17 @@ async def list_requests(request: Request) -> Response:
     if limit is not None and not _DIGITS.fullmatch(limit):
         raise errors.IllegalFieldValue("'limit' must be a non-negative integer")
     found = render.world(request).journal.find(_matcher(params), int(limit) if limit is not None else None)
-    return JSONResponse({"requests": [entry.view() for entry in found]})
+    return render.JSON({"requests": [entry.view() for entry in found]})
 
 
 async def clear_requests(request: Request) -> Response:
     deleted = render.world(request).journal.clear(_matcher(dict(request.query_params)))
-    return JSONResponse({"deleted": deleted})
+    return render.JSON({"deleted": deleted})
 
 
 async def count_requests(request: Request) -> Response:
     params = body.json_object(request, required=False, any_type=True)
-    return JSONResponse({"count": render.world(request).journal.count(_matcher(params))})
+    return render.JSON({"count": render.world(request).journal.count(_matcher(params))})
 
 
 # state views (read-only, secrets masked)
@@ -166,7 +166,7 @@ async def state_users(request: Request) -> Response:
         if mandator in (None, m.id)
         for user in m.users.values()
     ]
-    return JSONResponse({"users": users})
+    return render.JSON({"users": users})
 
 
 async def state_tokens(request: Request) -> Response:
@@ -185,7 +185,7 @@ async def state_tokens(request: Request) -> Response:
         for token in list(world.store.tokens.values())
         if not token.expired(now)
     ]
-    return JSONResponse({"tokens": tokens})
+    return render.JSON({"tokens": tokens})
 
 
 async def state_processes(request: Request) -> Response:
@@ -203,7 +203,7 @@ async def state_processes(request: Request) -> Response:
         }
         for p in world.store.processes.values()
     ]
-    return JSONResponse({"processes": processes})
+    return render.JSON({"processes": processes})
 
 
 # instant edge cases
@@ -215,7 +215,7 @@ async def expire_token(request: Request) -> Response:
         raise errors.UnknownEntity(f"No live token '{mask_token(value)}'")
     token.expires_at = world.clock.time()
     world.store.revoke_token(token)
-    return JSONResponse({"expired": mask_token(value)})
+    return render.JSON({"expired": mask_token(value)})
 
 
 async def lock_user(request: Request) -> Response:
@@ -228,7 +228,7 @@ async def lock_user(request: Request) -> Response:
     if len(found) > 1:
         raise errors.BadRequest(f"User '{user_id}' exists in several mandators: add ?mandator=")
     world.tokens.lock(found[0])
-    return JSONResponse({"locked": found[0].id, "mandatorId": found[0].mandator_id})
+    return render.JSON({"locked": found[0].id, "mandatorId": found[0].mandator_id})
 
 
 # scenario swap
@@ -255,7 +255,7 @@ async def load_scenario(request: Request) -> Response:
     except ScenarioError as exc:
         raise errors.BadRequest(str(exc)) from None
     swap(request.app.state, scenario, settings)
-    return JSONResponse({"status": "ok", "scenario": scenario.name})
+    return render.JSON({"status": "ok", "scenario": scenario.name})
 
 
 def swap(app_state: Any, scenario: Scenario, settings: Settings) -> World:
@@ -299,25 +299,25 @@ async def add_fault(request: Request) -> Response:
         world.faults.add(rule)
     except FaultSpecError as exc:
         raise errors.IllegalFieldValue(str(exc)) from None
-    return JSONResponse(rule.view(), status_code=201)
+    return render.JSON(rule.view(), status_code=201)
 
 
 async def list_faults(request: Request) -> Response:
-    return JSONResponse({"faults": render.world(request).faults.views()})
+    return render.JSON({"faults": render.world(request).faults.views()})
 
 
 async def clear_faults(request: Request) -> Response:
     faults = render.world(request).faults
     deleted = len(faults.views())
     faults.clear()
-    return JSONResponse({"deleted": deleted})
+    return render.JSON({"deleted": deleted})
 
 
 def _guarded(endpoint: Endpoint) -> Endpoint:
     async def check(request: Request) -> Response:
         token: str | None = request.app.state.settings.admin_token
         if token is not None:
-            scheme, _, given = request.headers.get("authorization", "").partition(" ")
+            scheme, _, given = render.header(request, b"authorization").partition(" ")
             if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), token.encode()):
                 raise errors.InvalidToken(MSG_ADMIN_TOKEN)
         return await endpoint(request)

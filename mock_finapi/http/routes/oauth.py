@@ -30,7 +30,7 @@ async def revoke(request: Request) -> Response:
 
 def _basic_client(request: Request, params: dict[str, str]) -> None:
     """OAuth's client_secret_basic: client credentials in an `Authorization: Basic` header, as Spring accepts."""
-    scheme, _, encoded = request.headers.get("authorization", "").partition(" ")
+    scheme, _, encoded = render.header(request, b"authorization").partition(" ")
     if scheme.lower() != "basic" or "client_id" in params:
         return
     try:

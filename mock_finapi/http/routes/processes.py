@@ -5,7 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.responses import RedirectResponse, Response
 
 from mock_finapi import errors
 from mock_finapi.http import body, render
@@ -15,7 +15,7 @@ from mock_finapi.http.routes import route
 async def create(request: Request) -> Response:
     processes = render.world(request).processes.create_many(body.json_object(request))
     answer = [{"clientReference": p.client_reference, "processToken": p.token} for p in processes]
-    return JSONResponse({"processes": answer}, status_code=201)
+    return render.JSON({"processes": answer}, status_code=201)
 
 
 async def exchange(request: Request) -> Response:
@@ -25,7 +25,7 @@ async def exchange(request: Request) -> Response:
     token = render.world(request).processes.exchange(
         request.path_params["processToken"], invalidate=invalidate == "true"
     )
-    return JSONResponse({"accessToken": token})
+    return render.JSON({"accessToken": token})
 
 
 async def create_link(request: Request) -> Response:
@@ -34,7 +34,7 @@ async def create_link(request: Request) -> Response:
     if reference is not None and not isinstance(reference, str):
         raise errors.IllegalFieldValue("'clientReference' must be a string")
     process = render.world(request).processes.for_mandator(request.path_params["mandatorId"], reference)
-    return JSONResponse({"processToken": process.token}, status_code=201)
+    return render.JSON({"processToken": process.token}, status_code=201)
 
 
 async def follow_link(request: Request) -> Response:

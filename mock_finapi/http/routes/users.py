@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from mock_finapi import errors
 from mock_finapi.http import auth, body, render
@@ -50,13 +50,13 @@ async def verification_status(request: Request) -> Response:
     if not user_id:
         raise errors.MissingField("userId")
     user = render.world(request).users.find(client, user_id)
-    return JSONResponse({"userId": user.id, "isUserVerified": user.verified})
+    return render.JSON({"userId": user.id, "isUserVerified": user.verified})
 
 
 async def request_password_change(request: Request) -> Response:
     client = auth.app_client(request)
     user, change_token = render.world(request).users.request_password_change(client, body.json_object(request))
-    return JSONResponse({"userId": user.id, "userEmail": user.email, "passwordChangeToken": change_token})
+    return render.JSON({"userId": user.id, "userEmail": user.email, "passwordChangeToken": change_token})
 
 
 async def execute_password_change(request: Request) -> Response:
