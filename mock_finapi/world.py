@@ -46,7 +46,7 @@ class World:
         self.users = UserService(self.store, self.clock, self.rng)
         self.processes = ProcessService(self.store, self.clock, self.rng, self.tokens, scenario.processes.limits)
         self.faults = Faults(list(scenario.faults), self.rng.stream("faults"))
-        self.journal = Journal(journal_size)
+        self.journal = Journal(journal_size, self.store)
         self._populate()
 
     def reset(self) -> World:

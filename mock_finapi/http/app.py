@@ -8,6 +8,7 @@ from starlette.types import ASGIApp
 from mock_finapi.clock import Clock
 from mock_finapi.http import openapi
 from mock_finapi.http.middleware import RequestContext
+from mock_finapi.http.request_log import RequestLog
 from mock_finapi.http.routes import Router, admin, client_config, oauth, processes, users
 from mock_finapi.scenarios import loader
 from mock_finapi.scenarios.schema import Scenario
@@ -20,7 +21,9 @@ class Emulator(Starlette):
     (Starlette's ServerErrorMiddleware and ExceptionMiddleware would only add two layers to each request)."""
 
     def build_middleware_stack(self) -> ASGIApp:
-        return RequestContext(self.router)
+        settings: Settings = self.state.settings
+        request_log = RequestLog(settings.request_log) if settings.request_log != "off" else None
+        return RequestContext(self.router, request_log)
 
 
 def create_app(

@@ -62,7 +62,6 @@ def json_object(request: Request, *, required: bool = True, any_type: bool = Fal
         raise errors.BadRequest(errors.MSG_MALFORMED_JSON) from None
     if not isinstance(data, dict):
         raise errors.BadRequest(errors.MSG_JSON_OBJECT)
-    request.scope["state"]["fields"] = data  # the journal records these instead of parsing the body again
     return data
 
 
@@ -78,7 +77,6 @@ def form_params(request: Request) -> dict[str, str]:
             raise errors.BadRequest(errors.MSG_MALFORMED_FORM) from None
         for key, value in pairs:
             params.setdefault(key, value)
-        request.scope["state"]["fields"] = dict(params)  # the journal records these instead of parsing again
     if request.scope["query_string"]:
         for key, value in request.query_params.multi_items():
             params.setdefault(key, value)

@@ -11,8 +11,6 @@
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
 import logging
 from typing import Any
 
@@ -21,9 +19,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mock_finapi import errors
 from mock_finapi.clock import perf_counter
-from mock_finapi.http import faults, render, request_log
+from mock_finapi.http import faults, render
+from mock_finapi.http.request_log import RequestLog
 from mock_finapi.services.faults import FaultRule
-from mock_finapi.services.journal import Entry, body_fields, mask_authorization, mask_fields, mask_path
+from mock_finapi.services.journal import Entry, body_fields, client_of
 from mock_finapi.settings import Settings
 from mock_finapi.world import World
 
@@ -34,8 +33,9 @@ ADMIN_PREFIX = "/__admin"
 
 
 class RequestContext:
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, request_log: RequestLog | None) -> None:
         self.app = app
+        self.request_log = request_log
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -56,7 +56,7 @@ class RequestContext:
             override = headers[b"x-http-method-override"].strip().upper()
             scope["method"] = OVERRIDABLE.get(override, "POST")
         journaled = world.journal.size > 0 and not scope["path"].startswith(ADMIN_PREFIX)
-        logged = settings.request_log != "off"
+        logged = self.request_log is not None
         sent_headers = [(b"x-request-id", request_id.encode("latin-1"))]
         status = 0
 
@@ -79,8 +79,8 @@ class RequestContext:
             entry = _entry(world, scope, headers, status, started_at, request_id, rule)
             if journaled:
                 world.journal.record(entry)
-            if logged:
-                request_log.write(entry, settings.request_log)
+            if self.request_log is not None:
+                self.request_log.write(entry)
 
         try:
             if given is not None and len(given) > MAX_REQUEST_ID:
@@ -154,19 +154,12 @@ def _fields(scope: Scope, headers: dict[bytes, bytes], body: bytes | None) -> di
 
 def _client_id(world: World, headers: dict[bytes, bytes], fields: dict[str, Any]) -> str | None:
     """The client a request speaks for: credentials in the body, HTTP Basic, or the client of its bearer token."""
-    for key in ("client_id", "clientId"):
-        if isinstance(fields.get(key), str):
-            return str(fields[key])
-    scheme, _, credentials = headers.get(b"authorization", b"").decode("latin-1").partition(" ")
-    if scheme.lower() == "basic":
-        try:
-            return base64.b64decode(credentials, validate=True).decode("utf-8").partition(":")[0]
-        except (binascii.Error, UnicodeDecodeError):
-            return None
+    authorization = headers.get(b"authorization", b"").decode("latin-1")
+    scheme, _, credentials = authorization.partition(" ")
     if scheme.lower() == "bearer":
         token = world.store.tokens.get(credentials.strip())
         return token.grant.client.client_id if token is not None else None
-    return None
+    return client_of(fields, authorization)
 
 
 def _entry(
@@ -178,24 +171,25 @@ def _entry(
     request_id: str,
     rule: FaultRule | None,
 ) -> Entry:
+    """The journal entry: references to what the request carried (masked when read), nothing computed here but the
+    client of a bearer token that no handler authenticated (a fault answered first), while that token still exists."""
     state = scope["state"]
-    fields = state.get("fields")
-    if fields is None:  # not parsed by a handler (refused early, or answered by a fault rule)
-        fields = body_fields(headers.get(b"content-type", b"").decode("latin-1"), state.get("body"))
-    client_id = state.get("client_id") or _client_id(world, headers, fields or {})
-    client = world.store.clients.get(client_id) if isinstance(client_id, str) else None
+    client_id = state.get("client_id")
     authorization = headers.get(b"authorization")
+    if client_id is None and authorization is not None and authorization[:7].lower() == b"bearer ":
+        token = world.store.tokens.get(authorization[7:].strip().decode("latin-1"))
+        client_id = token.grant.client.client_id if token is not None else None
     return Entry(
         world.clock.time(),
         scope["method"],
-        mask_path(scope["path"]),
-        mask_fields(dict(Request(scope).query_params)) if scope["query_string"] else {},
+        scope["path"],
+        scope["query_string"],
         status,
-        round((perf_counter() - started_at) * 1000, 3),
+        perf_counter() - started_at,
         request_id,
-        client.client_id if client else None,
-        client.mandator_id if client else None,
+        client_id,
         rule.name if rule else None,
-        mask_authorization(authorization.decode("latin-1")) if authorization else None,
-        mask_fields(fields) if fields else None,
+        authorization,
+        headers.get(b"content-type"),
+        state.get("body"),
     )

@@ -11,12 +11,14 @@ characters and `%` in the path and escape them (`\\x20`) in other values; JSON e
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import re
 import sys
 
 from mock_finapi.clock import wall_clock
-from mock_finapi.services.journal import Entry
+from mock_finapi.services.journal import Entry, mask_path
 
 _PATH_UNSAFE = re.compile(r"[\x00-\x20\x7f%]")
 _ESCAPED = {code: f"\\x{code:02x}" for code in (*range(33), 127)}
@@ -24,7 +26,8 @@ _ESCAPED = {code: f"\\x{code:02x}" for code in (*range(33), 127)}
 
 
 def line(entry: Entry, fmt: str) -> str:
-    path = entry.path  # masked by the middleware (`journal.mask_path`)
+    path = mask_path(entry.path)
+    duration_ms = round(entry.duration * 1000, 3)
     if fmt == "json":
         return json.dumps(
             {
@@ -32,7 +35,7 @@ def line(entry: Entry, fmt: str) -> str:
                 "method": entry.method,
                 "path": path,
                 "status": entry.status,
-                "durationMs": entry.duration_ms,
+                "durationMs": duration_ms,
                 "requestId": entry.request_id,
                 "fault": entry.fault,
             },
@@ -40,7 +43,7 @@ def line(entry: Entry, fmt: str) -> str:
         )
     fault = f" fault={_escape(entry.fault)}" if entry.fault else ""
     return (
-        f"{_escape(entry.method)} {_PATH_UNSAFE.sub(_percent, path)} {entry.status} {entry.duration_ms:.1f}ms"
+        f"{_escape(entry.method)} {_PATH_UNSAFE.sub(_percent, path)} {entry.status} {duration_ms:.1f}ms"
         f" rid={_escape(entry.request_id)}{fault}"
     )
 
@@ -53,10 +56,24 @@ def _escape(value: str) -> str:
     return value.translate(_ESCAPED)
 
 
-def write(entry: Entry, fmt: str) -> None:
-    """Write and flush one line, so that a reader of a pipe sees each request as it happens."""
-    try:
-        sys.stdout.write(line(entry, fmt) + "\n")
-        sys.stdout.flush()
-    except (OSError, ValueError):  # stdout closed (reader gone): serving matters more than logging
-        pass
+class RequestLog:
+    """Lines go to stdout as requests end and are flushed once per turn of the event loop, not once per line: a
+    reader of a pipe still sees each request at once, and a busy server writes many lines per system call."""
+
+    def __init__(self, fmt: str) -> None:
+        self.fmt = fmt
+        self._flush_pending = False
+
+    def write(self, entry: Entry) -> None:
+        try:
+            sys.stdout.write(line(entry, self.fmt) + "\n")
+        except (OSError, ValueError):  # stdout closed (reader gone): serving matters more than logging
+            return
+        if not self._flush_pending:
+            self._flush_pending = True
+            asyncio.get_running_loop().call_soon(self._flush)
+
+    def _flush(self) -> None:
+        self._flush_pending = False
+        with contextlib.suppress(OSError, ValueError):
+            sys.stdout.flush()

@@ -1,11 +1,15 @@
 """The request journal: a bounded ring buffer of what the system under test sent, with secrets masked.
 
-Entries are masked when they are written, so no password, client secret or full token is ever held: secrets become
-`***`, tokens keep their first four characters (`abcd…`) so that QA can still tell them apart.
+What anyone reads of it is masked, so no password, client secret or full token ever leaves it: secrets become `***`,
+tokens keep their first four characters (`abcd…`) so that QA can still tell them apart. An entry is recorded as the
+request came (the middleware's own references: recording is on every request's path and must cost next to nothing)
+and masked when it is first read; until it leaves the ring, the unmasked request stays in the server's memory only.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import fnmatch
 import functools
 import json
@@ -17,6 +21,8 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from mock_finapi.clock import FINAPI_TZ, format_v2
+from mock_finapi.state.models import Client
+from mock_finapi.state.store import Store
 
 SECRET_WORDS = ("password", "secret")
 """A key holding one of these (any case: `password`, `newPassword`, `client_secret`) is a secret."""
@@ -103,7 +109,10 @@ def body_fields(content_type: str, body: bytes | None) -> dict[str, Any] | None:
     media_type = content_type.split(";", 1)[0].strip().lower()
     try:
         if media_type == "application/x-www-form-urlencoded":
-            return dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
+            fields: dict[str, Any] = {}
+            for key, value in parse_qsl(body.decode("utf-8"), keep_blank_values=True):
+                fields.setdefault(key, value)  # the first of repeated keys, as the token endpoint takes it
+            return fields
         if media_type == "application/json":
             data = json.loads(body)
             return data if isinstance(data, dict) else None
@@ -114,35 +123,64 @@ def body_fields(content_type: str, body: bytes | None) -> dict[str, Any] | None:
 
 @dataclass(slots=True)
 class Entry:
+    """One request as it came in and how it was answered: held as the middleware had it, so recording costs next to
+    nothing, and masked and resolved (client, mandator) once, when it is first read (`view`)."""
+
     time: float
-    """Virtual epoch seconds (formatted only when the entry is read)."""
+    """Virtual epoch seconds."""
     method: str
     path: str
-    query: dict[str, str]
+    query_string: bytes
     status: int
-    duration_ms: float
+    duration: float
+    """Real seconds the request took."""
     request_id: str
-    client_id: str | None = None
-    mandator_id: str | None = None
-    fault: str | None = None
-    authorization: str | None = None
-    body: dict[str, Any] | None = field(default=None)
+    client_id: str | None
+    """The client its bearer token belongs to; else found in the body or Basic credentials when read."""
+    fault: str | None
+    authorization: bytes | None
+    content_type: bytes | None
+    body: bytes | None
+    _view: dict[str, Any] | None = field(default=None, init=False, repr=False)
 
-    def view(self) -> dict[str, Any]:
-        return {
-            "time": format_v2(datetime.fromtimestamp(self.time, FINAPI_TZ)),
-            "method": self.method,
-            "path": self.path,
-            "query": self.query,
-            "status": self.status,
-            "durationMs": self.duration_ms,
-            "requestId": self.request_id,
-            "clientId": self.client_id,
-            "mandatorId": self.mandator_id,
-            "fault": self.fault,
-            "authorization": self.authorization,
-            "body": self.body,
-        }
+    def view(self, clients: Mapping[str, Client]) -> dict[str, Any]:
+        """The entry as the admin API shows it, every secret masked; `clients` resolves its client and mandator."""
+        if self._view is None:
+            content_type = self.content_type.decode("latin-1") if self.content_type else ""
+            fields = body_fields(content_type, self.body)
+            authorization = self.authorization.decode("latin-1") if self.authorization is not None else None
+            client_id = self.client_id or client_of(fields or {}, authorization or "")
+            client = clients.get(client_id) if client_id is not None else None
+            query = dict(parse_qsl(self.query_string.decode("latin-1"), keep_blank_values=True))
+            self._view = {
+                "time": format_v2(datetime.fromtimestamp(self.time, FINAPI_TZ)),
+                "method": self.method,
+                "path": mask_path(self.path),
+                "query": mask_fields(query),
+                "status": self.status,
+                "durationMs": round(self.duration * 1000, 3),
+                "requestId": self.request_id,
+                "clientId": client.client_id if client else None,
+                "mandatorId": client.mandator_id if client else None,
+                "fault": self.fault,
+                "authorization": mask_authorization(authorization),
+                "body": mask_fields(fields) if fields else None,
+            }
+        return self._view
+
+
+def client_of(fields: Mapping[str, Any], authorization: str) -> str | None:
+    """The client id a request names: `client_id`/`clientId` in its fields, or its HTTP Basic credentials."""
+    for key in ("client_id", "clientId"):
+        if isinstance(fields.get(key), str):
+            return str(fields[key])
+    scheme, _, credentials = authorization.partition(" ")
+    if scheme.lower() == "basic":
+        try:
+            return base64.b64decode(credentials, validate=True).decode("utf-8").partition(":")[0]
+        except (binascii.Error, UnicodeDecodeError):
+            return None
+    return None
 
 
 @dataclass(frozen=True)
@@ -157,14 +195,15 @@ class Matcher:
     mandator_id: str | None = None
     fault: str | None = None
 
-    def __call__(self, entry: Entry) -> bool:
+    def __call__(self, view: Mapping[str, Any]) -> bool:
+        """Whether an entry's view (`Entry.view`) is selected."""
         return (
-            (self.method is None or entry.method == self.method.upper())
-            and (self.path is None or path_matches(self.path, entry.path))
-            and (self.status is None or entry.status == self.status)
-            and (self.client_id is None or entry.client_id == self.client_id)
-            and (self.mandator_id is None or entry.mandator_id == self.mandator_id)
-            and (self.fault is None or entry.fault == self.fault)
+            (self.method is None or view["method"] == self.method.upper())
+            and (self.path is None or path_matches(self.path, view["path"]))
+            and (self.status is None or view["status"] == self.status)
+            and (self.client_id is None or view["clientId"] == self.client_id)
+            and (self.mandator_id is None or view["mandatorId"] == self.mandator_id)
+            and (self.fault is None or view["fault"] == self.fault)
         )
 
 
@@ -175,34 +214,38 @@ def path_matches(pattern: str, path: str) -> bool:
 
 
 class Journal:
-    def __init__(self, size: int) -> None:
+    """The newest `size` entries; `store` resolves their clients when they are read."""
+
+    def __init__(self, size: int, store: Store) -> None:
         self._entries: deque[Entry] = deque(maxlen=size)
+        self._store = store
 
     @property
     def size(self) -> int:
         return self._entries.maxlen or 0
 
     def record(self, entry: Entry) -> None:
-        if self._entries.maxlen:
-            self._entries.append(entry)
+        self._entries.append(entry)
 
-    def find(self, matcher: Matcher, limit: int | None = None) -> list[Entry]:
-        """Matching entries, newest first."""
-        found: list[Entry] = []
+    def find(self, matcher: Matcher, limit: int | None = None) -> list[dict[str, Any]]:
+        """The views of the matching entries, newest first."""
+        found: list[dict[str, Any]] = []
         for entry in reversed(self._entries):
             if limit is not None and len(found) >= limit:
                 break
-            if matcher(entry):
-                found.append(entry)
+            view = entry.view(self._store.clients)
+            if matcher(view):
+                found.append(view)
         return found
 
     def count(self, matcher: Matcher) -> int:
-        return sum(1 for entry in self._entries if matcher(entry))
+        return sum(1 for entry in self._entries if matcher(entry.view(self._store.clients)))
 
     def clear(self, matcher: Matcher | None = None) -> int:
         """Remove the matching entries (all without a matcher); answers how many went."""
         before = len(self._entries)
-        kept = [] if matcher is None else [e for e in self._entries if not matcher(e)]
+        clients = self._store.clients
+        kept = [] if matcher is None else [e for e in self._entries if not matcher(e.view(clients))]
         self._entries.clear()
         self._entries.extend(kept)
         return before - len(kept)

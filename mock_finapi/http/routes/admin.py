@@ -131,7 +131,7 @@ async def list_requests(request: Request) -> Response:
     if limit is not None and not _DIGITS.fullmatch(limit):
         raise errors.IllegalFieldValue("'limit' must be a non-negative integer")
     found = render.world(request).journal.find(_matcher(params), int(limit) if limit is not None else None)
-    return render.JSON({"requests": [entry.view() for entry in found]})
+    return render.JSON({"requests": found})
 
 
 async def clear_requests(request: Request) -> Response:
