@@ -844,6 +844,22 @@ def test_journal_masks_process_tokens_in_paths_but_not_mandator_ids(
     assert [entry["path"] for entry in journal(client)] == [journaled]
 
 
+def test_journal_shows_the_masked_body_of_a_request_refused_before_its_handler_read_it(client: httpx.Client) -> None:
+    body = {"id": "alice", "password": ALICE_PASSWORD, "email": "alice@example.de"}
+    assert client.post("/api/v2/users", json=body).status_code == 401  # no bearer token: refused at once
+
+    [entry] = journal(client)
+    assert (entry["status"], entry["body"]) == (401, {"id": "alice", "password": "***", "email": "alice@example.de"})
+
+
+def test_journal_shows_the_first_of_repeated_form_fields_as_the_token_endpoint_takes_it(client: httpx.Client) -> None:
+    form = f"grant_type=client_credentials&client_id={CLIENT_ID}&client_secret={CLIENT_SECRET}&client_id=other"
+    ok(client.post(TOKEN_PATH[2], content=form, headers={"Content-Type": "application/x-www-form-urlencoded"}))
+
+    [entry] = journal(client)
+    assert (entry["clientId"], entry["body"]["client_id"]) == (CLIENT_ID, CLIENT_ID)
+
+
 def test_request_log_masks_tokens_in_admin_and_process_paths(capsys: pytest.CaptureFixture[str]) -> None:
     with emulator(request_log="text") as client:
         access = client_token(client)

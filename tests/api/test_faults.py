@@ -129,7 +129,9 @@ def test_respond_with_headers_adds_them_to_the_default_body(client: httpx.Client
 
 
 @pytest.mark.parametrize(
-    "body", [{"error": "custom", "detail": [1, 2]}, ["a", "list"], "just text", 0, False], ids=repr
+    "body",
+    [{"error": "custom", "detail": [1, 2]}, ["a", "list"], "just text", 0, False, {"big": 2**70, "ü": "ß"}],
+    ids=repr,
 )
 def test_respond_with_a_body_answers_it_verbatim_with_the_headers(client: httpx.Client, body: Any) -> None:
     add_fault(
