@@ -18,8 +18,10 @@ journal off (`--journal-size 0`), and with the request log on (text, json; writt
 fault matching is always on (no rules in the scenario). Ratios are to the all-off variant.
 
 Start-up: seconds from spawning `mock-finapi serve --port 0 --url-file F --log-format off` to the first 200 on the
-token endpoint (median and worst of --startup-runs). Memory: VmRSS of the server once ready (idle) and VmHWM at the
-end of its target (peak), from /proc/<pid>/status.
+token endpoint (median and worst of --startup-runs), with mock_finapi's bytecode compiled first (`compileall`, as
+`pip install` leaves it). Memory: VmRSS of the server once ready (idle) and VmHWM at the
+end of its target (peak), from /proc/<pid>/status; and `bench/memory.py --direct` (--memory-tokens client tokens of
+60 s, about 59,000 alive at a time): peak RSS over idle RSS of the loaded emulator (issue 7: at most 2).
 
 Prints the report and writes it to bench/results/perf-<date>.md and bench/results/latest.md. Needs wrk and taskset:
 installs wrk with apt-get when it is missing and the script runs as root, otherwise says what to install.
@@ -28,6 +30,7 @@ installs wrk with apt-get when it is missing and the script runs as root, otherw
 from __future__ import annotations
 
 import argparse
+import compileall
 import datetime
 import http.client
 import json
@@ -44,6 +47,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from processes_util import stop
@@ -79,6 +83,8 @@ GOALS_RPS = {"client_credentials": 0.75, "get_users": 0.75, "create_user": 0.6}
 GOAL_P99 = 3.0
 GOAL_STARTUP = 0.5
 GOAL_IDLE_MB = 60.0
+GOAL_MEMORY = 2.0
+"""Issue 7: RSS after 1,000,000 short-lived tokens within twice the idle RSS."""
 GOAL_OVERHEAD = 0.10
 
 
@@ -345,6 +351,14 @@ def measure(
     return result
 
 
+def compile_bytecode() -> None:
+    """Compile mock_finapi's modules first, as `pip install` does: in a source checkout under
+    PYTHONDONTWRITEBYTECODE every start would otherwise compile them again (a fifth of the start-up)."""
+    import mock_finapi
+
+    compileall.compile_dir(Path(mock_finapi.__file__).parent, quiet=1)
+
+
 def startup_times(pin: bool, work: Path, runs: int) -> list[float]:
     target = Target("startup", "start-up", "POST", TOKEN_PATH)
     times = []
@@ -352,6 +366,16 @@ def startup_times(pin: bool, work: Path, runs: int) -> list[float]:
         with running(target, pin, work) as server:
             times.append(server.startup_s)
     return times
+
+
+def memory_run(pin: bool, work: Path, tokens: int) -> dict[str, Any]:
+    """`bench/memory.py --direct` in a fresh process (on the server's CPU): its summary numbers."""
+    summary = work / "memory.json"
+    command = [sys.executable, str(HERE / "memory.py"), "--direct", "--tokens", str(tokens)]
+    command += ["--out", str(work / "memory.txt"), "--json", str(summary)]
+    subprocess.run(pinned(SERVER_CPU, command, pin), check=True, capture_output=True, timeout=3600)  # noqa: S603
+    numbers: dict[str, Any] = json.loads(summary.read_text())[0]
+    return numbers
 
 
 # --- report ----------------------------------------------------------------------------------------------------------
@@ -409,6 +433,7 @@ def report(
     results: list[Result],
     overhead: list[Result],
     startups: list[float],
+    memory: dict[str, Any] | None,
     args: argparse.Namespace,
     pin: bool,
     command: str,
@@ -489,12 +514,21 @@ def report(
     if startups:
         worst_start = max(startups)
         lines.append(
-            f"Start-up of `mock-finapi serve --port 0 --url-file F --log-format off` (default scenario) to the first "
-            f"200 on {TOKEN_PATH}, {len(startups)} runs: median {statistics.median(startups):.3f} s, worst "
+            f"Start-up of `mock-finapi serve --port 0 --url-file F --log-format off` (default scenario, bytecode "
+            f"compiled as an installed package has it) to the first 200 on {TOKEN_PATH}, {len(startups)} runs: "
+            f"median {statistics.median(startups):.3f} s, worst "
             f"{worst_start:.3f} s; goal ≤ {GOAL_STARTUP:g} s: {verdict(worst_start <= GOAL_STARTUP)}."
         )
     lines.append(f"Idle RSS (largest mock-finapi target): {idle:.1f} MB; goal ≤ {GOAL_IDLE_MB:g} MB: "
                  f"{verdict(idle <= GOAL_IDLE_MB)}. Peak RSS is VmHWM at the end of the target's runs.")  # fmt: skip
+    if memory is not None:
+        ratio = memory["peak_over_idle"]
+        lines.append(
+            f"Memory (`bench/memory.py --direct`, {memory['tokens']:,} client tokens of 60 s, {memory['live']:,} alive "
+            f"at the end): idle {memory['idle_mb']:.1f} MB, peak {memory['peak_mb']:.1f} MB, after the last token "
+            f"{memory['final_mb']:.1f} MB; peak/idle {ratio:.2f}; goal ≤ {GOAL_MEMORY:g}: "
+            f"{verdict(ratio <= GOAL_MEMORY)}."
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -509,12 +543,17 @@ def main() -> int:
         help="connections for the log/journal variants (16); none to skip them",
     )  # fmt: skip
     parser.add_argument("--startup-runs", type=int, default=5, help="spawns for the start-up time (5)")
+    parser.add_argument(
+        "--memory-tokens", type=int, default=1_000_000,
+        help="tokens for the memory run (bench/memory.py --direct, under a minute per million); 0 skips it",
+    )  # fmt: skip
     parser.add_argument("--only", nargs="+", metavar="KEY", help="targets to run (the baseline always runs)")
     parser.add_argument("--out", type=Path, default=RESULTS, help="folder for the report (bench/results)")
     args = parser.parse_args()
     command = " ".join(["python", "bench/run.py", *sys.argv[1:]])
 
     wrk, pin = ensure_tools()
+    compile_bytecode()
     load_before, revision_before = loadavg(), revision()
     if pin:  # keep this process off the server's CPU
         os.sched_setaffinity(0, {LOAD_CPU})
@@ -533,10 +572,14 @@ def main() -> int:
                 overhead.append(measure(target, load, pin, work, args.overhead_concurrency, args))
         print("start-up", flush=True)
         startups = startup_times(pin, work, args.startup_runs)
+        memory: dict[str, Any] | None = None
+        if args.memory_tokens > 0:
+            print("memory", flush=True)
+            memory = memory_run(pin, work, args.memory_tokens)
     failed = [r.target.key for r in [*results, *overhead] if any(p.errors for p in r.points.values())]
 
     loads, revisions = (load_before, loadavg()), (revision_before, revision())
-    text = report(results, overhead, startups, args, pin, command, loads, revisions)
+    text = report(results, overhead, startups, memory, args, pin, command, loads, revisions)
     print()
     print(text, end="")
     args.out.mkdir(parents=True, exist_ok=True)

@@ -36,6 +36,8 @@ from mock_finapi.settings import DEFAULT_HOST, DEFAULT_PORT, Settings
 if TYPE_CHECKING:
     from starlette.types import ASGIApp, Receive, Scope, Send
 
+    from mock_finapi.reload import Reloader
+
 ENV_PREFIX = "MOCK_FINAPI_"
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
 LOG_FORMATS = ("text", "json", "off")
@@ -159,14 +161,13 @@ def _list_scenarios() -> int:
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from mock_finapi import reload
     from mock_finapi.http.app import create_app
     from mock_finapi.http.protocol import http_protocol
 
     if isinstance(sys.stdout, io.TextIOWrapper):
-        # stdout is the URL line and the request log: a reader of a pipe sees each line as it is written, and a
-        # character the terminal's encoding lacks is escaped instead of losing the line.
-        sys.stdout.reconfigure(line_buffering=True, errors="backslashreplace")
+        # stdout is the URL line (flushed when printed) and the request log (flushed once per event-loop turn, not
+        # per line); a character the terminal's encoding lacks is escaped instead of losing the line.
+        sys.stdout.reconfigure(line_buffering=False, errors="backslashreplace")
     log_config = _log_config(args.log_level)
     logging.config.dictConfig(log_config)  # before the app exists: a scenario without seed logs the one it drew
     try:
@@ -180,9 +181,11 @@ def _serve(args: argparse.Namespace) -> int:
             scenario_dirs=tuple(args.scenario_dir),
         )
         if args.reload:  # the reloader compares the file with the very text this loaded
+            from mock_finapi import reload  # only here: start-up without --reload does not pay for its import
+
             path, text, scenario = reload.load(args.scenario)
             app = create_app(settings, scenario=scenario)
-            reloader: reload.Reloader | None = reload.Reloader(app.state, path, text, settings)
+            reloader: Reloader | None = reload.Reloader(app.state, path, text, settings)
         else:
             app = create_app(settings)
             reloader = None
@@ -207,7 +210,9 @@ def _serve(args: argparse.Namespace) -> int:
             if not self.started:
                 return
             if reloader is not None:
-                self.watcher = asyncio.get_running_loop().create_task(reload.watch(reloader))
+                from mock_finapi.reload import watch
+
+                self.watcher = asyncio.get_running_loop().create_task(watch(reloader))
             try:
                 _announce(url, url_file)
             except OSError as exc:
@@ -226,6 +231,7 @@ def _serve(args: argparse.Namespace) -> int:
         log_config=log_config,
         access_log=False,
         lifespan="off",
+        ws="none",  # no WebSocket routes: start-up skips importing the websockets package; an Upgrade is served as HTTP
         server_header=False,
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN,
     )

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import re
 import sys
+
+import orjson
 
 from mock_finapi.clock import wall_clock
 from mock_finapi.services.journal import Entry, mask_path
@@ -29,7 +30,7 @@ def line(entry: Entry, fmt: str) -> str:
     path = mask_path(entry.path)
     duration_ms = round(entry.duration * 1000, 3)
     if fmt == "json":
-        return json.dumps(
+        return orjson.dumps(
             {
                 "time": wall_clock().isoformat(timespec="milliseconds"),
                 "method": entry.method,
@@ -38,9 +39,8 @@ def line(entry: Entry, fmt: str) -> str:
                 "durationMs": duration_ms,
                 "requestId": entry.request_id,
                 "fault": entry.fault,
-            },
-            ensure_ascii=False,
-        )
+            }
+        ).decode()
     fault = f" fault={_escape(entry.fault)}" if entry.fault else ""
     return (
         f"{_escape(entry.method)} {_PATH_UNSAFE.sub(_percent, path)} {entry.status} {duration_ms:.1f}ms"

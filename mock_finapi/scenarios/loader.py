@@ -8,7 +8,6 @@ carry the key path too: the loader tracks where it is while it builds the data.
 
 from __future__ import annotations
 
-import difflib
 import math
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -199,6 +198,8 @@ class _Section:
         self.line = getattr(data, "line", line)
         for key in data:
             if key not in keys:
+                import difflib  # only for a typo's suggestion: a valid scenario loads without it
+
                 close = difflib.get_close_matches(key, keys, n=1)
                 hint = f"did you mean '{close[0]}'? " if close else ""
                 raise self.fail(key, f"unknown key ({hint}allowed: {', '.join(keys)})")

@@ -100,6 +100,7 @@ class ThreadedServer:
             log_level="warning",
             access_log=False,
             lifespan="off",
+            ws="none",  # as `mock-finapi serve`: no WebSocket routes, so no websockets import
             server_header=False,
             timeout_graceful_shutdown=GRACEFUL_SHUTDOWN,
         )
