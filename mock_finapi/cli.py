@@ -34,8 +34,6 @@ from mock_finapi.scenarios import loader
 from mock_finapi.settings import DEFAULT_HOST, DEFAULT_PORT, Settings
 
 if TYPE_CHECKING:
-    from starlette.types import ASGIApp, Receive, Scope, Send
-
     from mock_finapi.reload import Reloader
 
 ENV_PREFIX = "MOCK_FINAPI_"
@@ -225,13 +223,14 @@ def _serve(args: argparse.Namespace) -> int:
             await super().shutdown(sockets)
 
     config = uvicorn.Config(
-        _cut_off_when_stopped(app),
+        app,
         http=http_protocol(),
         log_level=args.log_level,
         log_config=log_config,
         access_log=False,
         lifespan="off",
         ws="none",  # no WebSocket routes: start-up skips importing the websockets package; an Upgrade is served as HTTP
+        proxy_headers=False,  # nothing uses the client's address: no X-Forwarded-* work on every request
         server_header=False,
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN,
     )
@@ -252,23 +251,6 @@ def _serve(args: argparse.Namespace) -> int:
         if url_file is not None:
             url_file.unlink(missing_ok=True)
     return 1 if failed else 0
-
-
-def _cut_off_when_stopped(app: ASGIApp) -> ASGIApp:
-    """`app`, except that a request still running when the grace period of a stop runs out (uvicorn cancels it) ends
-    its connection without an answer, as a stopped server does, instead of uvicorn's plain-text 500 and traceback."""
-    from mock_finapi.http.protocol import DISCONNECT
-
-    async def cut_off(scope: Scope, receive: Receive, send: Send) -> None:
-        try:
-            await app(scope, receive, send)
-        except asyncio.CancelledError:
-            disconnect = scope.get("extensions", {}).get(DISCONNECT)
-            if disconnect is None:  # no httptools: let uvicorn deal with it
-                raise
-            disconnect(reset=False)  # marks the cycle disconnected: uvicorn neither answers nor logs
-
-    return cut_off
 
 
 def _log_config(level: str) -> dict[str, Any]:

@@ -23,7 +23,7 @@ class Emulator(Starlette):
     def build_middleware_stack(self) -> ASGIApp:
         settings: Settings = self.state.settings
         request_log = RequestLog(settings.request_log) if settings.request_log != "off" else None
-        return RequestContext(self.router, request_log)
+        return RequestContext(self.router.app, request_log)  # the router has no middleware of its own to pass
 
 
 def create_app(

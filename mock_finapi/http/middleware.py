@@ -20,6 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from mock_finapi import errors
 from mock_finapi.clock import perf_counter
 from mock_finapi.http import faults, render
+from mock_finapi.http.protocol import DISCONNECT
 from mock_finapi.http.request_log import RequestLog
 from mock_finapi.services.faults import FaultRule
 from mock_finapi.services.journal import Entry, body_fields, client_of
@@ -106,6 +107,13 @@ class RequestContext:
             await self.app(scope, receive, send_with_headers)
         except ClientDisconnect:
             return  # the client left while sending its body: nobody to answer, nothing went wrong here
+        except asyncio.CancelledError:
+            # The server stops and its grace period ran out: end the connection without an answer, as a stopped
+            # server does, instead of uvicorn's plain-text 500 and traceback (in-process: nothing to end, re-raise).
+            disconnect = scope.get("extensions", {}).get(DISCONNECT)
+            if disconnect is None:
+                raise
+            disconnect(reset=False)
         except faults.NetworkFault:
             raise  # in-process clients see network faults as exceptions
         except Exception as exc:

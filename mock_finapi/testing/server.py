@@ -101,6 +101,7 @@ class ThreadedServer:
             access_log=False,
             lifespan="off",
             ws="none",  # as `mock-finapi serve`: no WebSocket routes, so no websockets import
+            proxy_headers=False,  # as `mock-finapi serve`: nothing uses the client's address
             server_header=False,
             timeout_graceful_shutdown=GRACEFUL_SHUTDOWN,
         )
