@@ -45,7 +45,7 @@ class Randomness:
     @staticmethod
     def _uuid(rng: random.Random) -> str:
         """A version 4 UUID from 128 random bits: what `str(uuid.UUID(int=bits, version=4))` gives, made faster."""
-        digits = "%032x" % (rng.getrandbits(128) & _UUID_CLEAR | _UUID_SET)
+        digits = (rng.getrandbits(128) & _UUID_CLEAR | _UUID_SET).to_bytes(16).hex()
         return f"{digits[:8]}-{digits[8:12]}-{digits[12:16]}-{digits[16:20]}-{digits[20:]}"
 
     def token(self, fmt: str) -> str:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hmac
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from mock_finapi import errors
 from mock_finapi.clock import Clock
@@ -34,8 +35,7 @@ class TokenSettings:
     """Accept any new client id/secret pair on first use, as an app client of its own mandator."""
 
 
-@dataclass(frozen=True)
-class IssuedToken:
+class IssuedToken(NamedTuple):  # one per token request: a tuple is the cheapest immutable record
     access_token: str
     expires_in: int
     refresh_token: str | None = None
