@@ -5,7 +5,9 @@
 
 For each target, a fresh server pinned to CPU 0 (`taskset -c 0`) and wrk pinned to CPU 1, keep-alive,
 `wrk -t1 -c N -d DURATION --latency` at each concurrency N (1, 16, 64) after a warm-up, median of --repeats runs:
-requests/s, p50 and p99 latency, and errors (socket errors and non-2xx answers; any error fails the run).
+requests/s, p50 and p99 latency, and errors (socket errors and non-2xx answers; any error fails the run). The runs are
+interleaved: all servers of a table are up at once (idle ones use no CPU) and each round runs every target in turn,
+so a change in the machine's speed during the run (shared hosts drift by tens of percent) hits all targets alike.
 
 Targets: the baseline (bench/baseline_app.py under uvicorn with mock-finapi's settings: httptools, uvloop, one
 worker, no access log), and `mock-finapi serve --log-format off` on POST /api/v2/oauth/token (client_credentials and
@@ -44,7 +46,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -326,29 +328,42 @@ class Load:
 
 
 def measure(
-    target: Target, load: Load, pin: bool, work: Path, concurrencies: Sequence[int], args: argparse.Namespace
-) -> Result:
-    with running(target, pin, work) as server:
-        bearer = ""
-        if target.auth == "client":
-            bearer = fetch_token(server.url, CLIENT_GRANT)
-        elif target.auth == "user":
-            bearer = fetch_token(server.url, PASSWORD_GRANT)
-        time.sleep(0.3)
-        result = Result(target, server.startup_s, proc_status_kb(server.process.pid, "VmRSS"))
+    targets: Sequence[Target], load: Load, pin: bool, work: Path, concurrencies: Sequence[int], args: argparse.Namespace
+) -> list[Result]:
+    """Every target's points, interleaved: all servers are up at once (an idle one uses no CPU) and each round runs
+    every target once in turn, so a change in the machine's speed during the run hits all targets alike and the
+    ratios between them stay fair."""
+    with ExitStack() as stack:
+        servers, bearers, results = [], [], []
+        for target in targets:
+            server = stack.enter_context(running(target, pin, work))
+            bearer = ""
+            if target.auth == "client":
+                bearer = fetch_token(server.url, CLIENT_GRANT)
+            elif target.auth == "user":
+                bearer = fetch_token(server.url, PASSWORD_GRANT)
+            servers.append(server)
+            bearers.append(bearer)
+            results.append(Result(target, server.startup_s, proc_status_kb(server.process.pid, "VmRSS")))
         if args.warmup > 0:
-            load.run(target, server, bearer, max(concurrencies), args.warmup)
+            for target, server, bearer in zip(targets, servers, bearers, strict=True):
+                load.run(target, server, bearer, max(concurrencies), args.warmup)
         for connections in concurrencies:
-            samples = [load.run(target, server, bearer, connections, args.duration) for _ in range(args.repeats)]
-            point = result.points[connections] = Point(connections, samples)
-            print(
-                f"  {target.key:<20} c={connections:<3} {point.rps:>9,.0f} req/s  p50 {point.p50_ms:6.2f} ms  "
-                f"p99 {point.p99_ms:6.2f} ms  errors {point.errors}   "
-                f"(runs: {', '.join(f'{s.rps:,.0f}' for s in samples)})",
-                flush=True,
-            )
-        result.peak_kb = proc_status_kb(server.process.pid, "VmHWM")
-    return result
+            samples: list[list[Sample]] = [[] for _ in targets]
+            for _ in range(args.repeats):
+                for index, (target, server, bearer) in enumerate(zip(targets, servers, bearers, strict=True)):
+                    samples[index].append(load.run(target, server, bearer, connections, args.duration))
+            for result, taken in zip(results, samples, strict=True):
+                point = result.points[connections] = Point(connections, taken)
+                print(
+                    f"  {result.target.key:<20} c={connections:<3} {point.rps:>9,.0f} req/s  p50 {point.p50_ms:6.2f} "
+                    f"ms  p99 {point.p99_ms:6.2f} ms  errors {point.errors}   "
+                    f"(runs: {', '.join(f'{s.rps:,.0f}' for s in taken)})",
+                    flush=True,
+                )
+        for result, server in zip(results, servers, strict=True):
+            result.peak_kb = proc_status_kb(server.process.pid, "VmHWM")
+    return results
 
 
 def compile_bytecode() -> None:
@@ -561,15 +576,12 @@ def main() -> int:
     targets = [t for t in TARGETS if t.baseline or not args.only or t.key in args.only]
     with tempfile.TemporaryDirectory(prefix="mock-finapi-bench-") as tmp:
         work = Path(tmp)
-        results = []
-        for target in targets:
-            print(f"{target.title}", flush=True)
-            results.append(measure(target, load, pin, work, args.concurrency, args))
+        print("throughput: " + ", ".join(t.key for t in targets), flush=True)
+        results = measure(targets, load, pin, work, args.concurrency, args)
         overhead = []
         if args.overhead_concurrency:
-            for target in OVERHEAD_TARGETS:
-                print(f"{target.title}", flush=True)
-                overhead.append(measure(target, load, pin, work, args.overhead_concurrency, args))
+            print("request log and journal: " + ", ".join(t.key for t in OVERHEAD_TARGETS), flush=True)
+            overhead = measure(OVERHEAD_TARGETS, load, pin, work, args.overhead_concurrency, args)
         print("start-up", flush=True)
         startups = startup_times(pin, work, args.startup_runs)
         memory: dict[str, Any] | None = None

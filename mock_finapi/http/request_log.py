@@ -28,7 +28,7 @@ _ESCAPED = {code: f"\\x{code:02x}" for code in (*range(33), 127)}
 
 def line(entry: Entry, fmt: str) -> str:
     path = mask_path(entry.path)
-    duration_ms = round(entry.duration * 1000, 3)
+    duration_ms = entry.duration * 1000
     if fmt == "json":
         return orjson.dumps(
             {
@@ -36,24 +36,28 @@ def line(entry: Entry, fmt: str) -> str:
                 "method": entry.method,
                 "path": path,
                 "status": entry.status,
-                "durationMs": duration_ms,
+                "durationMs": round(duration_ms, 3),
                 "requestId": entry.request_id,
                 "fault": entry.fault,
             }
         ).decode()
     fault = f" fault={_escape(entry.fault)}" if entry.fault else ""
-    return (
-        f"{_escape(entry.method)} {_PATH_UNSAFE.sub(_percent, path)} {entry.status} {duration_ms:.1f}ms"
-        f" rid={_escape(entry.request_id)}{fault}"
-    )
+    if not _plain(path) or "%" in path:
+        path = _PATH_UNSAFE.sub(_percent, path)
+    return f"{_escape(entry.method)} {path} {entry.status} {duration_ms:.1f}ms rid={_escape(entry.request_id)}{fault}"
 
 
 def _percent(match: re.Match[str]) -> str:
     return f"%{ord(match[0]):02X}"
 
 
+def _plain(value: str) -> bool:
+    """Nothing to escape (most values): no control character, no space. Checked first because it is much cheaper."""
+    return value.isprintable() and " " not in value
+
+
 def _escape(value: str) -> str:
-    return value.translate(_ESCAPED)
+    return value if _plain(value) else value.translate(_ESCAPED)
 
 
 class RequestLog:
