@@ -3,7 +3,8 @@
     python -m uvicorn baseline_app:app --app-dir bench --http httptools --loop uvloop --no-access-log
 
 bench/run.py serves it with the uvicorn settings `mock-finapi serve` uses (httptools, uvloop, one worker, no access
-log, no Server header, lifespan off), so the ratio mock-finapi / baseline is what mock-finapi's own code costs.
+log, no Server header, lifespan off, no proxy headers, no WebSockets), so the ratio mock-finapi / baseline is what
+mock-finapi's own code costs.
 """
 
 from __future__ import annotations

@@ -149,6 +149,11 @@ class Point:
     def rps(self) -> float:
         return statistics.median(s.rps for s in self.samples)
 
+    def ratio(self, reference: Point) -> float:
+        """Requests/s as a fraction of `reference`'s: the median over rounds of the ratio within each round (the
+        rounds are interleaved, so a round's runs saw the machine at about the same speed)."""
+        return statistics.median(s.rps / r.rps for s, r in zip(self.samples, reference.samples, strict=True))
+
     @property
     def p50_ms(self) -> float:
         return statistics.median(s.p50_ms for s in self.samples)
@@ -262,6 +267,7 @@ def running(target: Target, pin: bool, work: Path) -> Iterator[Server]:
             *(sys.executable, "-m", "uvicorn", "baseline_app:app", "--app-dir", str(HERE)),
             *("--host", "127.0.0.1", "--port", str(port), "--http", "httptools", "--loop", "uvloop"),
             *("--no-access-log", "--no-server-header", "--lifespan", "off", "--log-level", "warning"),
+            *("--no-proxy-headers", "--ws", "none"),  # as `mock-finapi serve` runs uvicorn
         ]
     else:
         url = ""
@@ -465,9 +471,11 @@ def report(
         *machine(revisions),
         f"- server on CPU {SERVER_CPU}, wrk on CPU {LOAD_CPU} (taskset)" if pin else "- no CPU pinning",
         f"- wrk -t1, keep-alive, {args.duration:g} s per run after a {args.warmup:g} s warm-up, median of "
-        f"{args.repeats}; a fresh server per target; mock-finapi: `serve --log-format off` (journal 1000) unless noted",
+        f"{args.repeats} interleaved rounds (each round runs every target of a table once, in turn); a fresh server "
+        "per target; mock-finapi: `serve --log-format off` (journal 1000) unless noted",
+        "- ratios: the median over rounds of the ratio within a round",
         f"- load average (1/5/15 min) before the run {loads[0]}, after {loads[1]} (other work on the machine skews "
-        "the numbers; the ratios, measured in the same run, less so)",
+        "the numbers; the ratios, measured in the same rounds, less so)",
         "",
         "## Requests/s and latency",
         "",
@@ -488,7 +496,7 @@ def report(
         "|---|---:|---:|---|---:|---:|---|",
     ]
     for r in results[1:]:
-        ratio = r.points[c].rps / base.points[c].rps
+        ratio = r.points[c].ratio(base.points[c])
         p99 = r.points[c].p99_ms / base.points[c].p99_ms
         goal = GOALS_RPS.get(r.target.key)
         goal_text = f"≥ {goal:g}: {verdict(ratio >= goal)}" if goal is not None else ""
@@ -508,10 +516,10 @@ def report(
             "|---|" + "---:|---:|---:|" * len(oc),
         ]
         for r in overhead:
-            cells = [f"{r.points[k].rps:,.0f} | {r.points[k].rps / off.points[k].rps:.2f} | {r.points[k].p99_ms:.2f}"
+            cells = [f"{r.points[k].rps:,.0f} | {r.points[k].ratio(off.points[k]):.2f} | {r.points[k].p99_ms:.2f}"
                      for k in oc]  # fmt: skip
             lines.append(f"| {r.target.title} | " + " | ".join(cells) + " |")
-        worst = min(r.points[k].rps / off.points[k].rps for r in overhead[1:] for k in oc) if overhead[1:] else 1.0
+        worst = min(r.points[k].ratio(off.points[k]) for r in overhead[1:] for k in oc) if overhead[1:] else 1.0
         lines += ["", f"Largest cost: {1 - worst:.1%} of throughput; goal ≤ {GOAL_OVERHEAD:.0%}: "
                   f"{verdict(1 - worst <= GOAL_OVERHEAD)}"]  # fmt: skip
 

@@ -3,7 +3,7 @@
 - Every response carries `X-Request-Id`: the request's own (≤ 255 characters, else 400) or `selfgen-<uuid>`.
 - A POST with `X-HTTP-Method-Override: PATCH|DELETE` is routed as that method (finAPI's convention).
 - Fault rules of the world decide, before the handler runs, whether to delay, answer or break the connection.
-- Each request outside /__admin is recorded in the journal (masked); each request gets a log line when enabled.
+- Each request outside /__admin is recorded in the journal (masked when read); each gets a log line when enabled.
 - Errors the handlers and the router raise are rendered here (`render.failure`); anything else is logged and
   answered with a finAPI `UNEXPECTED_ERROR` 500, never a traceback.
 """
@@ -162,12 +162,16 @@ def _fields(scope: Scope, headers: dict[bytes, bytes], body: bytes | None) -> di
 
 def _client_id(world: World, headers: dict[bytes, bytes], fields: dict[str, Any]) -> str | None:
     """The client a request speaks for: credentials in the body, HTTP Basic, or the client of its bearer token."""
-    authorization = headers.get(b"authorization", b"").decode("latin-1")
-    scheme, _, credentials = authorization.partition(" ")
-    if scheme.lower() == "bearer":
-        token = world.store.tokens.get(credentials.strip())
-        return token.grant.client.client_id if token is not None else None
-    return client_of(fields, authorization)
+    return client_of(fields, headers.get(b"authorization", b"").decode("latin-1")) or _bearer_client(world, headers)
+
+
+def _bearer_client(world: World, headers: dict[bytes, bytes]) -> str | None:
+    """The client of the request's bearer token, while that token exists."""
+    scheme, _, credentials = headers.get(b"authorization", b"").decode("latin-1").partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    token = world.store.tokens.get(credentials.strip())
+    return token.grant.client.client_id if token is not None else None
 
 
 def _entry(
@@ -182,11 +186,6 @@ def _entry(
     """The journal entry: references to what the request carried (masked when read), nothing computed here but the
     client of a bearer token that no handler authenticated (a fault answered first), while that token still exists."""
     state = scope["state"]
-    client_id = state.get("client_id")
-    authorization = headers.get(b"authorization")
-    if client_id is None and authorization is not None and authorization[:7].lower() == b"bearer ":
-        token = world.store.tokens.get(authorization[7:].strip().decode("latin-1"))
-        client_id = token.grant.client.client_id if token is not None else None
     return Entry(
         world.clock.time(),
         scope["method"],
@@ -195,9 +194,9 @@ def _entry(
         status,
         perf_counter() - started_at,
         request_id,
-        client_id,
+        state.get("client_id") or _bearer_client(world, headers),
         rule.name if rule else None,
-        authorization,
+        headers.get(b"authorization"),
         headers.get(b"content-type"),
         state.get("body"),
     )
