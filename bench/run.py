@@ -7,7 +7,8 @@ For each target, a fresh server pinned to CPU 0 (`taskset -c 0`) and wrk pinned 
 `wrk -t1 -c N -d DURATION --latency` at each concurrency N (1, 16, 64) after a warm-up, median of --repeats runs:
 requests/s, p50 and p99 latency, and errors (socket errors and non-2xx answers; any error fails the run). The runs are
 interleaved: all servers of a table are up at once (idle ones use no CPU) and each round runs every target in turn,
-so a change in the machine's speed during the run (shared hosts drift by tens of percent) hits all targets alike.
+so a change in the machine's speed during the run (shared hosts drift by tens of percent) hits all targets alike;
+each round starts one target further, so none is always first.
 
 Targets: the baseline (bench/baseline_app.py under uvicorn with mock-finapi's settings: httptools, uvloop, one
 worker, no access log), and `mock-finapi serve --log-format off` on POST /api/v2/oauth/token (client_credentials and
@@ -356,9 +357,10 @@ def measure(
                 load.run(target, server, bearer, max(concurrencies), args.warmup)
         for connections in concurrencies:
             samples: list[list[Sample]] = [[] for _ in targets]
-            for _ in range(args.repeats):
-                for index, (target, server, bearer) in enumerate(zip(targets, servers, bearers, strict=True)):
-                    samples[index].append(load.run(target, server, bearer, connections, args.duration))
+            for round_ in range(args.repeats):
+                for index in rotated(range(len(targets)), round_):  # no target always first or last in a round
+                    samples[index].append(load.run(targets[index], servers[index], bearers[index], connections,
+                                                   args.duration))  # fmt: skip
             for result, taken in zip(results, samples, strict=True):
                 point = result.points[connections] = Point(connections, taken)
                 print(
@@ -370,6 +372,11 @@ def measure(
         for result, server in zip(results, servers, strict=True):
             result.peak_kb = proc_status_kb(server.process.pid, "VmHWM")
     return results
+
+
+def rotated(items: Sequence[int], by: int) -> list[int]:
+    shift = by % len(items)
+    return [*items[shift:], *items[:shift]]
 
 
 def compile_bytecode() -> None:
@@ -471,8 +478,9 @@ def report(
         *machine(revisions),
         f"- server on CPU {SERVER_CPU}, wrk on CPU {LOAD_CPU} (taskset)" if pin else "- no CPU pinning",
         f"- wrk -t1, keep-alive, {args.duration:g} s per run after a {args.warmup:g} s warm-up, median of "
-        f"{args.repeats} interleaved rounds (each round runs every target of a table once, in turn); a fresh server "
-        "per target; mock-finapi: `serve --log-format off` (journal 1000) unless noted",
+        f"{args.repeats} interleaved rounds (each round runs every target of a table once, in turn, starting one "
+        "further each round); a fresh server per target; mock-finapi: `serve --log-format off` (journal 1000) unless "
+        "noted",
         "- ratios: the median over rounds of the ratio within a round",
         f"- load average (1/5/15 min) before the run {loads[0]}, after {loads[1]} (other work on the machine skews "
         "the numbers; the ratios, measured in the same rounds, less so)",

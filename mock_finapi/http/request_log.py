@@ -61,23 +61,21 @@ def _escape(value: str) -> str:
 
 
 class RequestLog:
-    """Lines go to stdout as requests end and are flushed once per turn of the event loop, not once per line: a
+    """Lines are collected as requests end and written to stdout once per turn of the event loop, not one by one: a
     reader of a pipe still sees each request at once, and a busy server writes many lines per system call."""
 
     def __init__(self, fmt: str) -> None:
         self.fmt = fmt
-        self._flush_pending = False
+        self._lines: list[str] = []
 
     def write(self, entry: Entry) -> None:
-        try:
-            sys.stdout.write(line(entry, self.fmt) + "\n")
-        except (OSError, ValueError):  # stdout closed (reader gone): serving matters more than logging
-            return
-        if not self._flush_pending:
-            self._flush_pending = True
+        if not self._lines:
             asyncio.get_running_loop().call_soon(self._flush)
+        self._lines.append(line(entry, self.fmt))
 
     def _flush(self) -> None:
-        self._flush_pending = False
-        with contextlib.suppress(OSError, ValueError):
+        text = "\n".join(self._lines) + "\n"
+        self._lines.clear()
+        with contextlib.suppress(OSError, ValueError):  # stdout closed (reader gone): serving matters more
+            sys.stdout.write(text)
             sys.stdout.flush()
