@@ -19,7 +19,7 @@ import sys
 import orjson
 
 from mock_finapi.clock import wall_clock
-from mock_finapi.services.journal import MASKED_PATH_PREFIXES, Entry, mask_path
+from mock_finapi.services.journal import Entry, mask_path
 
 _PATH_UNSAFE = re.compile(r"[\x00-\x20\x7f%]")
 _ESCAPED = {code: f"\\x{code:02x}" for code in (*range(33), 127)}
@@ -27,7 +27,7 @@ _ESCAPED = {code: f"\\x{code:02x}" for code in (*range(33), 127)}
 
 
 def line(entry: Entry, fmt: str) -> str:
-    path = mask_path(entry.path) if entry.path.startswith(MASKED_PATH_PREFIXES) else entry.path
+    path = mask_path(entry.path)
     duration_ms = entry.duration * 1000
     if fmt == "json":
         return orjson.dumps(

@@ -34,8 +34,6 @@ _SCALARS = (str, int, float, type(None))
 # Path segments that are credentials: the process token of an exchange, the token of an admin expiry.
 _PROCESS_PREFIX = "/api/v1/processes/"
 _EXPIRE_PREFIX, _EXPIRE_SUFFIX = "/__admin/tokens/", "/expire"
-MASKED_PATH_PREFIXES = (_PROCESS_PREFIX, _EXPIRE_PREFIX)
-"""`mask_path` leaves every other path as it is."""
 
 
 def mask_token(value: str) -> str:
