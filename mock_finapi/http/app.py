@@ -23,7 +23,8 @@ class Emulator(Starlette):
     def build_middleware_stack(self) -> ASGIApp:
         settings: Settings = self.state.settings
         request_log = RequestLog(settings.request_log) if settings.request_log != "off" else None
-        return RequestContext(self.router.app, request_log)  # the router has no middleware of its own to pass
+        # the router has no middleware of its own to pass
+        return RequestContext(self.router.app, request_log, settings.max_body_bytes)
 
 
 def create_app(

@@ -40,13 +40,8 @@ def injected_response(rule: FaultRule, request: Request) -> Response:
     return response
 
 
-async def break_connection(kind: str, scope: Scope, send: Send) -> None:
-    """`malformed_json` sends a complete response whose JSON is cut short; the others end the connection."""
-    if kind == "malformed_json":
-        headers = [(b"content-type", b"application/json"), (b"content-length", str(len(TRUNCATED_JSON)).encode())]
-        await send({"type": "http.response.start", "status": 200, "headers": headers})
-        await send({"type": "http.response.body", "body": TRUNCATED_JSON})
-        return
+def break_connection(kind: str, scope: Scope) -> None:
+    """End the request's connection without an answer: `connection_reset` (RST) or `empty_response` (FIN)."""
     disconnect: Any = scope.get("extensions", {}).get(DISCONNECT)
     if disconnect is None:
         raise NetworkFault(kind)
@@ -54,8 +49,11 @@ async def break_connection(kind: str, scope: Scope, send: Send) -> None:
 
 
 async def answer(rule: FaultRule, scope: Scope, receive: Receive, send: Send) -> None:
-    if rule.network is not None:
-        await break_connection(rule.network, scope, send)
+    """`malformed_json` sends a complete response whose JSON is cut short; other network faults end the connection;
+    a `respond` answers as `injected_response` says."""
+    if rule.network == "malformed_json":
+        await render.respond(Response(TRUNCATED_JSON, media_type="application/json"), scope, receive, send)
+    elif rule.network is not None:
+        break_connection(rule.network, scope)
     else:
-        request = Request(scope, receive)
-        await injected_response(rule, request)(scope, receive, send)
+        await render.respond(injected_response(rule, Request(scope, receive)), scope, receive, send)

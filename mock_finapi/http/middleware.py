@@ -15,7 +15,7 @@ import logging
 from typing import Any
 
 from starlette.requests import ClientDisconnect, Request
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mock_finapi import errors
 from mock_finapi.clock import perf_counter
@@ -24,7 +24,6 @@ from mock_finapi.http.protocol import DISCONNECT
 from mock_finapi.http.request_log import RequestLog
 from mock_finapi.services.faults import FaultRule
 from mock_finapi.services.journal import Entry, body_fields, client_of
-from mock_finapi.settings import Settings
 from mock_finapi.world import World
 
 log = logging.getLogger("mock_finapi")
@@ -34,61 +33,38 @@ ADMIN_PREFIX = "/__admin"
 
 
 class RequestContext:
-    def __init__(self, app: ASGIApp, request_log: RequestLog | None) -> None:
+    def __init__(self, app: ASGIApp, request_log: RequestLog | None, max_body_bytes: int) -> None:
         self.app = app
         self.request_log = request_log
+        self.max_body_bytes = max_body_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         started_at = perf_counter()
-        headers: dict[bytes, bytes] = {}
-        for name, value in scope["headers"]:
-            headers.setdefault(name, value)  # the first of repeated headers wins
-        app_state = scope["app"].state
-        world: World = app_state.world
-        settings: Settings = app_state.settings
+        headers: dict[bytes, bytes] = dict(reversed(scope["headers"]))  # the first of repeated headers wins
+        world: World = scope["app"].state.world
         given = headers.get(b"x-request-id")
         request_id = given.decode("latin-1") if given and len(given) <= MAX_REQUEST_ID else world.rng.request_id()
+        response_headers = [(b"x-request-id", request_id.encode("latin-1"))]
         state = scope.setdefault("state", {})
         state["world"], state["headers"], state["request_id"] = world, headers, request_id
+        state["response_headers"] = response_headers  # added to every answer (`render.respond`)
         if scope["method"] == "POST" and b"x-http-method-override" in headers:
             override = headers[b"x-http-method-override"].strip().upper()
             scope["method"] = OVERRIDABLE.get(override, "POST")
-        journaled = world.journal.size > 0 and not scope["path"].startswith(ADMIN_PREFIX)
-        logged = self.request_log is not None
-        sent_headers = [(b"x-request-id", request_id.encode("latin-1"))]
-        status = 0
-
-        async def send_with_headers(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                message["headers"] = [*message.get("headers", ()), *sent_headers]
-            await send(message)
-
+        admin = scope["path"].startswith(ADMIN_PREFIX)
+        journaled = world.journal.size > 0 and not admin  # the journal leaves out the admin API; the log does not
+        unrecorded = journaled or self.request_log is not None
         rule: FaultRule | None = None
-        finished = False
-
-        def finish() -> None:
-            """Journal and log the request, once (network faults do it before the connection goes)."""
-            nonlocal finished
-            if finished or not (journaled or logged):
-                return
-            finished = True
-            entry = _entry(world, scope, headers, status, started_at, request_id, rule)
-            if journaled:
-                world.journal.record(entry)
-            if self.request_log is not None:
-                self.request_log.write(entry)
-
         try:
             if given is not None and len(given) > MAX_REQUEST_ID:
-                await _answer(errors.BadRequest(errors.MSG_REQUEST_ID_TOO_LONG), scope, receive, send_with_headers)
+                error = errors.BadRequest(errors.MSG_REQUEST_ID_TOO_LONG)
+                await render.respond(render.error_message(Request(scope, receive), error), scope, receive, send)
                 return
-            state["body"] = body = await _read_body(receive, headers, settings.max_body_bytes)
-            if world.faults and not scope["path"].startswith(ADMIN_PREFIX):
+            state["body"] = body = await _read_body(receive, headers, self.max_body_bytes)
+            if world.faults.active and not admin:
                 fields: dict[str, Any] = {}
                 client_id = None
                 if world.faults.needs_body:
@@ -96,15 +72,16 @@ class RequestContext:
                     client_id = _client_id(world, headers, fields)
                 rule = world.faults.pick(scope["method"], scope["path"], fields, client_id)
             if rule is not None:
-                sent_headers.append((b"x-mock-fault", rule.name.encode("latin-1", "replace")))
+                response_headers.append((b"x-mock-fault", rule.name.encode("latin-1", "replace")))
                 if rule.delay_ms:
                     await asyncio.sleep(rule.delay_ms / 1000)
                 if rule.network is not None or rule.status is not None:
                     if rule.network is not None and rule.network != "malformed_json":
-                        finish()
-                    await faults.answer(rule, scope, receive, send_with_headers)
+                        # the connection goes at once: record the request first, there is no later
+                        unrecorded = self._record(world, scope, headers, started_at, rule, journaled)
+                    await faults.answer(rule, scope, receive, send)
                     return
-            await self.app(scope, receive, send_with_headers)
+            await self.app(scope, receive, send)
         except ClientDisconnect:
             return  # the client left while sending its body: nobody to answer, nothing went wrong here
         except asyncio.CancelledError:
@@ -122,25 +99,56 @@ class RequestContext:
             if response is None:
                 log.exception("unexpected error in %s %s", scope["method"], scope["path"])
                 response = render.error_message(request, errors.UnexpectedError(errors.MSG_UNEXPECTED))
-            if not status:
-                await response(scope, receive, send_with_headers)
+            if "status" not in state:  # nothing sent yet
+                await render.respond(response, scope, receive, send)
         finally:
-            finish()
+            if unrecorded:
+                self._record(world, scope, headers, started_at, rule, journaled)
 
-
-async def _answer(error: errors.ApiError, scope: Scope, receive: Receive, send: Send) -> None:
-    response = render.error_message(Request(scope, receive), error)
-    await response(scope, receive, send)
+    def _record(
+        self,
+        world: World,
+        scope: Scope,
+        headers: dict[bytes, bytes],
+        started_at: float,
+        rule: FaultRule | None,
+        journaled: bool,
+    ) -> bool:
+        """Journal (outside the admin API) and log the request. The entry holds references to what the request
+        carried (masked when read); nothing is computed here but the client of a bearer token that no handler
+        authenticated (a fault answered first), while that token still exists. Answers False: nothing is left to
+        record."""
+        state = scope["state"]
+        entry = Entry(
+            world.clock.time(),
+            scope["method"],
+            scope["path"],
+            scope["query_string"],
+            state.get("status", 0),
+            perf_counter() - started_at,
+            state["request_id"],
+            state.get("client_id") or _bearer_client(world, headers),
+            rule.name if rule else None,
+            headers.get(b"authorization"),
+            headers.get(b"content-type"),
+            state.get("body"),
+        )
+        if journaled:
+            world.journal.record(entry)
+        if self.request_log is not None:
+            self.request_log.write(entry)
+        return False
 
 
 async def _read_body(receive: Receive, headers: dict[bytes, bytes], limit: int) -> bytes | None:
     """The whole request body, read before the handler runs (fault rules match on its fields, the journal records
     them), or None when it exceeds `limit`: then reading stops as soon as that is known (`body.read` answers 413)."""
-    declared = headers.get(b"content-length", b"")
-    if declared.isdigit() and int(declared) > limit:
+    declared = headers.get(b"content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
         return None
-    chunks, size, more = [], 0, True
-    while more:
+    chunks: list[bytes] = []
+    size = 0
+    while True:
         message = await receive()
         if message["type"] == "http.disconnect":
             raise ClientDisconnect()
@@ -148,9 +156,9 @@ async def _read_body(receive: Receive, headers: dict[bytes, bytes], limit: int) 
         size += len(chunk)
         if size > limit:
             return None
+        if not message.get("more_body", False):
+            return b"".join([*chunks, chunk]) if chunks else chunk  # most bodies come in one message
         chunks.append(chunk)
-        more = message.get("more_body", False)
-    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
 def _fields(scope: Scope, headers: dict[bytes, bytes], body: bytes | None) -> dict[str, Any]:
@@ -172,31 +180,3 @@ def _bearer_client(world: World, headers: dict[bytes, bytes]) -> str | None:
         return None
     token = world.store.tokens.get(credentials.strip())
     return token.grant.client.client_id if token is not None else None
-
-
-def _entry(
-    world: World,
-    scope: Scope,
-    headers: dict[bytes, bytes],
-    status: int,
-    started_at: float,
-    request_id: str,
-    rule: FaultRule | None,
-) -> Entry:
-    """The journal entry: references to what the request carried (masked when read), nothing computed here but the
-    client of a bearer token that no handler authenticated (a fault answered first), while that token still exists."""
-    state = scope["state"]
-    return Entry(
-        world.clock.time(),
-        scope["method"],
-        scope["path"],
-        scope["query_string"],
-        status,
-        perf_counter() - started_at,
-        request_id,
-        state.get("client_id") or _bearer_client(world, headers),
-        rule.name if rule else None,
-        headers.get(b"authorization"),
-        headers.get(b"content-type"),
-        state.get("body"),
-    )

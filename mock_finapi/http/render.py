@@ -10,6 +10,7 @@ import orjson
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
 
 from mock_finapi import errors
 from mock_finapi.clock import format_v1, format_v2
@@ -40,6 +41,15 @@ def dumps(content: Any) -> bytes:
         return orjson.dumps(content)
     except orjson.JSONEncodeError:  # what orjson refuses and json takes: integers beyond 64 bits (echoed input)
         return json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+async def respond(response: Response, scope: Scope, receive: Receive, send: Send) -> None:
+    """Send an answer with the headers every answer carries (`X-Request-Id`, `X-Mock-Fault`), noting its status for
+    the journal and the request log (the middleware puts both in the request's state)."""
+    state = scope["state"]
+    state["status"] = response.status_code
+    response.raw_headers += state["response_headers"]
+    await response(scope, receive, send)
 
 
 def world(request: Request) -> World:

@@ -212,29 +212,26 @@ class Faults:
     """The active rules of a world, with their counters."""
 
     def __init__(self, rules: list[FaultRule], rng: random.Random) -> None:
-        self._active = [_Active(rule) for rule in rules]
+        self.active = [_Active(rule) for rule in rules]
         self._rng = rng
         self.needs_body = any(rule.needs_body for rule in rules)
 
-    def __bool__(self) -> bool:
-        return bool(self._active)
-
     def add(self, rule: FaultRule) -> None:
-        if any(a.rule.name == rule.name for a in self._active):
+        if any(a.rule.name == rule.name for a in self.active):
             raise FaultSpecError("name", f"a rule named '{rule.name}' exists already")
-        self._active.append(_Active(rule))
+        self.active.append(_Active(rule))
         self.needs_body = self.needs_body or rule.needs_body
 
     def clear(self) -> None:
-        self._active.clear()
+        self.active.clear()
         self.needs_body = False
 
     def views(self) -> list[dict[str, Any]]:
-        return [{**a.rule.view(), "matched": a.matched, "fired": a.fired} for a in self._active]
+        return [{**a.rule.view(), "matched": a.matched, "fired": a.fired} for a in self.active]
 
     def pick(self, method: str, path: str, fields: Mapping[str, Any], client_id: str | None) -> FaultRule | None:
         """The rule that fires for this request, counting matches and firings; None lets the request through."""
-        for active in self._active:
+        for active in self.active:
             rule = active.rule
             if not rule.matches(method, path, fields, client_id):
                 continue

@@ -219,10 +219,7 @@ class Journal:
     def __init__(self, size: int, store: Store) -> None:
         self._entries: deque[Entry] = deque(maxlen=size)
         self._store = store
-
-    @property
-    def size(self) -> int:
-        return self._entries.maxlen or 0
+        self.size = size
 
     def record(self, entry: Entry) -> None:
         self._entries.append(entry)

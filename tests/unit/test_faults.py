@@ -230,7 +230,7 @@ def test_views_report_counters_and_clear_removes_every_rule() -> None:
     assert view["name"] == "r"
     assert (view["matched"], view["fired"]) == (3, 2)
     active.clear()
-    assert (bool(active), active.views(), fired(active, 1)) == (False, [], [None])
+    assert (active.active, active.views(), fired(active, 1)) == ([], [], [None])
 
 
 def test_needs_body_only_for_rules_matching_fields_or_client_id() -> None:

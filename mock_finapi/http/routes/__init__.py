@@ -15,6 +15,8 @@ from starlette.responses import Response
 from starlette.routing import Match, Route
 from starlette.types import Receive, Scope, Send
 
+from mock_finapi.http import render
+
 Endpoint = Callable[[Request], Awaitable[Response]]
 
 
@@ -27,7 +29,7 @@ class Handlers:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         method = "GET" if scope["method"] == "HEAD" else scope["method"]
         response = await self.handlers[method](Request(scope, receive, send))
-        await response(scope, receive, send)
+        await render.respond(response, scope, receive, send)
 
 
 def route(path: str, **handlers: Endpoint) -> Route:

@@ -32,8 +32,10 @@ async def revoke(request: Request) -> Response:
 
 def _basic_client(request: Request, params: dict[str, str]) -> None:
     """OAuth's client_secret_basic: client credentials in an `Authorization: Basic` header, as Spring accepts."""
+    if "client_id" in params:
+        return
     scheme, _, encoded = render.header(request, b"authorization").partition(" ")
-    if scheme.lower() != "basic" or "client_id" in params:
+    if scheme.lower() != "basic":
         return
     try:
         client_id, _, secret = base64.b64decode(encoded, validate=True).decode("utf-8").partition(":")
