@@ -7,7 +7,6 @@ move it with `advance()` and `set()` instead of sleeping.
 
 from __future__ import annotations
 
-import functools
 import threading
 import time
 from collections.abc import Callable
@@ -72,23 +71,8 @@ every request.)"""
 
 
 def wall_clock() -> datetime:
-    """The real time (where a real-time scenario starts)."""
+    """The real time: where a real-time scenario starts, and when log lines are written (they describe the host)."""
     return datetime.now(UTC)
-
-
-wall_time = time.time
-"""The real time in epoch seconds, for log lines (which describe the host, not the emulated world)."""
-
-
-def format_log_time(when: float) -> str:
-    """RFC 3339 in UTC with microseconds, `2026-11-29T05:07:25.123456+00:00`, for epoch seconds `when`."""
-    seconds = int(when)
-    return f"{_utc_second(seconds)}.{int((when - seconds) * 1_000_000):06d}+00:00"
-
-
-@functools.lru_cache(maxsize=2)  # a log line per request: the current second, and the one before for late lines
-def _utc_second(seconds: int) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds))
 
 
 def format_v2(when: datetime) -> str:

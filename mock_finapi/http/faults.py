@@ -52,8 +52,8 @@ async def answer(rule: FaultRule, scope: Scope, receive: Receive, send: Send) ->
     """`malformed_json` sends a complete response whose JSON is cut short; other network faults end the connection;
     a `respond` answers as `injected_response` says."""
     if rule.network == "malformed_json":
-        await render.respond(Response(TRUNCATED_JSON, media_type="application/json"), scope, receive, send)
+        await render.respond(Response(TRUNCATED_JSON, media_type="application/json"), scope, send)
     elif rule.network is not None:
         break_connection(rule.network, scope)
     else:
-        await render.respond(injected_response(rule, Request(scope, receive)), scope, receive, send)
+        await render.respond(injected_response(rule, Request(scope, receive)), scope, send)

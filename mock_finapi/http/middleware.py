@@ -48,9 +48,15 @@ class RequestContext:
         given = headers.get(b"x-request-id")
         request_id = given.decode("latin-1") if given and len(given) <= MAX_REQUEST_ID else world.rng.request_id()
         response_headers = [(b"x-request-id", request_id.encode("latin-1"))]
-        state = scope.setdefault("state", {})
-        state["world"], state["headers"], state["request_id"] = world, headers, request_id
-        state["response_headers"] = response_headers  # added to every answer (`render.respond`)
+        scope["state"] = state = {  # what handlers and renderers read of the request (Starlette's `request.state`)
+            "world": world,
+            "headers": headers,
+            "request_id": request_id,
+            "response_headers": response_headers,  # added to every answer (`render.respond`)
+            "status": 0,  # of the answer, once sent
+            "client_id": None,  # once a handler authenticated the client
+            "body": None,
+        }
         if scope["method"] == "POST" and b"x-http-method-override" in headers:
             override = headers[b"x-http-method-override"].strip().upper()
             scope["method"] = OVERRIDABLE.get(override, "POST")
@@ -61,7 +67,7 @@ class RequestContext:
         try:
             if given is not None and len(given) > MAX_REQUEST_ID:
                 error = errors.BadRequest(errors.MSG_REQUEST_ID_TOO_LONG)
-                await render.respond(render.error_message(Request(scope, receive), error), scope, receive, send)
+                await render.respond(render.error_message(Request(scope, receive), error), scope, send)
                 return
             state["body"] = body = await _read_body(receive, headers, self.max_body_bytes)
             if world.faults.active and not admin:
@@ -99,8 +105,8 @@ class RequestContext:
             if response is None:
                 log.exception("unexpected error in %s %s", scope["method"], scope["path"])
                 response = render.error_message(request, errors.UnexpectedError(errors.MSG_UNEXPECTED))
-            if "status" not in state:  # nothing sent yet
-                await render.respond(response, scope, receive, send)
+            if not state["status"]:  # nothing sent yet
+                await render.respond(response, scope, send)
         finally:
             if unrecorded:
                 self._record(world, scope, headers, started_at, rule, journaled)
@@ -124,14 +130,14 @@ class RequestContext:
             scope["method"],
             scope["path"],
             scope["query_string"],
-            state.get("status", 0),
+            state["status"],
             perf_counter() - started_at,
             state["request_id"],
-            state.get("client_id") or _bearer_client(world, headers),
+            state["client_id"] or _bearer_client(world, headers),
             rule.name if rule else None,
             headers.get(b"authorization"),
             headers.get(b"content-type"),
-            state.get("body"),
+            state["body"],
         )
         if journaled:
             world.journal.record(entry)

@@ -10,7 +10,7 @@ import orjson
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.types import Receive, Scope, Send
+from starlette.types import Scope, Send
 
 from mock_finapi import errors
 from mock_finapi.clock import format_v1, format_v2
@@ -43,13 +43,15 @@ def dumps(content: Any) -> bytes:
         return json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
-async def respond(response: Response, scope: Scope, receive: Receive, send: Send) -> None:
+async def respond(response: Response, scope: Scope, send: Send) -> None:
     """Send an answer with the headers every answer carries (`X-Request-Id`, `X-Mock-Fault`), noting its status for
-    the journal and the request log (the middleware puts both in the request's state)."""
+    the journal and the request log (the middleware puts both in the request's state). Answers are whole `Response`s
+    (no streaming, no background tasks), so this sends them itself: one coroutine less per request."""
     state = scope["state"]
     state["status"] = response.status_code
-    response.raw_headers += state["response_headers"]
-    await response(scope, receive, send)
+    headers = response.raw_headers + state["response_headers"]
+    await send({"type": "http.response.start", "status": response.status_code, "headers": headers})
+    await send({"type": "http.response.body", "body": response.body})
 
 
 def world(request: Request) -> World:

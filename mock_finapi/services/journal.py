@@ -12,12 +12,13 @@ import base64
 import binascii
 import fnmatch
 import functools
+import itertools
 import json
 from collections import deque
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple, cast
 from urllib.parse import parse_qsl
 
 from mock_finapi.clock import FINAPI_TZ, format_v2
@@ -121,10 +122,9 @@ def body_fields(content_type: str, body: bytes | None) -> dict[str, Any] | None:
     return None
 
 
-@dataclass(slots=True)
-class Entry:
+class Entry(NamedTuple):
     """One request as it came in and how it was answered: held as the middleware had it, so recording costs next to
-    nothing, and masked and resolved (client, mandator) once, when it is first read (`view`)."""
+    nothing; masked and resolved (client, mandator) when it is first read (`view`)."""
 
     time: float
     """Virtual epoch seconds."""
@@ -141,32 +141,29 @@ class Entry:
     authorization: bytes | None
     content_type: bytes | None
     body: bytes | None
-    _view: dict[str, Any] | None = field(default=None, init=False, repr=False)
 
     def view(self, clients: Mapping[str, Client]) -> dict[str, Any]:
         """The entry as the admin API shows it, every secret masked; `clients` resolves its client and mandator."""
-        if self._view is None:
-            content_type = self.content_type.decode("latin-1") if self.content_type else ""
-            fields = body_fields(content_type, self.body)
-            authorization = self.authorization.decode("latin-1") if self.authorization is not None else None
-            client_id = self.client_id or client_of(fields or {}, authorization or "")
-            client = clients.get(client_id) if client_id is not None else None
-            query = dict(parse_qsl(self.query_string.decode("latin-1"), keep_blank_values=True))
-            self._view = {
-                "time": format_v2(datetime.fromtimestamp(self.time, FINAPI_TZ)),
-                "method": self.method,
-                "path": mask_path(self.path),
-                "query": mask_fields(query),
-                "status": self.status,
-                "durationMs": round(self.duration * 1000, 3),
-                "requestId": self.request_id,
-                "clientId": client.client_id if client else None,
-                "mandatorId": client.mandator_id if client else None,
-                "fault": self.fault,
-                "authorization": mask_authorization(authorization),
-                "body": mask_fields(fields) if fields else None,
-            }
-        return self._view
+        content_type = self.content_type.decode("latin-1") if self.content_type else ""
+        fields = body_fields(content_type, self.body)
+        authorization = self.authorization.decode("latin-1") if self.authorization is not None else None
+        client_id = self.client_id or client_of(fields or {}, authorization or "")
+        client = clients.get(client_id) if client_id is not None else None
+        query = dict(parse_qsl(self.query_string.decode("latin-1"), keep_blank_values=True))
+        return {
+            "time": format_v2(datetime.fromtimestamp(self.time, FINAPI_TZ)),
+            "method": self.method,
+            "path": mask_path(self.path),
+            "query": mask_fields(query),
+            "status": self.status,
+            "durationMs": round(self.duration * 1000, 3),
+            "requestId": self.request_id,
+            "clientId": client.client_id if client else None,
+            "mandatorId": client.mandator_id if client else None,
+            "fault": self.fault,
+            "authorization": mask_authorization(authorization),
+            "body": mask_fields(fields) if fields else None,
+        }
 
 
 def client_of(fields: Mapping[str, Any], authorization: str) -> str | None:
@@ -214,35 +211,47 @@ def path_matches(pattern: str, path: str) -> bool:
 
 
 class Journal:
-    """The newest `size` entries; `store` resolves their clients when they are read."""
+    """The newest `size` entries; `store` resolves their clients when they are read.
+
+    Entries are recorded as they come (`Entry`) and replaced by their masked views when first read: the entries older
+    than the newest read are views, the newer ones still raw."""
 
     def __init__(self, size: int, store: Store) -> None:
-        self._entries: deque[Entry] = deque(maxlen=size)
+        self._entries: deque[Entry | dict[str, Any]] = deque(maxlen=size)
         self._store = store
         self.size = size
 
     def record(self, entry: Entry) -> None:
         self._entries.append(entry)
 
+    def _views(self) -> list[dict[str, Any]]:
+        """Every entry's view, oldest first (the raw entries become views now)."""
+        entries = self._entries
+        raw: list[Entry] = []
+        for entry in reversed(entries):
+            if not isinstance(entry, Entry):
+                break
+            raw.append(entry)
+        if raw:
+            clients = self._store.clients
+            views = [entry.view(clients) for entry in reversed(raw)]
+            for _ in raw:
+                entries.pop()
+            entries.extend(views)
+        return cast(list[dict[str, Any]], list(entries))  # all views now
+
     def find(self, matcher: Matcher, limit: int | None = None) -> list[dict[str, Any]]:
         """The views of the matching entries, newest first."""
-        found: list[dict[str, Any]] = []
-        for entry in reversed(self._entries):
-            if limit is not None and len(found) >= limit:
-                break
-            view = entry.view(self._store.clients)
-            if matcher(view):
-                found.append(view)
-        return found
+        found = (view for view in reversed(self._views()) if matcher(view))
+        return list(itertools.islice(found, limit))
 
     def count(self, matcher: Matcher) -> int:
-        return sum(1 for entry in self._entries if matcher(entry.view(self._store.clients)))
+        return sum(1 for view in self._views() if matcher(view))
 
     def clear(self, matcher: Matcher | None = None) -> int:
         """Remove the matching entries (all without a matcher); answers how many went."""
-        before = len(self._entries)
-        clients = self._store.clients
-        kept = [] if matcher is None else [e for e in self._entries if not matcher(e.view(clients))]
+        views = self._views()
+        kept = [] if matcher is None else [view for view in views if not matcher(view)]
         self._entries.clear()
         self._entries.extend(kept)
-        return before - len(kept)
+        return len(views) - len(kept)

@@ -25,6 +25,8 @@ from mock_finapi.state.store import Store
 GRANT_TYPES = ("client_credentials", "password", "refresh_token")
 REVOKE_HINTS = ("access_token", "refresh_token")
 _NO_SECRET = b"\0" * 36
+_CLIENT_FIELDS = ("grant_type", "client_id", "client_secret")
+"""What every token request needs, in the order finAPI complains about them."""
 
 
 @dataclass(frozen=True)
@@ -52,11 +54,10 @@ class TokenService:
 
     # the token endpoint
     def grant(self, params: Mapping[str, str]) -> IssuedToken:
-        for field in ("grant_type", "client_id", "client_secret"):
-            if not params.get(field):
-                raise errors.MissingField(field)
-        client = self.authenticate_client(params["client_id"], params["client_secret"])
-        grant_type = params["grant_type"]
+        grant_type, client_id, secret = params.get("grant_type"), params.get("client_id"), params.get("client_secret")
+        if not (grant_type and client_id and secret):
+            raise errors.MissingField(next(field for field in _CLIENT_FIELDS if not params.get(field)))
+        client = self.authenticate_client(client_id, secret)
         if grant_type not in GRANT_TYPES:
             raise errors.BadRequest(errors.MSG_UNSUPPORTED_GRANT.format(grant=grant_type))
         if grant_type == "client_credentials":
@@ -152,8 +153,7 @@ class TokenService:
 
         Not in its last second: it would show `expires_in: 0`, which means "never expires", and die right after.
         """
-        value = grant.current_access
-        token = self.store.token(value, now) if value is not None else None
+        token = self.store.token(grant.access[-1], now) if grant.access else None
         if token is not None and token.expires_at is not None and token.expires_at - now < 1:
             return None
         return token

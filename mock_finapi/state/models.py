@@ -51,11 +51,8 @@ class Grant:
     client: Client
     user: User | None
     access: list[str] = field(default_factory=list)
+    """Values of its access tokens, oldest first: the last is the current one."""
     refresh: str | None = None
-
-    @property
-    def current_access(self) -> str | None:
-        return self.access[-1] if self.access else None
 
 
 @dataclass(eq=False, slots=True)

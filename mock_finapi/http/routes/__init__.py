@@ -29,7 +29,7 @@ class Handlers:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         method = "GET" if scope["method"] == "HEAD" else scope["method"]
         response = await self.handlers[method](Request(scope, receive, send))
-        await render.respond(response, scope, receive, send)
+        await render.respond(response, scope, send)
 
 
 def route(path: str, **handlers: Endpoint) -> Route:
