@@ -30,6 +30,8 @@ log = logging.getLogger("mock_finapi")
 MAX_REQUEST_ID = 255
 OVERRIDABLE = {b"PATCH": "PATCH", b"DELETE": "DELETE"}
 ADMIN_PREFIX = "/__admin"
+_new_entry = tuple.__new__
+"""Builds an `Entry` without the Python-level `__new__` of a NamedTuple: one call less on every request."""
 
 
 class RequestContext:
@@ -125,19 +127,22 @@ class RequestContext:
         authenticated (a fault answered first), while that token still exists. Answers False: nothing is left to
         record."""
         state = scope["state"]
-        entry = Entry(
-            world.clock.time(),
-            scope["method"],
-            scope["path"],
-            scope["query_string"],
-            state["status"],
-            perf_counter() - started_at,
-            state["request_id"],
-            state["client_id"] or _bearer_client(world, headers),
-            rule.name if rule else None,
-            headers.get(b"authorization"),
-            headers.get(b"content-type"),
-            state["body"],
+        entry = _new_entry(
+            Entry,
+            (
+                world.clock.time(),
+                scope["method"],
+                scope["path"],
+                scope["query_string"],
+                state["status"],
+                int((perf_counter() - started_at) * 1_000_000) / 1000,
+                state["request_id"],
+                state["client_id"] or _bearer_client(world, headers),
+                rule.name if rule else None,
+                headers.get(b"authorization"),
+                headers.get(b"content-type"),
+                state["body"],
+            ),
         )
         if journaled:
             world.journal.record(entry)

@@ -19,56 +19,58 @@ import sys
 import orjson
 
 from mock_finapi.clock import wall_clock
-from mock_finapi.services.journal import Entry, mask_path
+from mock_finapi.services.journal import TOKEN_PATHS, Entry, mask_path
 
 _PATH_UNSAFE = re.compile(r"[\x00-\x20\x7f%]")
 _ESCAPED = {code: f"\\x{code:02x}" for code in (*range(33), 127)}
 """Control characters and the space, which separates the fields of a text line."""
 
 
-def line(entry: Entry, fmt: str, time: str) -> str:
-    """The line of a request; `time` is when it is written (RFC 3339), for JSON."""
-    path = mask_path(entry.path)
-    if fmt == "json":
-        return orjson.dumps(
-            {
-                "time": time,
-                "method": entry.method,
-                "path": path,
-                "status": entry.status,
-                "durationMs": int(entry.duration * 1_000_000) / 1000,  # whole microseconds; far cheaper than round()
-                "requestId": entry.request_id,
-                "fault": entry.fault,
-            }
-        ).decode()
-    fault = f" fault={_escape(entry.fault)}" if entry.fault else ""
-    if not _plain(path) or "%" in path:
+def json_line(entry: Entry, time: str) -> str:
+    """The JSON line of a request; `time` is when it is written (RFC 3339)."""
+    path = entry.path
+    return orjson.dumps(
+        {
+            "time": time,
+            "method": entry.method,
+            "path": mask_path(path) if path.startswith(TOKEN_PATHS) else path,
+            "status": entry.status,
+            "durationMs": entry.duration_ms,
+            "requestId": entry.request_id,
+            "fault": entry.fault,
+        }
+    ).decode()
+
+
+def text_line(entry: Entry, time: str) -> str:
+    """The text line of a request (no time: a terminal or CI log has its own)."""
+    method, path, request_id, fault = entry.method, entry.path, entry.request_id, entry.fault or ""
+    if path.startswith(TOKEN_PATHS):
+        path = mask_path(path)
+    probe = method + path + request_id + fault
+    if not probe.isprintable() or " " in probe or "%" in path:  # rare: something to escape (one check for all)
+        method, request_id, fault = _escape(method), _escape(request_id), _escape(fault)
         path = _PATH_UNSAFE.sub(_percent, path)
-    duration_ms = entry.duration * 1000
-    return f"{_escape(entry.method)} {path} {entry.status} {duration_ms:.1f}ms rid={_escape(entry.request_id)}{fault}"
+    return (
+        f"{method} {path} {entry.status} {entry.duration_ms:.1f}ms rid={request_id}{' fault=' if fault else ''}{fault}"
+    )
 
 
 def _percent(match: re.Match[str]) -> str:
     return f"%{ord(match[0]):02X}"
 
 
-def _plain(value: str) -> bool:
-    """Nothing to escape (most values): no control character, no space. Checked first because it is much cheaper."""
-    return value.isprintable() and " " not in value
-
-
 def _escape(value: str) -> str:
-    return value if _plain(value) else value.translate(_ESCAPED)
+    return value.translate(_ESCAPED)
 
 
 class RequestLog:
     """Requests are noted as they end and written to stdout once per turn of the event loop: a reader of a pipe still
-    sees each request at once, a busy server writes many lines per system call, and the lines are formatted together
-    (cheaper than one by one between requests). Their JSON `time` is when they are written: the requests of one turn
-    share it, a millisecond or less after they ended."""
+    sees each request at once, and a busy server writes many lines per system call. Their JSON `time` is when they
+    are written: the requests of one turn share it, a millisecond or less after they ended."""
 
     def __init__(self, fmt: str) -> None:
-        self.fmt = fmt
+        self._line = json_line if fmt == "json" else text_line
         self._ended: list[Entry] = []
 
     def write(self, entry: Entry) -> None:
@@ -77,9 +79,9 @@ class RequestLog:
         self._ended.append(entry)
 
     def _flush(self) -> None:
-        fmt, now = self.fmt, wall_clock().isoformat(timespec="microseconds")
-        text = "".join([line(entry, fmt, now) + "\n" for entry in self._ended])
+        line, now = self._line, wall_clock().isoformat(timespec="microseconds")
+        lines = [line(entry, now) for entry in self._ended]
         self._ended.clear()
         with contextlib.suppress(OSError, ValueError):  # stdout closed (reader gone): serving matters more
-            sys.stdout.write(text)
+            sys.stdout.write("\n".join(lines) + "\n")
             sys.stdout.flush()

@@ -35,6 +35,8 @@ _SCALARS = (str, int, float, type(None))
 # Path segments that are credentials: the process token of an exchange, the token of an admin expiry.
 _PROCESS_PREFIX = "/api/v1/processes/"
 _EXPIRE_PREFIX, _EXPIRE_SUFFIX = "/__admin/tokens/", "/expire"
+TOKEN_PATHS = (_PROCESS_PREFIX, _EXPIRE_PREFIX)
+"""Where paths that `mask_path` masks begin."""
 
 
 def mask_token(value: str) -> str:
@@ -132,8 +134,8 @@ class Entry(NamedTuple):
     path: str
     query_string: bytes
     status: int
-    duration: float
-    """Real seconds the request took."""
+    duration_ms: float
+    """Real milliseconds the request took, in whole microseconds."""
     request_id: str
     client_id: str | None
     """The client its bearer token belongs to; else found in the body or Basic credentials when read."""
@@ -156,7 +158,7 @@ class Entry(NamedTuple):
             "path": mask_path(self.path),
             "query": mask_fields(query),
             "status": self.status,
-            "durationMs": round(self.duration * 1000, 3),
+            "durationMs": self.duration_ms,
             "requestId": self.request_id,
             "clientId": client.client_id if client else None,
             "mandatorId": client.mandator_id if client else None,

@@ -1,0 +1,78 @@
+"""Request log lines: fields, escaping, masking, and one write per turn of the event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+
+from mock_finapi.http.request_log import RequestLog, json_line, text_line
+from mock_finapi.services.journal import Entry
+
+TIME = "2026-11-29T05:07:25.123456+00:00"
+RID = "selfgen-3f1c6a52-8d0e-4b7a-9c1d-2e5f6a7b8c9d"
+
+
+def entry(
+    path: str = "/api/v2/oauth/token", *, method: str = "POST", rid: str = RID, fault: str | None = None
+) -> Entry:
+    return Entry(1.0, method, path, b"", 200, 1.234, rid, None, fault, None, None, None)
+
+
+@pytest.mark.parametrize(
+    ("logged", "text"),
+    [
+        (entry(), f"POST /api/v2/oauth/token 200 1.2ms rid={RID}"),
+        (entry("/api/v2/users/ünïcödé", fault="flaky"), f"POST /api/v2/users/ünïcödé 200 1.2ms rid={RID} fault=flaky"),
+        (entry("/api/v2/users/a b%\n"), f"POST /api/v2/users/a%20b%25%0A 200 1.2ms rid={RID}"),
+        (
+            entry(rid="tab\there", fault="a fault"),
+            "POST /api/v2/oauth/token 200 1.2ms rid=tab\\x09here fault=a\\x20fault",
+        ),
+        (entry(method="P OST", rid='"quoted"'), 'P\\x20OST /api/v2/oauth/token 200 1.2ms rid="quoted"'),
+        (entry("/api/v1/processes/3f1c6a52-8d0e/x y"), f"POST /api/v1/processes/3f1c…/x%20y 200 1.2ms rid={RID}"),
+        (entry("/api/v1/processes/m-1/link"), f"POST /api/v1/processes/m-1/link 200 1.2ms rid={RID}"),
+        (entry("/__admin/tokens/abcdefgh/expire"), f"POST /__admin/tokens/abcd…/expire 200 1.2ms rid={RID}"),
+    ],
+)
+def test_text_lines_escape_what_would_break_them_and_mask_tokens(logged: Entry, text: str) -> None:
+    assert text_line(logged, TIME) == text
+
+
+@pytest.mark.parametrize(
+    ("logged", "path"),
+    [
+        (entry('/api/v2/users/"a\\b\n"'), '/api/v2/users/"a\\b\n"'),
+        (entry("/api/v1/processes/3f1c6a52-8d0e"), "/api/v1/processes/3f1c…"),
+        (entry("/__admin/tokens/abcdefgh/expire"), "/__admin/tokens/abcd…/expire"),
+    ],
+)
+def test_json_lines_hold_the_documented_fields(logged: Entry, path: str) -> None:
+    for fault in (None, "flaky"):
+        assert json.loads(json_line(logged._replace(fault=fault), TIME)) == {
+            "time": TIME,
+            "method": "POST",
+            "path": path,
+            "status": 200,
+            "durationMs": 1.234,
+            "requestId": RID,
+            "fault": fault,
+        }
+
+
+def test_lines_of_one_event_loop_turn_are_written_together(capsys: pytest.CaptureFixture[str]) -> None:
+    async def serve() -> list[str]:
+        log = RequestLog("text")
+        log.write(entry())
+        log.write(entry("/api/v2/users", method="GET"))
+        before = capsys.readouterr().out
+        await asyncio.sleep(0)
+        return [before, capsys.readouterr().out]
+
+    before, after = asyncio.run(serve())
+    assert before == ""
+    assert after.splitlines() == [
+        f"POST /api/v2/oauth/token 200 1.2ms rid={RID}",
+        f"GET /api/v2/users 200 1.2ms rid={RID}",
+    ]
