@@ -1,14 +1,16 @@
 """Throughput benchmark (issue 7): mock-finapi against a bare Starlette baseline, measured with wrk.
 
-    .venv/bin/python bench/run.py                               # the full run (about 13 minutes)
-    .venv/bin/python bench/run.py --duration 2 --repeats 1 --warmup 1 --startup-runs 2   # smoke run (about 1 min)
+    .venv/bin/python bench/run.py                               # the full run (about 15 minutes)
+    .venv/bin/python bench/run.py --duration 2 --repeats 1 --slices 1 --warmup 1 --startup-runs 2   # smoke (1 min)
 
 For each target, a fresh server pinned to CPU 0 (`taskset -c 0`) and wrk pinned to CPU 1, keep-alive,
-`wrk -t1 -c N -d DURATION --latency` at each concurrency N (1, 16, 64) after a warm-up, median of --repeats runs:
-requests/s, p50 and p99 latency, and errors (socket errors and non-2xx answers; any error fails the run). The runs are
-interleaved: all servers of a table are up at once (idle ones use no CPU) and each round runs every target in turn,
-so a change in the machine's speed during the run (shared hosts drift by tens of percent) hits all targets alike;
-each round starts one target further, so none is always first.
+`wrk -t1 -c N --latency` for DURATION seconds at each concurrency N (1, 16, 64) after a warm-up, median of --repeats
+runs: requests/s, p50 and p99 latency, and errors (socket errors and non-2xx answers; any error fails the run). The
+runs are interleaved: all servers of a table are up at once (idle ones use no CPU), and a run is --slices wrk runs of
+DURATION/slices seconds, each slice running every target in turn (one target further each time, so none is always
+first). A change in the machine's speed (shared hosts drift by tens of percent within seconds) thus hits all targets
+alike; ratios are the median of the ratios within a slice. A run's requests/s is its requests over its time, its p50
+and p99 come from its slices' latency histograms merged (bench/wrk/report.lua prints them).
 
 Targets: the baseline (bench/baseline_app.py under uvicorn with mock-finapi's settings: httptools, uvloop, one
 worker, no access log), and `mock-finapi serve --log-format off` on POST /api/v2/oauth/token (client_credentials and
@@ -46,6 +48,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
@@ -135,33 +138,61 @@ OVERHEAD_TARGETS = [
 
 @dataclass
 class Sample:
-    rps: float
-    p50_ms: float
-    p99_ms: float
+    """One wrk run, or the sum of a run's slices."""
+
+    requests: int
+    seconds: float
     errors: int
+    latency_us: Counter[int]
+    """How many requests took each number of microseconds (wrk's histogram)."""
+
+    @property
+    def rps(self) -> float:
+        return self.requests / self.seconds
+
+    def percentile_ms(self, percent: float) -> float:
+        """The smallest latency that `percent` % of the requests did not exceed."""
+        wanted, seen = percent / 100 * self.latency_us.total(), 0
+        for value in sorted(self.latency_us):
+            seen += self.latency_us[value]
+            if seen >= wanted:
+                return value / 1000
+        return 0.0
+
+    def __add__(self, other: Sample) -> Sample:
+        return Sample(
+            self.requests + other.requests,
+            self.seconds + other.seconds,
+            self.errors + other.errors,
+            self.latency_us + other.latency_us,
+        )
 
 
 @dataclass
 class Point:
     concurrency: int
     samples: list[Sample]
+    """One per round: the round's slices added up."""
+    slices: list[Sample]
+    """Every slice, in the order the rounds ran them (the same order for every target of a table)."""
 
     @property
     def rps(self) -> float:
         return statistics.median(s.rps for s in self.samples)
 
     def ratio(self, reference: Point) -> float:
-        """Requests/s as a fraction of `reference`'s: the median over rounds of the ratio within each round (the
-        rounds are interleaved, so a round's runs saw the machine at about the same speed)."""
-        return statistics.median(s.rps / r.rps for s, r in zip(self.samples, reference.samples, strict=True))
+        """Requests/s as a fraction of `reference`'s: the median over slices of the ratio within each slice (slices
+        are interleaved across targets a few seconds apart, so the two runs of a slice saw the machine at about the
+        same speed)."""
+        return statistics.median(s.rps / r.rps for s, r in zip(self.slices, reference.slices, strict=True))
 
     @property
     def p50_ms(self) -> float:
-        return statistics.median(s.p50_ms for s in self.samples)
+        return statistics.median(s.percentile_ms(50) for s in self.samples)
 
     @property
     def p99_ms(self) -> float:
-        return statistics.median(s.p99_ms for s in self.samples)
+        return statistics.median(s.percentile_ms(99) for s in self.samples)
 
     @property
     def errors(self) -> int:
@@ -327,11 +358,12 @@ class Load:
         result = subprocess.run(  # noqa: S603
             pinned(LOAD_CPU, command, self.pin), capture_output=True, text=True, timeout=seconds + 60, check=False
         )
-        line = next((x for x in result.stdout.splitlines() if x.startswith("BENCH ")), None)
-        if result.returncode != 0 or line is None:
+        lines = {x.split(" ", 1)[0]: x for x in result.stdout.splitlines() if x.startswith(("BENCH ", "HIST "))}
+        if result.returncode != 0 or len(lines) != 2:
             raise RuntimeError(f"wrk failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
-        requests, duration_us, p50_us, p99_us, *errors = (float(x) for x in line.split()[1:])
-        return Sample(requests / (duration_us / 1e6), p50_us / 1000, p99_us / 1000, int(sum(errors)))
+        requests, duration_us, _p50, _p99, *errors = (float(x) for x in lines["BENCH"].split()[1:])
+        latency = Counter({int(v): int(c) for v, c in (pair.split(":") for pair in lines["HIST"].split()[1:])})
+        return Sample(int(requests), duration_us / 1e6, int(sum(errors)), latency)
 
 
 def measure(
@@ -357,12 +389,18 @@ def measure(
                 load.run(target, server, bearer, max(concurrencies), args.warmup)
         for connections in concurrencies:
             samples: list[list[Sample]] = [[] for _ in targets]
+            slices: list[list[Sample]] = [[] for _ in targets]
             for round_ in range(args.repeats):
-                for index in rotated(range(len(targets)), round_):  # no target always first or last in a round
-                    samples[index].append(load.run(targets[index], servers[index], bearers[index], connections,
-                                                   args.duration))  # fmt: skip
-            for result, taken in zip(results, samples, strict=True):
-                point = result.points[connections] = Point(connections, taken)
+                taken_in_round: list[list[Sample]] = [[] for _ in targets]
+                for slice_ in range(args.slices):
+                    for index in rotated(range(len(targets)), round_ + slice_):  # no target always first or last
+                        taken_in_round[index].append(load.run(targets[index], servers[index], bearers[index],
+                                                              connections, args.duration / args.slices))  # fmt: skip
+                for index, taken in enumerate(taken_in_round):
+                    samples[index].append(sum(taken[1:], taken[0]))
+                    slices[index] += taken
+            for result, taken, sliced in zip(results, samples, slices, strict=True):
+                point = result.points[connections] = Point(connections, taken, sliced)
                 print(
                     f"  {result.target.key:<20} c={connections:<3} {point.rps:>9,.0f} req/s  p50 {point.p50_ms:6.2f} "
                     f"ms  p99 {point.p99_ms:6.2f} ms  errors {point.errors}   "
@@ -478,10 +516,12 @@ def report(
         *machine(revisions),
         f"- server on CPU {SERVER_CPU}, wrk on CPU {LOAD_CPU} (taskset)" if pin else "- no CPU pinning",
         f"- wrk -t1, keep-alive, {args.duration:g} s per run after a {args.warmup:g} s warm-up, median of "
-        f"{args.repeats} interleaved rounds (each round runs every target of a table once, in turn, starting one "
-        "further each round); a fresh server per target; mock-finapi: `serve --log-format off` (journal 1000) unless "
-        "noted",
-        "- ratios: the median over rounds of the ratio within a round",
+        f"{args.repeats} interleaved rounds; a run is {args.slices} slices of {args.duration / args.slices:g} s and "
+        "each slice runs every target of a table once, in turn, starting one further each time (requests/s of a run: "
+        "its requests over its time; p50 and p99 from its slices' merged latency histograms); a fresh server per "
+        "target; mock-finapi: `serve --log-format off` (journal 1000) unless noted",
+        "- ratios: the median over all slices of the ratio within a slice (a few seconds apart, so the host's drift "
+        "hits both alike)",
         f"- load average (1/5/15 min) before the run {loads[0]}, after {loads[1]} (other work on the machine skews "
         "the numbers; the ratios, measured in the same rounds, less so)",
         "",
@@ -567,6 +607,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--duration", type=float, default=10.0, help="seconds per wrk run (10)")
     parser.add_argument("--repeats", type=int, default=3, help="runs per point; the median is reported (3)")
+    parser.add_argument(
+        "--slices", type=int, default=5,
+        help="wrk runs a run is cut into, interleaved with the other targets' slices (5: 2 s each of 10 s)",
+    )  # fmt: skip
     parser.add_argument("--warmup", type=float, default=3.0, help="seconds of warm-up per target (3)")
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 16, 64], help="connections (1 16 64)")
     parser.add_argument(
