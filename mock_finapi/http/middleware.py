@@ -86,7 +86,8 @@ class RequestContext:
                 if rule.network is not None or rule.status is not None:
                     if rule.network is not None and rule.network != "malformed_json":
                         # the connection goes at once: record the request first, there is no later
-                        unrecorded = self._record(world, scope, headers, started_at, rule, journaled)
+                        self._record(world, scope, headers, started_at, rule, journaled)
+                        unrecorded = False
                     await faults.answer(rule, scope, receive, send)
                     return
             await self.app(scope, receive, send)
@@ -121,11 +122,10 @@ class RequestContext:
         started_at: float,
         rule: FaultRule | None,
         journaled: bool,
-    ) -> bool:
+    ) -> None:
         """Journal (outside the admin API) and log the request. The entry holds references to what the request
         carried (masked when read); nothing is computed here but the client of a bearer token that no handler
-        authenticated (a fault answered first), while that token still exists. Answers False: nothing is left to
-        record."""
+        authenticated (a fault answered first), while that token still exists."""
         state = scope["state"]
         entry = _new_entry(
             Entry,
@@ -148,7 +148,6 @@ class RequestContext:
             world.journal.record(entry)
         if self.request_log is not None:
             self.request_log.write(entry)
-        return False
 
 
 async def _read_body(receive: Receive, headers: dict[bytes, bytes], limit: int) -> bytes | None:
