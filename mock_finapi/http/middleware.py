@@ -30,8 +30,6 @@ log = logging.getLogger("mock_finapi")
 MAX_REQUEST_ID = 255
 OVERRIDABLE = {b"PATCH": "PATCH", b"DELETE": "DELETE"}
 ADMIN_PREFIX = "/__admin"
-_new_entry = tuple.__new__
-"""Builds an `Entry` without the Python-level `__new__` of a NamedTuple: one call less on every request."""
 
 
 class RequestContext:
@@ -127,27 +125,27 @@ class RequestContext:
         carried (masked when read); nothing is computed here but the client of a bearer token that no handler
         authenticated (a fault answered first), while that token still exists."""
         state = scope["state"]
-        entry = _new_entry(
-            Entry,
-            (
-                world.clock.time(),
-                scope["method"],
-                scope["path"],
-                scope["query_string"],
-                state["status"],
-                int((perf_counter() - started_at) * 1_000_000) / 1000,
-                state["request_id"],
-                state["client_id"] or _bearer_client(world, headers),
-                rule.name if rule else None,
-                headers.get(b"authorization"),
-                headers.get(b"content-type"),
-                state["body"],
-            ),
+        entry: Entry = (
+            world.clock.time(),
+            scope["method"],
+            scope["path"],
+            scope["query_string"],
+            state["status"],
+            (perf_counter() - started_at) * 1000,
+            state["request_id"],
+            state["client_id"] or _bearer_client(world, headers),
+            rule.name if rule else None,
+            headers.get(b"authorization"),
+            headers.get(b"content-type"),
+            state["body"],
         )
         if journaled:
             world.journal.record(entry)
-        if self.request_log is not None:
-            self.request_log.write(entry)
+        log = self.request_log
+        if log is not None:
+            if not log.ended:
+                log.flush_soon()
+            log.ended.append(entry)
 
 
 async def _read_body(receive: Receive, headers: dict[bytes, bytes], limit: int) -> bytes | None:

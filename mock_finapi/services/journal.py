@@ -15,10 +15,10 @@ import functools
 import itertools
 import json
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, NamedTuple, cast
+from typing import Any, cast
 from urllib.parse import parse_qsl
 
 from mock_finapi.clock import FINAPI_TZ, format_v2
@@ -124,48 +124,54 @@ def body_fields(content_type: str, body: bytes | None) -> dict[str, Any] | None:
     return None
 
 
-class Entry(NamedTuple):
-    """One request as it came in and how it was answered: held as the middleware had it, so recording costs next to
-    nothing; masked and resolved (client, mandator) when it is first read (`view`)."""
+Entry = tuple[float, str, str, bytes, int, float, str, str | None, str | None, bytes | None, bytes | None, bytes | None]
+"""One request as it came in and how it was answered, held as the middleware had it (a plain tuple: recording is on
+every request's path); masked and resolved (client, mandator) when it is first read (`view`). Its `FIELDS`:
 
-    time: float
-    """Virtual epoch seconds."""
-    method: str
-    path: str
-    query_string: bytes
-    status: int
-    duration_ms: float
-    """Real milliseconds the request took, in whole microseconds."""
-    request_id: str
-    client_id: str | None
-    """The client its bearer token belongs to; else found in the body or Basic credentials when read."""
-    fault: str | None
-    authorization: bytes | None
-    content_type: bytes | None
-    body: bytes | None
+- `time`: virtual epoch seconds when it ended; `method`, `path`, `query_string`, `status` (0: no answer was sent);
+- `duration_ms`: the real milliseconds it took; `request_id`;
+- `client_id`: the client that authenticated, or that its bearer token belongs to; else found in the body or Basic
+  credentials when read; `fault`: the name of the rule that touched it;
+- `authorization`, `content_type`, `body`: as sent (masked when read).
+"""
+FIELDS = (
+    "time",
+    "method",
+    "path",
+    "query_string",
+    "status",
+    "duration_ms",
+    "request_id",
+    "client_id",
+    "fault",
+    "authorization",
+    "content_type",
+    "body",
+)
 
-    def view(self, clients: Mapping[str, Client]) -> dict[str, Any]:
-        """The entry as the admin API shows it, every secret masked; `clients` resolves its client and mandator."""
-        content_type = self.content_type.decode("latin-1") if self.content_type else ""
-        fields = body_fields(content_type, self.body)
-        authorization = self.authorization.decode("latin-1") if self.authorization is not None else None
-        client_id = self.client_id or client_of(fields or {}, authorization or "")
-        client = clients.get(client_id) if client_id is not None else None
-        query = dict(parse_qsl(self.query_string.decode("latin-1"), keep_blank_values=True))
-        return {
-            "time": format_v2(datetime.fromtimestamp(self.time, FINAPI_TZ)),
-            "method": self.method,
-            "path": mask_path(self.path),
-            "query": mask_fields(query),
-            "status": self.status,
-            "durationMs": self.duration_ms,
-            "requestId": self.request_id,
-            "clientId": client.client_id if client else None,
-            "mandatorId": client.mandator_id if client else None,
-            "fault": self.fault,
-            "authorization": mask_authorization(authorization),
-            "body": mask_fields(fields) if fields else None,
-        }
+
+def view(entry: Entry, clients: Mapping[str, Client]) -> dict[str, Any]:
+    """An entry as the admin API shows it, every secret masked; `clients` resolves its client and mandator."""
+    time, method, path, query_string, status, duration_ms, request_id, client_id, fault, auth, ctype, body = entry
+    fields = body_fields(ctype.decode("latin-1") if ctype else "", body)
+    authorization = auth.decode("latin-1") if auth is not None else None
+    client_id = client_id or client_of(fields or {}, authorization or "")
+    client = clients.get(client_id) if client_id is not None else None
+    query = dict(parse_qsl(query_string.decode("latin-1"), keep_blank_values=True))
+    return {
+        "time": format_v2(datetime.fromtimestamp(time, FINAPI_TZ)),
+        "method": method,
+        "path": mask_path(path),
+        "query": mask_fields(query),
+        "status": status,
+        "durationMs": round(duration_ms, 3),
+        "requestId": request_id,
+        "clientId": client.client_id if client else None,
+        "mandatorId": client.mandator_id if client else None,
+        "fault": fault,
+        "authorization": mask_authorization(authorization),
+        "body": mask_fields(fields) if fields else None,
+    }
 
 
 def client_of(fields: Mapping[str, Any], authorization: str) -> str | None:
@@ -222,21 +228,20 @@ class Journal:
         self._entries: deque[Entry | dict[str, Any]] = deque(maxlen=size)
         self._store = store
         self.size = size
-
-    def record(self, entry: Entry) -> None:
-        self._entries.append(entry)
+        self.record: Callable[[Entry], None] = self._entries.append
+        """Adds an entry (the deque's own method: no call in Python on a request's path)."""
 
     def _views(self) -> list[dict[str, Any]]:
         """Every entry's view, oldest first (the raw entries become views now)."""
         entries = self._entries
         raw: list[Entry] = []
         for entry in reversed(entries):
-            if not isinstance(entry, Entry):
+            if isinstance(entry, dict):
                 break
             raw.append(entry)
         if raw:
             clients = self._store.clients
-            views = [entry.view(clients) for entry in reversed(raw)]
+            views = [view(entry, clients) for entry in reversed(raw)]
             for _ in raw:
                 entries.pop()
             entries.extend(views)

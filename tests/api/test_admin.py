@@ -130,6 +130,7 @@ def journal(client: httpx.Client, **params: Any) -> list[dict[str, Any]]:
         duration = entry.pop("durationMs")
         assert isinstance(duration, float | int)
         assert duration >= 0
+        assert round(duration, 3) == duration  # whole microseconds
     return entries
 
 

@@ -6,9 +6,9 @@ from mock_finapi.services.journal import Entry, Journal, Matcher
 from mock_finapi.state.store import Store
 
 
-def entry(request_id: str, body: bytes = b"grant_type=password&password=secret") -> Entry:
+def entry(request_id: str, body: bytes = b"grant_type=password&password=secret", fault: str | None = None) -> Entry:
     form = b"application/x-www-form-urlencoded"
-    return Entry(1.0, "POST", "/api/v2/oauth/token", b"", 200, 1.5, request_id, None, None, None, form, body)
+    return (1.0, "POST", "/api/v2/oauth/token", b"", 200, 1.5, request_id, None, fault, None, form, body)
 
 
 def ids(views: list[dict[str, object]]) -> list[object]:
@@ -33,9 +33,9 @@ def test_reads_between_writes_see_every_entry_newest_first_and_masked() -> None:
 def test_clear_with_a_matcher_keeps_the_others_in_order_and_recording_goes_on() -> None:
     journal = Journal(5, Store())
     for n in range(4):
-        journal.record(entry(f"r{n}")._replace(fault="flaky" if n % 2 else None))
+        journal.record(entry(f"r{n}", fault="flaky" if n % 2 else None))
     assert ids(journal.find(Matcher(), limit=1)) == ["r3"]  # views now, up to the newest
-    journal.record(entry("r4")._replace(fault="flaky"))  # raw after them
+    journal.record(entry("r4", fault="flaky"))  # raw after them
     assert journal.clear(Matcher(fault="flaky")) == 3
     journal.record(entry("r5"))
     assert ids(journal.find(Matcher())) == ["r5", "r2", "r0"]

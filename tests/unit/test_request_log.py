@@ -1,4 +1,5 @@
-"""Request log lines: fields, escaping, masking, and one write per turn of the event loop."""
+"""Request log lines: fields, escaping, masking, one write per turn of the event loop, and the lines of a turn
+formatted together exactly as one at a time."""
 
 from __future__ import annotations
 
@@ -15,9 +16,14 @@ RID = "selfgen-3f1c6a52-8d0e-4b7a-9c1d-2e5f6a7b8c9d"
 
 
 def entry(
-    path: str = "/api/v2/oauth/token", *, method: str = "POST", rid: str = RID, fault: str | None = None
+    path: str = "/api/v2/oauth/token",
+    *,
+    method: str = "POST",
+    rid: str = RID,
+    fault: str | None = None,
+    duration_ms: float = 1.234,
 ) -> Entry:
-    return Entry(1.0, method, path, b"", 200, 1.234, rid, None, fault, None, None, None)
+    return (1.0, method, path, b"", 200, duration_ms, rid, None, fault, None, None, None)
 
 
 @pytest.mark.parametrize(
@@ -37,7 +43,7 @@ def entry(
     ],
 )
 def test_text_lines_escape_what_would_break_them_and_mask_tokens(logged: Entry, text: str) -> None:
-    assert text_line(logged, TIME) == text
+    assert text_line(logged) == text
 
 
 @pytest.mark.parametrize(
@@ -50,7 +56,7 @@ def test_text_lines_escape_what_would_break_them_and_mask_tokens(logged: Entry, 
 )
 def test_json_lines_hold_the_documented_fields(logged: Entry, path: str) -> None:
     for fault in (None, "flaky"):
-        assert json.loads(json_line(logged._replace(fault=fault), TIME)) == {
+        assert json.loads(json_line((*logged[:8], fault, *logged[9:]), TIME)) == {
             "time": TIME,
             "method": "POST",
             "path": path,
@@ -64,8 +70,8 @@ def test_json_lines_hold_the_documented_fields(logged: Entry, path: str) -> None
 def test_lines_of_one_event_loop_turn_are_written_together(capsys: pytest.CaptureFixture[str]) -> None:
     async def serve() -> list[str]:
         log = RequestLog("text")
-        log.write(entry())
-        log.write(entry("/api/v2/users", method="GET"))
+        log.flush_soon()
+        log.ended += [entry(), entry("/api/v2/users", method="GET")]
         before = capsys.readouterr().out
         await asyncio.sleep(0)
         return [before, capsys.readouterr().out]
@@ -76,3 +82,53 @@ def test_lines_of_one_event_loop_turn_are_written_together(capsys: pytest.Captur
         f"POST /api/v2/oauth/token 200 1.2ms rid={RID}",
         f"GET /api/v2/users 200 1.2ms rid={RID}",
     ]
+
+
+def logged_turn(fmt: str, entries: list[Entry], capsys: pytest.CaptureFixture[str]) -> list[str]:
+    async def serve() -> None:
+        log = RequestLog(fmt)
+        log.flush_soon()
+        log.ended += entries
+        await asyncio.sleep(0)
+
+    asyncio.run(serve())
+    return capsys.readouterr().out.splitlines()
+
+
+PLAIN = [
+    entry(),
+    entry("/api/v2/users", method="GET", rid="my-trace-id", duration_ms=0.05),
+    entry("/api/v2/users/u-1", method="DELETE", duration_ms=1234.5678),
+]
+NOT_PLAIN = [  # each makes its whole turn go line by line: the lines must not change
+    entry(fault="flaky"),
+    entry("/api/v2/users/a b"),
+    entry("/api/v2/users/a%25b"),
+    entry("/api/v2/users/\x7f"),
+    entry("/api/v2/users/ünïcödé"),
+    entry(rid='"quoted"'),
+    entry(rid="back\\slash"),
+    entry(rid="tab\there"),
+    entry("/api/v1/processes/3f1c6a52-8d0e"),
+    entry("/__admin/tokens/abcdefgh/expire"),
+    entry("/api/v1/processes/m-1/link"),
+]
+
+
+@pytest.mark.parametrize("odd", [None, *NOT_PLAIN])
+def test_text_lines_of_a_turn_are_the_lines_one_at_a_time(
+    odd: Entry | None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    entries = [*PLAIN, odd] if odd else PLAIN
+    assert logged_turn("text", entries, capsys) == [text_line(e) for e in entries]
+
+
+@pytest.mark.parametrize("odd", [None, *NOT_PLAIN])
+def test_json_lines_of_a_turn_are_the_lines_one_at_a_time(
+    odd: Entry | None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    entries = [*PLAIN, odd] if odd else PLAIN
+    lines = logged_turn("json", entries, capsys)
+    time = json.loads(lines[0])["time"]  # one for the turn
+    assert lines == [json_line(e, time) for e in entries]
+    assert [json.loads(line)["durationMs"] for line in lines[:3]] == [1.234, 0.05, 1234.568]
