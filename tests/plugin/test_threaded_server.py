@@ -114,7 +114,7 @@ def test_stop_cuts_off_a_request_still_in_flight() -> None:
         caller = threading.Thread(target=slow_call)
         caller.start()
         deadline = time.monotonic() + JOIN_TIMEOUT
-        while not server._server.server_state.tasks:  # the request is being answered (slowly)
+        while server.admin.faults()[0]["fired"] == 0:  # the request is being answered (slowly)
             assert time.monotonic() < deadline, "the slow request never arrived"
             time.sleep(0.01)
 
