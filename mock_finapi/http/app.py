@@ -20,11 +20,13 @@ class Emulator(Starlette):
     """Starlette with one middleware and nothing else around the router: the middleware renders every error
     (Starlette's ServerErrorMiddleware and ExceptionMiddleware would only add two layers to each request)."""
 
+    router: Router
+
     def build_middleware_stack(self) -> ASGIApp:
         settings: Settings = self.state.settings
         request_log = RequestLog(settings.request_log) if settings.request_log != "off" else None
         # the router has no middleware of its own to pass
-        return RequestContext(self.router.app, request_log, settings.max_body_bytes)
+        return RequestContext(self.router.app, request_log, settings.max_body_bytes, self.router.paths)
 
 
 def create_app(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from starlette.requests import ClientDisconnect, Request
@@ -30,13 +31,29 @@ log = logging.getLogger("mock_finapi")
 MAX_REQUEST_ID = 255
 OVERRIDABLE = {b"PATCH": "PATCH", b"DELETE": "DELETE"}
 ADMIN_PREFIX = "/__admin"
+MEDIA_TYPES: dict[bytes | None, bytes | None] = {
+    media_type: media_type
+    for media_type in (
+        b"application/x-www-form-urlencoded",
+        b"application/x-www-form-urlencoded; charset=UTF-8",
+        b"application/x-www-form-urlencoded; charset=utf-8",
+        b"application/json",
+        b"application/json; charset=UTF-8",
+        b"application/json; charset=utf-8",
+    )
+}
+"""The usual `Content-Type` values, each to itself (see `_record`)."""
 
 
 class RequestContext:
-    def __init__(self, app: ASGIApp, request_log: RequestLog | None, max_body_bytes: int) -> None:
+    def __init__(
+        self, app: ASGIApp, request_log: RequestLog | None, max_body_bytes: int, paths: Mapping[str, str]
+    ) -> None:
         self.app = app
         self.request_log = request_log
         self.max_body_bytes = max_body_bytes
+        self.paths = paths
+        """The router's fixed paths, each to itself: what the journal keeps instead of each request's copy."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -62,7 +79,7 @@ class RequestContext:
             scope["method"] = OVERRIDABLE.get(override, "POST")
         admin = scope["path"].startswith(ADMIN_PREFIX)
         journaled = world.journal.size > 0 and not admin  # the journal leaves out the admin API; the log does not
-        unrecorded = journaled or self.request_log is not None
+        recorded = journaled or self.request_log is not None
         rule: FaultRule | None = None
         try:
             if given is not None and len(given) > MAX_REQUEST_ID:
@@ -82,10 +99,6 @@ class RequestContext:
                 if rule.delay_ms:
                     await asyncio.sleep(rule.delay_ms / 1000)
                 if rule.network is not None or rule.status is not None:
-                    if rule.network is not None and rule.network != "malformed_json":
-                        # the connection goes at once: record the request first, there is no later
-                        self._record(world, scope, headers, started_at, rule, journaled)
-                        unrecorded = False
                     await faults.answer(rule, scope, receive, send)
                     return
             await self.app(scope, receive, send)
@@ -108,8 +121,8 @@ class RequestContext:
                 response = render.error_message(request, errors.UnexpectedError(errors.MSG_UNEXPECTED))
             if not state["status"]:  # nothing sent yet
                 await render.respond(response, scope, send)
-        finally:
-            if unrecorded:
+        finally:  # also after a network fault: breaking the connection does not wait, nothing runs before this
+            if recorded:
                 self._record(world, scope, headers, started_at, rule, journaled)
 
     def _record(
@@ -123,12 +136,14 @@ class RequestContext:
     ) -> None:
         """Journal (outside the admin API) and log the request. The entry holds references to what the request
         carried (masked when read); nothing is computed here but the client of a bearer token that no handler
-        authenticated (a fault answered first), while that token still exists."""
+        authenticated (a fault answered first), while that token still exists. Where a shared copy of a value is at
+        hand (a fixed path, a usual content type), the entry holds that one: the fewer objects each of the journal's
+        entries keeps alive, the less its size costs (about 1% of throughput per object at 1000 entries)."""
         state = scope["state"]
         entry: Entry = (
             world.clock.time(),
             scope["method"],
-            scope["path"],
+            self.paths.get(path := scope["path"], path),
             scope["query_string"],
             state["status"],
             (perf_counter() - started_at) * 1000,
@@ -136,7 +151,7 @@ class RequestContext:
             state["client_id"] or _bearer_client(world, headers),
             rule.name if rule else None,
             headers.get(b"authorization"),
-            headers.get(b"content-type"),
+            MEDIA_TYPES.get(content_type := headers.get(b"content-type"), content_type),
             state["body"],
         )
         if journaled:
