@@ -138,8 +138,9 @@ class RequestContext:
         carried (masked when read); nothing is computed here but the client of a bearer token that no handler
         authenticated (a fault answered first), while that token still exists. Where a shared copy of a value is at
         hand (a fixed path, a usual content type), the entry holds that one: the fewer objects each of the journal's
-        entries keeps alive, the less its size costs (about 1% of throughput per object at 1000 entries)."""
+        entries keeps alive, the less its size costs (1000 entries cost about 2% more throughput than 10 did)."""
         state = scope["state"]
+        authorization = headers.get(b"authorization")
         entry: Entry = (
             world.clock.time(),
             scope["method"],
@@ -148,9 +149,9 @@ class RequestContext:
             state["status"],
             (perf_counter() - started_at) * 1000,
             state["request_id"],
-            state["client_id"] or _bearer_client(world, headers),
+            state["client_id"] or (_bearer_client(world, authorization) if authorization else None),
             rule.name if rule else None,
-            headers.get(b"authorization"),
+            authorization,
             MEDIA_TYPES.get(content_type := headers.get(b"content-type"), content_type),
             state["body"],
         )
@@ -193,12 +194,13 @@ def _fields(scope: Scope, headers: dict[bytes, bytes], body: bytes | None) -> di
 
 def _client_id(world: World, headers: dict[bytes, bytes], fields: dict[str, Any]) -> str | None:
     """The client a request speaks for: credentials in the body, HTTP Basic, or the client of its bearer token."""
-    return client_of(fields, headers.get(b"authorization", b"").decode("latin-1")) or _bearer_client(world, headers)
+    authorization = headers.get(b"authorization", b"")
+    return client_of(fields, authorization.decode("latin-1")) or _bearer_client(world, authorization)
 
 
-def _bearer_client(world: World, headers: dict[bytes, bytes]) -> str | None:
-    """The client of the request's bearer token, while that token exists."""
-    scheme, _, credentials = headers.get(b"authorization", b"").decode("latin-1").partition(" ")
+def _bearer_client(world: World, authorization: bytes) -> str | None:
+    """The client of the bearer token in an `Authorization` header, while that token exists."""
+    scheme, _, credentials = authorization.decode("latin-1").partition(" ")
     if scheme.lower() != "bearer":
         return None
     token = world.store.tokens.get(credentials.strip())
