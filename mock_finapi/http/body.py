@@ -91,5 +91,4 @@ def _form_fields(text: str) -> dict[str, str]:
     without `=` (`a=1&b`, `a=1&&b=2`) or bad percent-encoding."""
     if "%" in text or "+" in text:
         return dict(reversed(parse_qsl(text, keep_blank_values=True, strict_parsing=True, errors="strict")))
-    fields: dict[str, str] = dict(map(_split_field, reversed(text.split("&"))))  # ValueError: a field without "="
-    return fields
+    return dict(map(_split_field, reversed(text.split("&"))))  # ValueError: a field without "="

@@ -78,8 +78,8 @@ def _escape(value: str) -> str:
 
 def _plain_rows(entries: list[Entry]) -> list[tuple[str, str, int, float, str]] | None:
     """What the lines of `entries` show (`_FIELDS`), or None when one of them needs more than a template gives: a
-    fault, a token to mask, a character to escape. All are checked at once, in C: formatting them so costs about
-    half of one line at a time, and a log line costs more than recording the request in the journal.
+    fault, a token to mask, a character to escape. All are checked at once, in C: with the template's formatting,
+    about a third fewer instructions than line by line (a log line costs more than recording the request).
 
     Plain means that orjson escapes nothing in the paths and request ids (it would a quote, a backslash or a control
     character, and non-ASCII text lengthens its UTF-8) and they hold none of `_NOT_PLAIN`. Methods are HTTP tokens."""
