@@ -160,12 +160,12 @@ def _list_scenarios() -> int:
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from mock_finapi.http.app import create_app
+    from mock_finapi.http.app import create_app, stopped
     from mock_finapi.http.protocol import http_protocol
 
     if isinstance(sys.stdout, io.TextIOWrapper):
-        # stdout is the URL line (flushed when printed) and the request log (flushed once per event-loop turn, not
-        # per line); a character the terminal's encoding lacks is escaped instead of losing the line.
+        # stdout is the URL line (flushed when printed) and the request log (flushed by each of its writes, many
+        # lines at a time); a character the terminal's encoding lacks is escaped instead of losing the line.
         sys.stdout.reconfigure(line_buffering=False, errors="backslashreplace")
     log_config = _log_config(args.log_level)
     logging.config.dictConfig(log_config)  # before the app exists: a scenario without seed logs the one it drew
@@ -247,6 +247,7 @@ def _serve(args: argparse.Namespace) -> int:
     try:
         server.run(sockets=[sock])
     finally:
+        stopped(app)
         for sig, handler in previous.items():
             signal.signal(sig, handler)
         sock.close()

@@ -24,9 +24,8 @@ class Emulator(Starlette):
 
     def build_middleware_stack(self) -> ASGIApp:
         settings: Settings = self.state.settings
-        request_log = RequestLog(settings.request_log) if settings.request_log != "off" else None
         # the router has no middleware of its own to pass
-        return RequestContext(self.router.app, request_log, settings.max_body_bytes, self.router.paths)
+        return RequestContext(self.router.app, self.state.request_log, settings.max_body_bytes, self.router.paths)
 
 
 def create_app(
@@ -47,5 +46,13 @@ def create_app(
         ]
     )
     app.state.settings = settings
+    app.state.request_log = RequestLog(settings.request_log) if settings.request_log != "off" else None
     app.state.world = World(scenario, seed=settings.seed, clock=clock, journal_size=settings.journal_size)
     return app
+
+
+def stopped(app: ASGIApp) -> None:
+    """What a host calls once `app` (of `create_app`) serves no more: the request log writes the lines it holds."""
+    request_log: RequestLog | None = getattr(getattr(app, "state", None), "request_log", None)
+    if request_log is not None:
+        request_log.write()

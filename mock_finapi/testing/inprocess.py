@@ -13,6 +13,8 @@ import httpx
 from anyio.from_thread import BlockingPortal, start_blocking_portal
 from starlette.types import ASGIApp
 
+from mock_finapi.http.app import stopped
+
 
 class _PortalTransport(httpx.BaseTransport):
     def __init__(self, app: ASGIApp, portal: BlockingPortal) -> None:
@@ -32,6 +34,7 @@ class InProcessClient(httpx.Client):
     def __init__(self, app: ASGIApp, base_url: str = "http://mock-finapi", **kwargs: Any) -> None:
         self._portal_cm: AbstractContextManager[BlockingPortal] | None = start_blocking_portal()
         portal = self._portal_cm.__enter__()
+        self._app = app
         super().__init__(transport=_PortalTransport(app, portal), base_url=base_url, **kwargs)
 
     def close(self) -> None:
@@ -39,6 +42,7 @@ class InProcessClient(httpx.Client):
         if self._portal_cm is not None:
             portal_cm, self._portal_cm = self._portal_cm, None
             portal_cm.__exit__(None, None, None)
+            stopped(self._app)
 
     def __exit__(self, *exc_info: object) -> None:
         # httpx.Client.__exit__ closes the transport but not the client, which would leave the portal thread running

@@ -18,7 +18,7 @@ from typing import Any
 
 from starlette.applications import Starlette
 
-from mock_finapi.http.app import create_app
+from mock_finapi.http.app import create_app, stopped
 from mock_finapi.http.protocol import http_protocol
 from mock_finapi.scenarios.schema import Scenario
 from mock_finapi.settings import DEFAULT_HOST, Settings
@@ -145,6 +145,7 @@ class ThreadedServer:
             thread.join(STOP_TIMEOUT)
             if thread.is_alive():
                 raise RuntimeError(f"mock-finapi thread {thread.name!r} did not stop within {STOP_TIMEOUT:g} s")
+            stopped(self.app)
 
     def __enter__(self) -> ThreadedServer:
         return self.start()

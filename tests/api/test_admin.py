@@ -15,6 +15,7 @@ from starlette.applications import Starlette
 
 from mock_finapi import __version__, errors
 from mock_finapi.clock import Clock
+from mock_finapi.http import request_log
 from mock_finapi.http.app import create_app
 from mock_finapi.http.routes.admin import MSG_ADMIN_TOKEN
 from mock_finapi.settings import Settings
@@ -861,7 +862,10 @@ def test_journal_shows_the_first_of_repeated_form_fields_as_the_token_endpoint_t
     assert (entry["clientId"], entry["body"]["client_id"]) == (CLIENT_ID, CLIENT_ID)
 
 
-def test_request_log_masks_tokens_in_admin_and_process_paths(capsys: pytest.CaptureFixture[str]) -> None:
+def test_request_log_masks_tokens_in_admin_and_process_paths(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(request_log, "INTERVAL", 3600.0)  # all but the first line are written when the client closes
     with emulator(request_log="text") as client:
         access = client_token(client)
         ok(client.post(f"/__admin/tokens/{access}/expire"))

@@ -205,6 +205,19 @@ def test_log_format_off_from_the_environment_leaves_only_the_url_line(tmp_path: 
         assert served.stdout_lines() == [served.url]
 
 
+def test_a_graceful_stop_writes_the_log_lines_of_every_request_served(tmp_path: Path) -> None:
+    """Requests in quick succession wait for one write together; stopping right after them loses none."""
+    path = scenario_file(tmp_path, LOGGED)
+    with serving(tmp_path, "--scenario", str(path), "--log-format", "text") as served:
+        with httpx.Client(base_url=served.url, timeout=HTTP_TIMEOUT) as http:
+            ids = [http.get("/__admin/health", headers={"X-Request-Id": f"rid-{n}"}) for n in range(20)]
+        assert served.stop() == 0
+        url_line, *lines = served.stdout_lines()
+    assert url_line == served.url
+    assert [line.rsplit("rid=", 1)[1] for line in lines] == [f"rid-{n}" for n in range(20)]
+    assert all(response.status_code == 200 for response in ids)
+
+
 CLIENT_SECRET, ALICE_PW, BOB_PW, NEW_PW = "client-secret-4711", "alice-pw-4711", "bob-pw-4711", "new-pw-4711"
 SECRETS = f"""\
 name: secrets

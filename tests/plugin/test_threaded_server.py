@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from mock_finapi.errors import ScenarioError
+from mock_finapi.http import request_log
 from mock_finapi.settings import Settings
 from mock_finapi.testing import AdminClient, ThreadedServer
 from tests.helpers import CLIENT_CREDENTIALS, TOKEN_PATH
@@ -121,3 +122,14 @@ def test_stop_cuts_off_a_request_still_in_flight() -> None:
     caller.join(JOIN_TIMEOUT)
     assert not caller.is_alive()
     assert answers == [httpx.RemoteProtocolError]  # closed without an answer, as `mock-finapi serve` does
+
+
+def test_stop_writes_the_request_log_lines_still_waiting(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(request_log, "INTERVAL", 3600.0)  # only the first line goes out on its own
+    with ThreadedServer(request_log="text") as server:
+        ids = [httpx.get(server.url + "/__admin/health", headers={"X-Request-Id": f"rid-{n}"}) for n in range(3)]
+    assert [line.rsplit("rid=", 1)[1] for line in capsys.readouterr().out.splitlines()] == [
+        response.headers["x-request-id"] for response in ids
+    ]

@@ -1,5 +1,5 @@
-"""Request log lines: fields, escaping, masking, one write per turn of the event loop, and the lines of a turn
-formatted together exactly as one at a time."""
+"""Request log lines: fields, escaping, masking, when they are written, and lines written together formatted exactly
+as one at a time."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import json
 
 import pytest
 
+from mock_finapi.http import request_log
 from mock_finapi.http.request_log import RequestLog, json_line, text_line
 from mock_finapi.services.journal import Entry
 
@@ -67,13 +68,19 @@ def test_json_lines_hold_the_documented_fields(requested: str, path: str) -> Non
         }
 
 
-def test_lines_of_one_event_loop_turn_are_written_together(capsys: pytest.CaptureFixture[str]) -> None:
+async def turns(count: int = 2) -> None:
+    """Let the event loop run `count` turns (a timer already due fires in the turn after it was set)."""
+    for _ in range(count):
+        await asyncio.sleep(0)
+
+
+def test_after_a_quiet_spell_a_line_is_written_at_once(capsys: pytest.CaptureFixture[str]) -> None:
     async def serve() -> list[str]:
         log = RequestLog("text")
         log.flush_soon()
         log.ended += [entry(), entry("/api/v2/users", method="GET")]
         before = capsys.readouterr().out
-        await asyncio.sleep(0)
+        await turns()
         return [before, capsys.readouterr().out]
 
     before, after = asyncio.run(serve())
@@ -84,12 +91,57 @@ def test_lines_of_one_event_loop_turn_are_written_together(capsys: pytest.Captur
     ]
 
 
-def logged_turn(fmt: str, entries: list[Entry], capsys: pytest.CaptureFixture[str]) -> list[str]:
+def test_while_requests_keep_coming_lines_wait_for_the_interval_or_the_host(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(request_log, "INTERVAL", 3600.0)
+
+    async def serve() -> list[str]:
+        log = RequestLog("text")
+        written = []
+        for path in ("/first", "/second"):
+            log.flush_soon()
+            log.ended.append(entry(path))
+            await turns(5)
+            written.append(capsys.readouterr().out)
+        log.write()  # what the host does once serving stopped
+        return [*written, capsys.readouterr().out]
+
+    first, second, at_stop = asyncio.run(serve())
+    assert first == f"POST /first 200 1.2ms rid={RID}\n"
+    assert second == ""
+    assert at_stop == f"POST /second 200 1.2ms rid={RID}\n"
+
+
+def test_lines_that_waited_are_written_once_the_interval_passed(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(request_log, "INTERVAL", 0.01)
+
+    async def serve() -> str:
+        log = RequestLog("text")
+        for path in ("/first", "/second"):
+            log.flush_soon()
+            log.ended.append(entry(path))
+        await turns()
+        capsys.readouterr()  # the first line
+        log.flush_soon()
+        log.ended.append(entry("/third"))
+        for _ in range(200):
+            await asyncio.sleep(0.01)
+            if out := capsys.readouterr().out:
+                return out
+        return ""
+
+    assert asyncio.run(serve()) == f"POST /third 200 1.2ms rid={RID}\n"
+
+
+def written_together(fmt: str, entries: list[Entry], capsys: pytest.CaptureFixture[str]) -> list[str]:
     async def serve() -> None:
         log = RequestLog(fmt)
         log.flush_soon()
         log.ended += entries
-        await asyncio.sleep(0)
+        await turns()
 
     asyncio.run(serve())
     return capsys.readouterr().out.splitlines()
@@ -100,7 +152,7 @@ PLAIN = [
     entry("/api/v2/users", method="GET", rid="my-trace-id", duration_ms=0.05),
     entry("/api/v2/users/u-1", method="DELETE", duration_ms=1234.5678),
 ]
-NOT_PLAIN = [  # each makes its whole turn go line by line: the lines must not change
+NOT_PLAIN = [  # each makes all lines written with it go line by line: the lines must not change
     entry(fault="flaky"),
     entry("/api/v2/users/a b"),
     entry("/api/v2/users/a%25b"),
@@ -116,19 +168,19 @@ NOT_PLAIN = [  # each makes its whole turn go line by line: the lines must not c
 
 
 @pytest.mark.parametrize("odd", [None, *NOT_PLAIN])
-def test_text_lines_of_a_turn_are_the_lines_one_at_a_time(
+def test_text_lines_written_together_are_the_lines_one_at_a_time(
     odd: Entry | None, capsys: pytest.CaptureFixture[str]
 ) -> None:
     entries = [*PLAIN, odd] if odd else PLAIN
-    assert logged_turn("text", entries, capsys) == [text_line(e) for e in entries]
+    assert written_together("text", entries, capsys) == [text_line(e) for e in entries]
 
 
 @pytest.mark.parametrize("odd", [None, *NOT_PLAIN])
-def test_json_lines_of_a_turn_are_the_lines_one_at_a_time(
+def test_json_lines_written_together_are_the_lines_one_at_a_time(
     odd: Entry | None, capsys: pytest.CaptureFixture[str]
 ) -> None:
     entries = [*PLAIN, odd] if odd else PLAIN
-    lines = logged_turn("json", entries, capsys)
-    time = json.loads(lines[0])["time"]  # one for the turn
+    lines = written_together("json", entries, capsys)
+    time = json.loads(lines[0])["time"]  # one for the lines written together
     assert lines == [json_line(e, time) for e in entries]
     assert [json.loads(line)["durationMs"] for line in lines[:3]] == [1.234, 0.05, 1234.568]
