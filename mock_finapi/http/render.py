@@ -14,6 +14,7 @@ from starlette.types import Scope, Send
 
 from mock_finapi import errors
 from mock_finapi.clock import format_v1, format_v2
+from mock_finapi.http.protocol import ONE_WRITE
 from mock_finapi.services.tokens import IssuedToken
 from mock_finapi.state.models import User
 from mock_finapi.world import World
@@ -50,6 +51,8 @@ async def respond(response: Response, scope: Scope, send: Send) -> None:
     state = scope["state"]
     state["status"] = response.status_code
     headers = response.raw_headers + state["response_headers"]
+    if scope["method"] != "HEAD" and (one_write := scope.get("extensions", {}).get(ONE_WRITE)):
+        one_write()  # the head waits for the body (a HEAD answer has none)
     await send({"type": "http.response.start", "status": response.status_code, "headers": headers})
     await send({"type": "http.response.body", "body": response.body})
 
