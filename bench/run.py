@@ -442,25 +442,31 @@ def measure(
 def head_to_head(
     targets: Sequence[Target], load: Load, pin: bool, work: Path, connections: int, args: argparse.Namespace
 ) -> list[Pairing]:
-    """Each of `targets[1:]` against `targets[0]` (all off), both loaded at the same time: their servers share CPU 0
-    and each has its own wrk on CPU 1, so whatever the host does in those seconds slows both alike. The ratio of
-    their requests/s in one round is the variant's relative cost per request; rounds go through the variants in
-    turn, and the median over rounds is reported."""
+    """Each of `targets[1:]` against a server of its own of `targets[0]` (all off), both loaded at the same time:
+    the pair shares CPU 0 and each has its own wrk on CPU 1, so whatever the host does in those seconds slows both
+    alike. The ratio of their requests/s in one round is the variant's relative cost per request. Rounds go through
+    the pairs in turn (both servers of a pair idle while the others run: one all-off server shared by every pair
+    came out of its idle spells 2-3% faster than a variant, as an A/A pair showed), alternating which wrk starts
+    first; the median over rounds is reported."""
     with ExitStack() as stack, ThreadPoolExecutor(2) as pool:
-        off, *variants = [stack.enter_context(running(target, pin, work)) for target in targets]
+        pairs = [
+            (stack.enter_context(running(targets[0], pin, work)), stack.enter_context(running(target, pin, work)))
+            for target in targets[1:]
+        ]
         pairings = [Pairing(target) for target in targets[1:]]
 
-        def both(server: Server, target: Target, seconds: float) -> tuple[Sample, Sample]:
-            reference = pool.submit(load.run, targets[0], off, "", connections, seconds)
-            variant = pool.submit(load.run, target, server, "", connections, seconds)
-            return reference.result(), variant.result()
+        def both(off: Server, server: Server, target: Target, seconds: float, swap: bool) -> tuple[Sample, Sample]:
+            runs = [(targets[0], off), (target, server)]
+            futures = [pool.submit(load.run, t, s, "", connections, seconds) for t, s in runs[:: -1 if swap else 1]]
+            first, second = (future.result() for future in futures)
+            return (second, first) if swap else (first, second)
 
-        for server, target in zip(variants, targets[1:], strict=True):
+        for (off, server), target in zip(pairs, targets[1:], strict=True):
             if args.warmup > 0:
-                both(server, target, args.warmup)
+                both(off, server, target, args.warmup, swap=False)
         for round_ in range(args.overhead_rounds):
-            for pairing, server in zip(pairings, variants, strict=True):
-                pairing.pairs.append(both(server, pairing.target, args.overhead_seconds))
+            for pairing, (off, server) in zip(pairings, pairs, strict=True):
+                pairing.pairs.append(both(off, server, pairing.target, args.overhead_seconds, swap=round_ % 2 == 1))
             print(f"  round {round_ + 1}: " + ", ".join(f"{p.target.key} {p.ratios[-1]:.3f}" for p in pairings),
                   flush=True)  # fmt: skip
     return pairings
@@ -614,9 +620,9 @@ def report(
             f"## Request log and journal (client_credentials at c={args.overhead_concurrency}; fault matching on, no "
             "rules)",
             "",
-            f"Head-to-head: each variant and the all-off server (`--log-format off --journal-size 0`) loaded at the "
-            f"same time for {args.overhead_seconds:g} s, both servers on CPU {SERVER_CPU} and a wrk each on CPU "
-            f"{LOAD_CPU}, {rounds} rounds through the variants in turn: the ratio of their requests/s within a round "
+            f"Head-to-head: each variant and an all-off server of its own (`--log-format off --journal-size 0`) loaded "
+            f"at the same time for {args.overhead_seconds:g} s, both servers on CPU {SERVER_CPU} and a wrk each on CPU "
+            f"{LOAD_CPU}, {rounds} rounds through the pairs in turn: the ratio of their requests/s within a round "
             "is the variant's throughput relative to all off, unmoved by the host's drift (each server gets about "
             "half the CPU, so the req/s are about half a target's above). The A/A row pairs two all-off servers: "
             "the method's own spread.",

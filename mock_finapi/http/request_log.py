@@ -31,6 +31,8 @@ _ESCAPED = {code: f"\\x{code:02x}" for code in (*range(33), 127)}
 """Control characters and the space, which separates the fields of a text line."""
 _TEXT = "%s %s %d %.1fms rid=%s"
 """A text line without a fault, for `%` with `_FIELDS`."""
+_JSON = '{"time":"%s","method":"%%s","path":"%%s","status":%%d,"durationMs":%%.3f,"requestId":"%%s","fault":null}'
+"""A JSON line without a fault, for `%` with its time and then with `_FIELDS`."""
 _FIELDS = itemgetter(*map(FIELDS.index, ("method", "path", "status", "duration_ms", "request_id")))
 """What a line shows of an entry, in the order of the lines."""
 _FAULT = itemgetter(FIELDS.index("fault"))
@@ -107,13 +109,8 @@ def _json_lines(entries: list[Entry]) -> str:
     time = wall_clock().isoformat(timespec="microseconds")
     if not _plain(entries):
         return "\n".join([json_line(entry, time) for entry in entries])
-    return "\n".join(  # what `json_line` writes of them
-        [
-            f'{{"time":"{time}","method":"{method}","path":"{path}","status":{status},"durationMs":{duration_ms:.3f},'
-            f'"requestId":"{request_id}","fault":null}}'
-            for method, path, status, duration_ms, request_id in map(_FIELDS, entries)
-        ]
-    )
+    template = _JSON % time  # what `json_line` writes of them (an ISO time holds no `%`)
+    return "\n".join(map(template.__mod__, map(_FIELDS, entries)))
 
 
 class RequestLog:
