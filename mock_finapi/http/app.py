@@ -25,7 +25,7 @@ class Emulator(Starlette):
     def build_middleware_stack(self) -> ASGIApp:
         settings: Settings = self.state.settings
         # the router has no middleware of its own to pass
-        return RequestContext(self.router.app, self.state.request_log, settings.max_body_bytes, self.router.paths)
+        return RequestContext(self.router.app, self.state.request_log, settings.max_body_bytes)
 
 
 def create_app(

@@ -53,8 +53,6 @@ class Router(routing.Router):
             self._by_path[fixed.path] = [r for r in routes if r is fixed or r.param_convertors]
             if not any(r.param_convertors and r.path_regex.match(fixed.path) for r in routes[:index]):
                 self._fixed[fixed.path] = fixed  # no earlier route could take its requests
-        self.paths = {r.path: r.path for r in routes if not r.param_convertors}
-        """The paths without parameters, each to itself."""
 
     async def app(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope.get("root_path"):
