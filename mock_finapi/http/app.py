@@ -20,8 +20,6 @@ class Emulator(Starlette):
     """Starlette with one middleware and nothing else around the router: the middleware renders every error
     (Starlette's ServerErrorMiddleware and ExceptionMiddleware would only add two layers to each request)."""
 
-    router: Router
-
     def build_middleware_stack(self) -> ASGIApp:
         settings: Settings = self.state.settings
         # the router has no middleware of its own to pass
