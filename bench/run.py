@@ -31,7 +31,7 @@ token endpoint (median and worst of --startup-runs), with mock_finapi's bytecode
 end of its target (peak), from /proc/<pid>/status; and `bench/memory.py --direct` (--memory-tokens client tokens of
 60 s, about 59,000 alive at a time): peak RSS over idle RSS of the loaded emulator (issue 7: at most 2).
 
-Prints the report and writes it to bench/results/perf-<date>.md and bench/results/latest.md. Needs wrk and taskset:
+Prints the report and writes it to bench/results/perf-<date>[-N].md and bench/results/latest.md. Needs wrk and taskset:
 installs wrk with apt-get when it is missing and the script runs as root, otherwise says what to install.
 """
 
@@ -41,6 +41,7 @@ import argparse
 import compileall
 import datetime
 import http.client
+import itertools
 import json
 import os
 import platform
@@ -729,7 +730,12 @@ def main() -> int:
     print()
     print(text, end="")
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / f"perf-{datetime.date.today():%Y-%m-%d}.md").write_text(text)
+    dated = args.out / f"perf-{datetime.date.today():%Y-%m-%d}.md"
+    for n in itertools.count(2):  # a day's runs: perf-<date>.md, -2.md, ... (none overwrites another)
+        if not dated.exists():
+            break
+        dated = dated.with_name(f"perf-{datetime.date.today():%Y-%m-%d}-{n}.md")
+    dated.write_text(text)
     (args.out / "latest.md").write_text(text)
     if failed:
         print(f"errors (socket errors or non-2xx answers) in: {', '.join(failed)}", file=sys.stderr)
