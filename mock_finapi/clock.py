@@ -16,6 +16,11 @@ from datetime import UTC, datetime, timedelta, timezone
 FINAPI_TZ = timezone(timedelta(hours=1))
 
 
+ClockState = tuple[float, float, bool]
+"""`(base, anchor, frozen)`: the virtual time is `base` while frozen, else `base` plus the real seconds since
+`anchor`."""
+
+
 class Clock:
     """Virtual time: `start` (default: now) plus the real time elapsed since, or standing still while frozen.
 
@@ -28,46 +33,50 @@ class Clock:
         start: datetime | None = None,
         *,
         frozen: bool = False,
-        monotonic: Callable[[], float] = time.monotonic,
+        monotonic: Callable[[], float] = time.perf_counter,
     ) -> None:
         self._lock = threading.Lock()
-        self._monotonic = monotonic
+        self.monotonic = monotonic
+        """Real seconds: what the clock runs by, and what requests are timed by (`virtual_time` of the two readings)."""
         base = start.timestamp() if start is not None else time.time()
-        self._state = (base, monotonic(), frozen)
+        self.state: ClockState = (base, monotonic(), frozen)
+        """Replaced whole on every change, never changed in place."""
 
     def time(self) -> float:
         """Virtual seconds since the epoch."""
-        base, anchor, frozen = self._state
-        return base if frozen else base + (self._monotonic() - anchor)
+        base, anchor, frozen = self.state
+        return base if frozen else base + (self.monotonic() - anchor)
 
     def now(self) -> datetime:
         return datetime.fromtimestamp(self.time(), FINAPI_TZ)
 
     @property
     def frozen(self) -> bool:
-        return self._state[2]
+        return self.state[2]
 
     def advance(self, seconds: float) -> None:
         """Move the clock forward (or back, with a negative number) without waiting."""
         with self._lock:
-            base, anchor, frozen = self._state
-            self._state = (base + seconds, anchor, frozen)
+            base, anchor, frozen = self.state
+            self.state = (base + seconds, anchor, frozen)
 
     def set(self, when: datetime) -> None:
         """Jump to `when`; a running clock runs on from there."""
         with self._lock:
-            self._state = (when.timestamp(), self._monotonic(), self._state[2])
+            self.state = (when.timestamp(), self.monotonic(), self.state[2])
 
     def freeze(self, frozen: bool) -> None:
         """Stop (True) or restart (False) the clock where it stands."""
         with self._lock:
-            if frozen != self._state[2]:
-                self._state = (self.time(), self._monotonic(), frozen)
+            if frozen != self.state[2]:
+                self.state = (self.time(), self.monotonic(), frozen)
 
 
-perf_counter = time.perf_counter
-"""Real seconds for measuring durations (request logs, benchmarks); never virtual. (The function itself: it times
-every request.)"""
+def virtual_time(state: ClockState, real: float) -> float:
+    """The virtual time at the real instant `real` (a reading of `Clock.monotonic`) while the clock was in `state`: what
+    `Clock.time()` answered then. (A request keeps the two readings, which cost less than that call.)"""
+    base, anchor, frozen = state
+    return base if frozen else base + (real - anchor)
 
 
 def wall_clock() -> datetime:

@@ -18,7 +18,6 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mock_finapi import errors
-from mock_finapi.clock import perf_counter
 from mock_finapi.http import faults, render
 from mock_finapi.http.protocol import DISCONNECT
 from mock_finapi.http.request_log import RequestLog
@@ -42,9 +41,9 @@ class RequestContext:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        started_at = perf_counter()
-        headers: dict[bytes, bytes] = dict(reversed(scope["headers"]))  # the first of repeated headers wins
         world: World = scope["app"].state.world
+        started = world.clock.monotonic()
+        headers: dict[bytes, bytes] = dict(reversed(scope["headers"]))  # the first of repeated headers wins
         given = headers.get(b"x-request-id")
         request_id = given.decode("latin-1") if given and len(given) <= MAX_REQUEST_ID else world.rng.request_id()
         response_headers = [(b"x-request-id", request_id.encode("latin-1"))]
@@ -112,13 +111,15 @@ class RequestContext:
                 # as it is (masked when read), computing only the client of a bearer token no handler authenticated (a
                 # fault answered first) while that token exists; inline: a call was a sixth of the journal's cost
                 authorization = headers.get(b"authorization")
+                clock = world.clock
                 entry: Entry = (
-                    world.clock.time(),
+                    clock.state,
+                    started,
+                    clock.monotonic(),
                     scope["method"],
                     scope["path"],
                     scope["query_string"],
                     state["status"],
-                    (perf_counter() - started_at) * 1000,
                     request_id,
                     state["client_id"] or (_bearer_client(world, authorization) if authorization else None),
                     rule.name if rule else None,

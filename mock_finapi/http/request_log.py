@@ -29,8 +29,8 @@ from mock_finapi.services.journal import FIELDS, TOKEN_PATHS, Entry, mask_path
 _PATH_UNSAFE = re.compile(r"[\x00-\x20\x7f%]")
 _ESCAPED = {code: f"\\x{code:02x}" for code in (*range(33), 127)}
 """Control characters and the space, which separates the fields of a text line."""
-_FIELDS = itemgetter(*map(FIELDS.index, ("method", "path", "status", "duration_ms", "request_id")))
-"""What a line shows of an entry, in the order of the lines."""
+_FIELDS = itemgetter(*map(FIELDS.index, ("started", "ended", "method", "path", "status", "request_id")))
+"""What a line shows of an entry (its duration from the first two)."""
 _FAULT = itemgetter(FIELDS.index("fault"))
 _PATH = itemgetter(FIELDS.index("path"))
 _REQUEST_ID = itemgetter(FIELDS.index("request_id"))
@@ -42,14 +42,14 @@ INTERVAL = 0.1
 
 def json_line(entry: Entry, time: str) -> str:
     """The JSON line of a request; `time` is when it is written (RFC 3339)."""
-    method, path, status, duration_ms, request_id = _FIELDS(entry)
+    started, ended, method, path, status, request_id = _FIELDS(entry)
     return orjson.dumps(
         {
             "time": time,
             "method": method,
             "path": mask_path(path) if path.startswith(TOKEN_PATHS) else path,
             "status": status,
-            "durationMs": orjson.Fragment(b"%.3f" % duration_ms),  # as `_json_lines` writes it
+            "durationMs": orjson.Fragment(b"%.3f" % ((ended - started) * 1000)),  # as `_json_lines` writes it
             "requestId": request_id,
             "fault": _FAULT(entry),
         }
@@ -58,7 +58,7 @@ def json_line(entry: Entry, time: str) -> str:
 
 def text_line(entry: Entry) -> str:
     """The text line of a request (no time: a terminal or CI log has its own)."""
-    method, path, status, duration_ms, request_id = _FIELDS(entry)
+    started, ended, method, path, status, request_id = _FIELDS(entry)
     fault = _FAULT(entry) or ""
     if path.startswith(TOKEN_PATHS):
         path = mask_path(path)
@@ -66,7 +66,7 @@ def text_line(entry: Entry) -> str:
     if not probe.isprintable() or " " in probe or "%" in path:  # rare: something to escape (one check for all)
         method, request_id, fault = _escape(method), _escape(request_id), _escape(fault)
         path = _PATH_UNSAFE.sub(_percent, path)
-    line = f"{method} {path} {status} {duration_ms:.1f}ms rid={request_id}"  # as `_text_lines` writes it
+    line = f"{method} {path} {status} {(ended - started) * 1000:.1f}ms rid={request_id}"  # as `_text_lines` writes it
     return f"{line} fault={fault}" if fault else line
 
 
@@ -100,8 +100,8 @@ def _text_lines(entries: list[Entry]) -> str:
         return "\n".join([text_line(entry) for entry in entries])
     return "\n".join(
         [
-            f"{method} {path} {status} {duration_ms:.1f}ms rid={request_id}"
-            for _, method, path, _, status, duration_ms, request_id, _, _, _, _, _ in entries
+            f"{method} {path} {status} {(ended - started) * 1000:.1f}ms rid={request_id}"
+            for _, started, ended, method, path, _, status, request_id, _, _, _, _, _ in entries
         ]
     )
 
@@ -112,9 +112,9 @@ def _json_lines(entries: list[Entry]) -> str:
         return "\n".join([json_line(entry, time) for entry in entries])
     return "\n".join(  # what `json_line` writes of them
         [
-            f'{{"time":"{time}","method":"{method}","path":"{path}","status":{status},"durationMs":{duration_ms:.3f},'
-            f'"requestId":"{request_id}","fault":null}}'
-            for _, method, path, _, status, duration_ms, request_id, _, _, _, _, _ in entries
+            f'{{"time":"{time}","method":"{method}","path":"{path}","status":{status},'
+            f'"durationMs":{(ended - started) * 1000:.3f},"requestId":"{request_id}","fault":null}}'
+            for _, started, ended, method, path, _, status, request_id, _, _, _, _, _ in entries
         ]
     )
 

@@ -21,7 +21,7 @@ from datetime import datetime
 from typing import Any, cast
 from urllib.parse import parse_qsl
 
-from mock_finapi.clock import FINAPI_TZ, format_v2
+from mock_finapi.clock import FINAPI_TZ, ClockState, format_v2, virtual_time
 from mock_finapi.state.models import Client
 from mock_finapi.state.store import Store
 
@@ -124,23 +124,39 @@ def body_fields(content_type: str, body: bytes | None) -> dict[str, Any] | None:
     return None
 
 
-Entry = tuple[float, str, str, bytes, int, float, str, str | None, str | None, bytes | None, bytes | None, bytes | None]
+Entry = tuple[
+    ClockState,
+    float,
+    float,
+    str,
+    str,
+    bytes,
+    int,
+    str,
+    str | None,
+    str | None,
+    bytes | None,
+    bytes | None,
+    bytes | None,
+]
 """One request as it came in and how it was answered, held as the middleware had it (a plain tuple: recording is on
-every request's path); masked and resolved (client, mandator) when it is first read (`view`). Its `FIELDS`:
+every request's path); masked and resolved (time, client, mandator) when it is first read (`view`). Its `FIELDS`:
 
-- `time`: virtual epoch seconds when it ended; `method`, `path`, `query_string`, `status` (0: no answer was sent);
-- `duration_ms`: the real milliseconds it took; `request_id`;
+- `clock`, `started`, `ended`: the clock's state when the request ended and the clock's real-time readings
+  (`Clock.monotonic`) when it started and ended: its virtual time (`virtual_time`) and real duration;
+- `method`, `path`, `query_string`, `status` (0: no answer was sent), `request_id`;
 - `client_id`: the client that authenticated, or that its bearer token belongs to; else found in the body or Basic
   credentials when read; `fault`: the name of the rule that touched it;
 - `authorization`, `content_type`, `body`: as sent (masked when read).
 """
 FIELDS = (
-    "time",
+    "clock",
+    "started",
+    "ended",
     "method",
     "path",
     "query_string",
     "status",
-    "duration_ms",
     "request_id",
     "client_id",
     "fault",
@@ -152,19 +168,19 @@ FIELDS = (
 
 def view(entry: Entry, clients: Mapping[str, Client]) -> dict[str, Any]:
     """An entry as the admin API shows it, every secret masked; `clients` resolves its client and mandator."""
-    time, method, path, query_string, status, duration_ms, request_id, client_id, fault, auth, ctype, body = entry
+    clock, started, ended, method, path, query_string, status, request_id, client_id, fault, auth, ctype, body = entry
     fields = body_fields(ctype.decode("latin-1") if ctype else "", body)
     authorization = auth.decode("latin-1") if auth is not None else None
     client_id = client_id or client_of(fields or {}, authorization or "")
     client = clients.get(client_id) if client_id is not None else None
     query = dict(parse_qsl(query_string.decode("latin-1"), keep_blank_values=True))
     return {
-        "time": format_v2(datetime.fromtimestamp(time, FINAPI_TZ)),
+        "time": format_v2(datetime.fromtimestamp(virtual_time(clock, ended), FINAPI_TZ)),
         "method": method,
         "path": mask_path(path),
         "query": mask_fields(query),
         "status": status,
-        "durationMs": round(duration_ms, 3),
+        "durationMs": round((ended - started) * 1000, 3),
         "requestId": request_id,
         "clientId": client.client_id if client else None,
         "mandatorId": client.mandator_id if client else None,

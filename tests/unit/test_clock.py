@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from mock_finapi.clock import FINAPI_TZ, Clock, format_v1, format_v2, parse_rfc3339
+from mock_finapi.clock import FINAPI_TZ, Clock, format_v1, format_v2, parse_rfc3339, virtual_time
 from tests.helpers import START
 
 
@@ -36,6 +36,17 @@ def test_running_clock_follows_real_time_from_its_start(real: FakeMonotonic) -> 
     clock = Clock(START, monotonic=real)
     real.now += 2.5
     assert clock.time() == START.timestamp() + 2.5
+
+
+@pytest.mark.parametrize("frozen", [False, True])
+def test_a_kept_state_and_reading_give_the_time_the_clock_answered_then(real: FakeMonotonic, frozen: bool) -> None:
+    clock = Clock(START, frozen=frozen, monotonic=real)
+    clock.advance(60)
+    real.now += 2.5
+    state, reading, then = clock.state, clock.monotonic(), clock.time()
+    clock.advance(3600)
+    real.now += 10
+    assert virtual_time(state, reading) == then == START.timestamp() + (60 if frozen else 62.5)
 
 
 def test_clock_without_start_begins_at_the_real_time() -> None:

@@ -8,7 +8,8 @@ from mock_finapi.state.store import Store
 
 def entry(request_id: str, body: bytes = b"grant_type=password&password=secret", fault: str | None = None) -> Entry:
     form = b"application/x-www-form-urlencoded"
-    return (1.0, "POST", "/api/v2/oauth/token", b"", 200, 1.5, request_id, None, fault, None, form, body)
+    clock = (1.0, 0.0, True)
+    return (clock, 0.0, 0.0015, "POST", "/api/v2/oauth/token", b"", 200, request_id, None, fault, None, form, body)
 
 
 def ids(views: list[dict[str, object]]) -> list[object]:
@@ -39,3 +40,11 @@ def test_clear_with_a_matcher_keeps_the_others_in_order_and_recording_goes_on() 
     assert journal.clear(Matcher(fault="flaky")) == 3
     journal.record(entry("r5"))
     assert ids(journal.find(Matcher())) == ["r5", "r2", "r0"]
+
+
+def test_a_view_has_the_virtual_time_and_real_duration_of_the_request() -> None:
+    journal = Journal(4, Store())
+    running = (1_767_254_400.0, 100.0, False)  # 2026-01-01T09:00:00+01:00 at the real reading 100
+    journal.record((running, 102.0, 102.25, "GET", "/api/v2/users", b"", 200, "r1", None, None, None, None, None))
+    view = journal.find(Matcher())[0]
+    assert (view["time"], view["durationMs"]) == ("2026-01-01T09:00:02.250+01:00", 250.0)

@@ -24,7 +24,7 @@ def entry(
     fault: str | None = None,
     duration_ms: float = 1.234,
 ) -> Entry:
-    return (1.0, method, path, b"", 200, duration_ms, rid, None, fault, None, None, None)
+    return ((1.0, 0.0, True), 0.0, duration_ms / 1000, method, path, b"", 200, rid, None, fault, None, None, None)
 
 
 @pytest.mark.parametrize(
