@@ -494,6 +494,21 @@ def test_error_dates_and_journal_times_follow_the_clock(client: httpx.Client, pa
     assert journal(client)[0]["time"] == "2026-07-15T10:20:30.456+01:00"
 
 
+def test_journal_times_are_the_clock_when_each_request_ended_however_it_moved_since() -> None:
+    real = [0.0]  # the clock's real-time source: it also times the requests
+    with emulator(clock=Clock(START, monotonic=lambda: real[0])) as client:
+        for at in (2.0, 7.5):
+            real[0] = at
+            assert client.get("/api/v2/nothing").status_code == 404
+        move_clock(client, advance=3600)
+        real[0] = 100.0
+        entries = ok(client.get("/__admin/requests"))["requests"]
+    assert [(e["time"], e["durationMs"]) for e in entries] == [
+        ("2026-01-01T09:00:07.500+01:00", 0.0),
+        ("2026-01-01T09:00:02.000+01:00", 0.0),
+    ]
+
+
 def test_admin_error_dates_follow_the_clock(client: httpx.Client) -> None:
     move_clock(client, advance=86_400)
     response = client.post("/__admin/clock", json={"advance": "x"})
