@@ -158,10 +158,8 @@ def _list_scenarios() -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
-    from mock_finapi.http.app import create_app, stopped
-    from mock_finapi.http.protocol import http_protocol
+    from mock_finapi.http import server as http_server
+    from mock_finapi.http.app import create_app
 
     if isinstance(sys.stdout, io.TextIOWrapper):
         # stdout is the URL line (flushed when printed) and the request log (flushed by each of its writes, many
@@ -184,7 +182,7 @@ def _serve(args: argparse.Namespace) -> int:
 
             path, text, scenario = reload.load(args.scenario)
             app = create_app(settings, scenario=scenario)
-            reloader: Reloader | None = reload.Reloader(app.state, path, text, settings)
+            reloader: Reloader | None = reload.Reloader(app.sandbox, path, text)
         else:
             app = create_app(settings)
             reloader = None
@@ -192,15 +190,15 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"mock-finapi: {exc}", file=sys.stderr)
         return 1
     try:
-        sock = _bind(args.host, args.port)
+        sock = http_server.bind(args.host, args.port)
     except OSError as exc:
         print(f"mock-finapi: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
         return 1
-    url = _base_url(args.host, sock.getsockname()[1])
+    url = http_server.base_url(sock)
     url_file = Path(args.url_file) if args.url_file else None
     failed = False
 
-    class Server(uvicorn.Server):
+    class Server(http_server.Server):
         watcher: asyncio.Task[None] | None = None
 
         async def startup(self, sockets: list[socket.socket] | None = None) -> None:
@@ -223,19 +221,8 @@ def _serve(args: argparse.Namespace) -> int:
                 self.watcher.cancel()
             await super().shutdown(sockets)
 
-    config = uvicorn.Config(
-        app,
-        http=http_protocol(),
-        log_level=args.log_level,
-        log_config=log_config,
-        access_log=False,
-        lifespan="off",
-        ws="none",  # no WebSocket routes: start-up skips importing the websockets package; an Upgrade is served as HTTP
-        proxy_headers=False,  # nothing uses the client's address: no X-Forwarded-* work on every request
-        server_header=False,
-        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN,
-    )
-    server = Server(config)
+    config = http_server.config(app, grace=GRACEFUL_SHUTDOWN, log_level=args.log_level, log_config=log_config)
+    server = Server(app, config, GRACEFUL_SHUTDOWN)
     _tune_garbage_collector()
     # uvicorn re-raises SIGINT/SIGTERM once it has shut down gracefully, which would kill the process before the
     # URL file is removed and report death by signal. Handlers that only ask uvicorn to stop make a stop by signal
@@ -247,7 +234,7 @@ def _serve(args: argparse.Namespace) -> int:
     try:
         server.run(sockets=[sock])
     finally:
-        stopped(app)
+        app.stopped()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
         sock.close()
@@ -281,26 +268,6 @@ def _log_config(level: str) -> dict[str, Any]:
     config = copy.deepcopy(LOGGING_CONFIG)
     config["loggers"]["mock_finapi"] = {"handlers": ["default"], "level": level.upper(), "propagate": False}
     return config
-
-
-def _bind(host: str, port: int) -> socket.socket:
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)  # so asyncio sets TCP_NODELAY
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((host, port))
-        sock.listen(2048)
-    except OSError:
-        sock.close()
-        raise
-    sock.set_inheritable(True)
-    return sock
-
-
-def _base_url(host: str, port: int) -> str:
-    """A URL clients can reach: a wildcard bind is announced as loopback."""
-    host = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(host, host)
-    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
 def _announce(url: str, url_file: Path | None) -> None:

@@ -1,87 +1,94 @@
 """The virtual clock: the only place mock-finapi reads the time.
 
-Every expiry (tokens, refresh tokens, later processes) compares against `Clock.time()`. A clock starts at the
-scenario's `clock.start` (or the real time) and then runs with real time, unless frozen. Tests and the admin API
-move it with `advance()` and `set()` instead of sleeping.
+The clock's state (`ClockState`) is part of the emulator's state (the store keeps it, so several workers share it):
+an `offset` from the real time while the clock runs, or the instant it stands still at (`frozen_at`). Every expiry
+(tokens, processes, web forms) compares against the virtual time; tests and the admin API move the clock instead of
+sleeping. `Clock` is the real-time source the state is read against; tests may pass a fake one.
 """
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
+from typing import NamedTuple
 
 # finAPI's servers answer in German time; +01:00 matches the examples in the docs (no DST games in a mock).
 FINAPI_TZ = timezone(timedelta(hours=1))
+# The virtual clock stays where datetime can render every date, however far a test moves it.
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(9000, 1, 1, tzinfo=UTC)
 
 
-ClockState = tuple[float, float, bool]
-"""`(base, anchor, frozen)`: the virtual time is `base` while frozen, else `base` plus the real seconds since
-`anchor`."""
+class ClockState(NamedTuple):
+    """Virtual time = real time + `offset` while running; `frozen_at` while frozen (then `offset` is unused)."""
 
-
-class Clock:
-    """Virtual time: `start` (default: now) plus the real time elapsed since, or standing still while frozen.
-
-    `monotonic` is the real-time source; tests may pass a fake one. Readers take no lock: the state is one tuple,
-    replaced whole, so a reader never sees a new base with an old anchor.
-    """
-
-    def __init__(
-        self,
-        start: datetime | None = None,
-        *,
-        frozen: bool = False,
-        monotonic: Callable[[], float] = time.perf_counter,
-    ) -> None:
-        self._lock = threading.Lock()
-        self.monotonic = monotonic
-        """Real seconds: what the clock runs by, and what requests are timed by (`virtual_time` of the two readings)."""
-        base = start.timestamp() if start is not None else time.time()
-        self.state: ClockState = (base, monotonic(), frozen)
-        """Replaced whole on every change, never changed in place."""
-
-    def time(self) -> float:
-        """Virtual seconds since the epoch."""
-        base, anchor, frozen = self.state
-        return base if frozen else base + (self.monotonic() - anchor)
-
-    def now(self) -> datetime:
-        return datetime.fromtimestamp(self.time(), FINAPI_TZ)
+    offset: float = 0.0
+    frozen_at: float | None = None
 
     @property
     def frozen(self) -> bool:
-        return self.state[2]
+        return self.frozen_at is not None
 
-    def advance(self, seconds: float) -> None:
-        """Move the clock forward (or back, with a negative number) without waiting."""
-        with self._lock:
-            base, anchor, frozen = self.state
-            self.state = (base + seconds, anchor, frozen)
+    def time(self, real: float) -> float:
+        """The virtual time (epoch seconds) when the real time is `real`."""
+        return self.frozen_at if self.frozen_at is not None else real + self.offset
 
-    def set(self, when: datetime) -> None:
+    def set(self, when: float, real: float) -> ClockState:
         """Jump to `when`; a running clock runs on from there."""
-        with self._lock:
-            self.state = (when.timestamp(), self.monotonic(), self.state[2])
+        return ClockState(self.offset, when) if self.frozen else ClockState(when - real)
 
-    def freeze(self, frozen: bool) -> None:
+    def advance(self, seconds: float, real: float) -> ClockState:
+        return self.set(self.time(real) + seconds, real)
+
+    def freeze(self, frozen: bool, real: float) -> ClockState:
         """Stop (True) or restart (False) the clock where it stands."""
-        with self._lock:
-            if frozen != self.state[2]:
-                self.state = (self.time(), self.monotonic(), frozen)
+        now = self.time(real)
+        return ClockState(self.offset, now) if frozen else ClockState(now - real)
 
 
-def virtual_time(state: ClockState, real: float) -> float:
-    """The virtual time at the real instant `real` (a reading of `Clock.monotonic`) while the clock was in `state`: what
-    `Clock.time()` answered then. (A request keeps the two readings, which cost less than that call.)"""
-    base, anchor, frozen = state
-    return base if frozen else base + (real - anchor)
+def starting(start: datetime | None, frozen: bool, real: float) -> ClockState:
+    """The state of a clock that reads `start` (default: the real time) now."""
+    state = ClockState()
+    if start is not None:
+        state = state.set(start.timestamp(), real)
+    return state.freeze(frozen, real)
+
+
+class Clock:
+    """The real-time source virtual time runs by (`time.time`: the same in every process of a host)."""
+
+    def __init__(self, real: Callable[[], float] = time.time) -> None:
+        self.real = real
+
+    def now(self, state: ClockState) -> float:
+        return state.time(self.real())
+
+
+class ClockMove(NamedTuple):
+    """A move of the clock, applied in this order: `set` (epoch seconds), `advance` (seconds), `frozen`."""
+
+    set: float | None = None
+    advance: float | None = None
+    frozen: bool | None = None
+
+    def apply(self, state: ClockState, real: float) -> ClockState:
+        if self.set is not None:
+            state = state.set(self.set, real)
+        if self.advance is not None:
+            state = state.advance(self.advance, real)
+        if self.frozen is not None:
+            state = state.freeze(self.frozen, real)
+        return state
 
 
 def wall_clock() -> datetime:
     """The real time: where a real-time scenario starts, and when log lines are written (they describe the host)."""
     return datetime.now(UTC)
+
+
+def to_datetime(seconds: float) -> datetime:
+    return datetime.fromtimestamp(seconds, FINAPI_TZ)
 
 
 def format_v2(when: datetime) -> str:

@@ -1,11 +1,17 @@
 """The seeded source: the only place mock-finapi makes ids, tokens, passwords and Faker data.
 
-One seed drives independent named streams, so that, say, sending an `X-Request-Id` header (which saves drawing a
-request id) never shifts the tokens a run hands out. Same seed and same requests → same ids, tokens and users.
+Values are a pure function of the seed, a named stream and a position in it (`sha1("seed:stream:position")`), and the
+positions are part of the state (the store draws them). So the same seed and the same requests give the same ids and
+tokens, a snapshot restores the source exactly, and several workers sharing one store never draw the same value.
+Streams are independent: sending an `X-Request-Id` header, say, never shifts the tokens a run hands out.
+
+Request ids are the exception: they must be unique within a server's run, across resets too, so they come from a
+source seeded once per process (`request_id`).
 """
 
 from __future__ import annotations
 
+import hashlib
 import random
 import secrets
 import string
@@ -17,9 +23,8 @@ if TYPE_CHECKING:
 FINAPI_TOKEN_ALPHABET = string.ascii_letters + string.digits + "_"
 FINAPI_TOKEN_LENGTH = 128
 PASSWORD_ALPHABET = string.ascii_letters + string.digits
-_UUID_CLEAR = ~((0xF000 << 64) | (0xC000 << 48))
-_UUID_SET = (4 << 76) | (0x8000 << 48)
-"""The version (4) and variant (RFC 4122) bits of a UUID."""
+TOKENS, IDS, FAULTS = "tokens", "ids", "faults"
+"""The streams: access and refresh tokens; ids, passwords and change tokens; fault probabilities."""
 
 
 def random_seed() -> int:
@@ -27,49 +32,63 @@ def random_seed() -> int:
     return secrets.randbits(32)
 
 
+_run = random.Random(secrets.randbits(64))
+
+
+def request_id() -> str:
+    """`selfgen-<uuid>`: unique within this process's run (not seeded: a reset must not repeat them)."""
+    return "selfgen-" + _format_uuid(_run.getrandbits(128).to_bytes(16))
+
+
+def _format_uuid(raw: bytes) -> str:
+    """A version 4 UUID made of 16 random bytes."""
+    digits = bytearray(raw[:16])
+    digits[6] = digits[6] & 0x0F | 0x40
+    digits[8] = digits[8] & 0x3F | 0x80
+    hexed = digits.hex()
+    return f"{hexed[:8]}-{hexed[8:12]}-{hexed[12:16]}-{hexed[16:20]}-{hexed[20:]}"
+
+
 class Randomness:
+    """Values of the seed at a position of a stream."""
+
     def __init__(self, seed: int) -> None:
         self.seed = seed
-        self._tokens = self._stream("tokens")
-        self._ids = self._stream("ids")
-        self._requests = self._stream("requests")
-        self._faker: Faker | None = None
 
-    def _stream(self, name: str) -> random.Random:
-        return random.Random(f"{self.seed}:{name}")
+    def _bytes(self, stream: str, position: int, length: int) -> bytes:
+        key = f"{self.seed}:{stream}:{position}"
+        out = hashlib.sha1(key.encode(), usedforsecurity=False).digest()
+        block = 1
+        while len(out) < length:  # rare: only long tokens need more than one digest
+            out += hashlib.sha1(f"{key}:{block}".encode(), usedforsecurity=False).digest()
+            block += 1
+        return out[:length]
 
-    def stream(self, name: str) -> random.Random:
-        """A further independent stream (e.g. for fault probabilities) derived from the seed."""
-        return self._stream(name)
+    def uuid(self, stream: str, position: int) -> str:
+        return _format_uuid(self._bytes(stream, position, 16))
 
-    @staticmethod
-    def _uuid(rng: random.Random) -> str:
-        """A version 4 UUID from 128 random bits: what `str(uuid.UUID(int=bits, version=4))` gives, made faster."""
-        digits = (rng.getrandbits(128) & _UUID_CLEAR | _UUID_SET).to_bytes(16).hex()
-        return f"{digits[:8]}-{digits[8:12]}-{digits[12:16]}-{digits[16:20]}-{digits[20:]}"
-
-    def token(self, fmt: str) -> str:
+    def token(self, fmt: str, position: int) -> str:
         """An access or refresh token: a UUID, or finAPI's 128 characters of [A-Za-z0-9_]."""
         if fmt == "finapi":
-            return "".join(self._tokens.choices(FINAPI_TOKEN_ALPHABET, k=FINAPI_TOKEN_LENGTH))
-        return self._uuid(self._tokens)
+            alphabet = FINAPI_TOKEN_ALPHABET
+            return "".join(alphabet[b % len(alphabet)] for b in self._bytes(TOKENS, position, FINAPI_TOKEN_LENGTH))
+        return self.uuid(TOKENS, position)
 
-    def uuid(self) -> str:
-        """An identifier (user ids, mandator ids, password change tokens)."""
-        return self._uuid(self._ids)
+    def password(self, position: int, length: int = 16) -> str:
+        return "".join(PASSWORD_ALPHABET[b % len(PASSWORD_ALPHABET)] for b in self._bytes(IDS, position, length))
 
-    def password(self, length: int = 16) -> str:
-        return "".join(self._ids.choices(PASSWORD_ALPHABET, k=length))
+    def fraction(self, stream: str, position: int) -> float:
+        """A number in [0, 1)."""
+        return int.from_bytes(self._bytes(stream, position, 7)) / 2**56
 
-    def request_id(self) -> str:
-        return "selfgen-" + self._uuid(self._requests)
+    def faker(self, stream: str = "faker", position: int = 0) -> Faker:
+        """Faker (de_DE) seeded for one use; imported on first use because it is slow to import."""
+        from faker import Faker
 
-    @property
-    def faker(self) -> Faker:
-        """Faker seeded from the same seed; imported on first use because it is slow to import."""
-        if self._faker is None:
-            from faker import Faker
+        fake = Faker("de_DE")
+        fake.seed_instance(f"{self.seed}:{stream}:{position}")
+        return fake
 
-            self._faker = Faker("de_DE")
-            self._faker.seed_instance(self.seed)
-        return self._faker
+    def generator(self, stream: str, position: int) -> random.Random:
+        """A seeded PRNG for one piece of generated data (a bank connection's accounts, say)."""
+        return random.Random(f"{self.seed}:{stream}:{position}")

@@ -18,11 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from mock_finapi.errors import ScenarioError
-from mock_finapi.http.routes.admin import swap
 from mock_finapi.scenarios import loader
 from mock_finapi.scenarios.schema import ClientSpec, GenerateUsers, Scenario, UserSpec
 from mock_finapi.services.journal import mask_token
-from mock_finapi.settings import Settings
+from mock_finapi.world import Sandbox
 
 log = logging.getLogger("mock_finapi")
 POLL_SECONDS = 0.1
@@ -148,8 +147,8 @@ class _Unreadable:
 class Reloader:
     """Looks at one scenario file and serves each new valid version of it; reports each broken one once."""
 
-    def __init__(self, app_state: Any, path: Path, served_text: str, settings: Settings) -> None:
-        self.app_state, self.path, self.settings = app_state, path, settings
+    def __init__(self, sandbox: Sandbox, path: Path, served_text: str) -> None:
+        self.sandbox, self.path = sandbox, path
         self.served = served_text
         """The text of the scenario being served."""
         self.seen: str | _Unreadable = served_text
@@ -157,7 +156,7 @@ class Reloader:
         self.pending: str | _Unreadable | None = None
         """New content seen once: it is acted upon when the next look finds it unchanged (the writer is done)."""
 
-    def check(self) -> bool:
+    async def check(self) -> bool:
         """One look at the file; True when a new scenario was swapped in."""
         content = self._read()
         if content == self.seen:
@@ -174,12 +173,12 @@ class Reloader:
             log.info("scenario file %s is back to the served version: nothing to reload", _show(self.path))
             return False
         try:
-            scenario = loader.load_text(content, str(self.path))
+            scenario = await asyncio.to_thread(loader.load_text, content, str(self.path))
         except ScenarioError as exc:
             self._ignored(str(exc))
             return False
-        old = self.app_state.world.scenario
-        swap(self.app_state, scenario, self.settings)
+        old = self.sandbox.world.scenario
+        await self.sandbox.swap(scenario)
         self.served = content
         log.info("scenario reloaded from %s (state reset): %s", _show(self.path), summary(old, scenario))
         return True
@@ -191,7 +190,7 @@ class Reloader:
             return _Unreadable(f"{self.path}: cannot read: {exc}")
 
     def _ignored(self, problem: str) -> None:
-        served = self.app_state.world.scenario.name
+        served = self.sandbox.world.scenario.name
         log.error("scenario change ignored, still serving %s: %s", _show(served), _show(problem))
 
 
@@ -200,6 +199,6 @@ async def watch(reloader: Reloader, interval: float = POLL_SECONDS) -> None:
     while True:
         await asyncio.sleep(interval)
         try:
-            reloader.check()
+            await reloader.check()
         except Exception:  # e.g. a scenario that validates but cannot be built: keep serving, keep watching
             log.exception("reloading %s failed; still serving the previous scenario", _show(reloader.path))

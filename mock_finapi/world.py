@@ -1,124 +1,197 @@
-"""A world: one loaded scenario with its clock, seeded source, store and services.
+"""Worlds, and the sandbox that serves one at a time.
 
-`World(scenario)` builds everything a run needs from the scenario alone, so resetting is building a new world and
-swapping it in, and one process can host many worlds side by side (each test gets its own).
+A `World` is one loaded scenario: its seed and the services it configures, over the sandbox's store. `build_state`
+makes the state a scenario starts with (clients, users, seeded processes, fault rules, the clock) as a `MemoryStore`,
+synchronously, so a sandbox builds it off the event loop. `Sandbox` holds the served world; `Sandbox.swap` is the one
+way to serve another (the admin API's reset and scenario loads, `--reload`, the threaded server and the pytest plugin
+all call it): the new state replaces the old in one step of the store, so no request sees half of either.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
 
-from mock_finapi.clock import Clock, wall_clock
-from mock_finapi.randomness import Randomness, random_seed
+from mock_finapi import errors
+from mock_finapi.clock import Clock, starting
+from mock_finapi.randomness import IDS, Randomness, random_seed
+from mock_finapi.scenarios import loader
 from mock_finapi.scenarios.schema import GenerateUsers, Scenario, UserSpec
 from mock_finapi.services import client_config, users
-from mock_finapi.services.faults import Faults
-from mock_finapi.services.journal import Journal, Matcher
 from mock_finapi.services.processes import ProcessService
-from mock_finapi.services.tokens import TokenService, TokenSettings
+from mock_finapi.services.tokens import TokenService
 from mock_finapi.services.users import UserService
+from mock_finapi.settings import Settings
+from mock_finapi.state.memory import MemoryStore
 from mock_finapi.state.models import Client, User
-from mock_finapi.state.store import Store
+from mock_finapi.state.protocol import NewProcess, Store, TokenPolicy
 
 log = logging.getLogger("mock_finapi")
 
 
 class World:
-    def __init__(
-        self, scenario: Scenario, *, seed: int | None = None, clock: Clock | None = None, journal_size: int = 1000
-    ) -> None:
-        self.scenario = scenario
-        if seed is None:
-            seed = scenario.seed
-        if seed is None:
-            seed = random_seed()
-            log.info("scenario %s has no seed; using seed %d (pass --seed %d to replay)", scenario.name, seed, seed)
-        self.seed = seed
-        self.clock = clock or Clock(scenario.clock.start, frozen=scenario.clock.frozen)
+    """One scenario's services over a store (immutable: swapping scenarios makes a new World)."""
+
+    def __init__(self, scenario: Scenario, seed: int, store: Store, clock: Clock) -> None:
+        self.scenario, self.seed, self.store, self.clock = scenario, seed, store, clock
         self.rng = Randomness(seed)
-        self.store = Store()
-        self.tokens = TokenService(
-            self.store,
-            self.clock,
-            self.rng,
-            TokenSettings(scenario.tokens.format, scenario.tokens.reuse, scenario.auto_register),
-        )
-        self.users = UserService(self.store, self.clock, self.rng)
-        self.processes = ProcessService(self.store, self.clock, self.rng, self.tokens, scenario.processes.limits)
-        self.faults = Faults(list(scenario.faults), self.rng.stream("faults"))
-        self.journal = Journal(journal_size, self.store)
-        self._populate()
+        policy = TokenPolicy(scenario.tokens.format, scenario.tokens.reuse)
+        self.tokens = TokenService(store, policy, auto_register=scenario.auto_register)
+        self.users = UserService(store, self.rng)
+        self.processes = ProcessService(store, self.tokens, scenario.processes.limits)
 
-    def reset(self) -> World:
-        """A new world of the same scenario and seed, on this world's clock put back to the scenario's start."""
-        start = self.scenario.clock
-        self.clock.set(start.start or wall_clock())  # a real-time scenario restarts at the real time
-        self.clock.freeze(start.frozen)
-        return World(self.scenario, seed=self.seed, clock=self.clock, journal_size=self.journal.size)
 
-    def reset_mandator(self, mandator_id: str) -> bool:
-        """Put one mandator's slice (clients' configuration, users, tokens, processes, journal) back to the scenario.
+def resolve_seed(scenario: Scenario, seed: int | None) -> int:
+    """The seed given, else the scenario's, else a fresh one (logged, so the run can be replayed)."""
+    if seed is None:
+        seed = scenario.seed
+    if seed is None:
+        seed = random_seed()
+        log.info("scenario %s has no seed; using seed %d (pass --seed %d to replay)", scenario.name, seed, seed)
+    return seed
 
-        Other mandators keep their state, so parallel tests in one server do not disturb each other. False when
-        neither the scenario nor the run knows the mandator.
-        """
-        if mandator_id not in self.store.mandators:
-            return False
-        fresh = World(self.scenario, seed=self.seed, clock=self.clock, journal_size=0)
-        self.store.replace_mandator(mandator_id, fresh.store)
-        self.journal.clear(Matcher(mandator_id=mandator_id))
-        return True
 
-    def _populate(self) -> None:
-        for spec in self.scenario.clients:
-            config = client_config.new_config(spec.config, mandator_admin=spec.role == "mandator_admin")
-            self.store.add_client(Client(spec.client_id, spec.client_secret, spec.role, spec.mandator_id, config))
-        now = self.clock.time()
-        # Explicit users first: generated ones then avoid their ids instead of being overwritten by them.
-        entries = sorted(self.scenario.users, key=lambda entry: not isinstance(entry, UserSpec))
-        for entry in entries:
-            if isinstance(entry, UserSpec):
-                self.store.add_user(
-                    User(
-                        id=entry.id,
-                        password=entry.password,
-                        mandator_id=entry.mandator_id,
-                        email=entry.email,
-                        phone=entry.phone,
-                        is_auto_update_enabled=entry.is_auto_update_enabled,
-                        verified=entry.verified,
-                        locked=entry.locked,
-                        created_at=now,
-                    )
-                )
-            else:
-                self._generate(entry, now)
-        for seeded in self.scenario.processes.seeded:
-            self.processes.create(
-                self.store.clients[seeded.client_id],
-                seeded.client_reference,
-                seeded.process_id,
-                token=seeded.process_token,
-                exchanges=seeded.exchanges,
-                invalidated=seeded.invalidated,
-            )
-
-    def _generate(self, spec: GenerateUsers, now: float) -> None:
-        """Faker users from the seed: same seed, same users. Values finAPI would refuse are replaced or left out."""
-        fake = self.rng.faker
-        for _ in range(spec.count):
-            user_id = fake.user_name()
-            if users.id_problem(user_id) or self.store.user(spec.mandator_id, user_id) is not None:
-                user_id = self.rng.uuid()
-            email, phone = fake.email(), fake.phone_number()
-            self.store.add_user(
+def build_state(
+    scenario: Scenario, seed: int, real: float, *, journal_size: int, freeze_at: datetime | None = None
+) -> MemoryStore:
+    """The state `scenario` starts with; `freeze_at` starts its clock there, frozen."""
+    start = freeze_at or scenario.clock.start
+    clock = starting(start, freeze_at is not None or scenario.clock.frozen, real)
+    store = MemoryStore(seed, clock, journal_size=journal_size)
+    for spec in scenario.clients:
+        config = client_config.new_config(spec.config, mandator_admin=spec.role == "mandator_admin")
+        store.load_client(Client(spec.client_id, spec.client_secret, spec.role, spec.mandator_id, config))
+    now = clock.time(real)
+    # Explicit users first: generated ones then avoid their ids instead of being overwritten by them.
+    for entry in sorted(scenario.users, key=lambda entry: not isinstance(entry, UserSpec)):
+        if isinstance(entry, UserSpec):
+            store.load_user(
                 User(
-                    id=user_id,
-                    password=fake.password(length=12),
-                    mandator_id=spec.mandator_id,
-                    email=None if users.email_problem(email) else email,
-                    phone=None if users.phone_problem(phone) else phone,
-                    verified=spec.verified,
+                    entry.mandator_id,
+                    entry.id,
+                    entry.password,
+                    email=entry.email,
+                    phone=entry.phone,
+                    is_auto_update_enabled=entry.is_auto_update_enabled,
+                    verified=entry.verified,
+                    locked=entry.locked,
                     created_at=now,
                 )
             )
+        else:
+            _generate(store, entry, now)
+    limits = scenario.processes.limits
+    for seeded in scenario.processes.seeded:
+        new = NewProcess(
+            seeded.client_reference, seeded.process_id, seeded.process_token, seeded.exchanges, seeded.invalidated
+        )
+        store.load_processes(seeded.client_id, [new], now, limits)
+    store.load_faults(scenario.faults)
+    return store
+
+
+def _generate(store: MemoryStore, spec: GenerateUsers, now: float) -> None:
+    """Faker users from the seed: same seed, same users. Values finAPI would refuse are replaced or left out."""
+    fake = store.rng.faker("users")
+    for _ in range(spec.count):
+        user_id = fake.user_name()
+        if users.id_problem(user_id):
+            user_id = store.rng.uuid(IDS, store.draw_now(IDS))
+        email, phone = fake.email(), fake.phone_number()
+        user = User(
+            spec.mandator_id,
+            user_id,
+            fake.password(length=12),
+            email=None if users.email_problem(email) else email,
+            phone=None if users.phone_problem(phone) else phone,
+            verified=spec.verified,
+            created_at=now,
+        )
+        if not store.load_user(user):  # the id is taken: the same user under a fresh id
+            store.load_user(replace(user, id=store.rng.uuid(IDS, store.draw_now(IDS))))
+
+
+class Sandbox:
+    """The world being served (`world`), the store all its worlds share, and the one way to swap worlds."""
+
+    def __init__(self, settings: Settings, store: Store, world: World) -> None:
+        self.settings, self.store, self.world = settings, store, world
+        self._swapping = asyncio.Lock()
+        self.stopping = asyncio.Event()
+        """Set when serving stops and requests still waiting (a fault's delay) must end now."""
+
+    async def delay(self, seconds: float) -> bool:
+        """Wait `seconds` of real time (a fault's `delay_ms`); False when serving stops first."""
+        try:
+            await asyncio.wait_for(self.stopping.wait(), seconds)
+        except TimeoutError:
+            return True
+        return False
+
+    @classmethod
+    def start(
+        cls, settings: Settings, scenario: Scenario, *, clock: Clock | None = None, freeze_at: datetime | None = None
+    ) -> Sandbox:
+        """A sandbox serving `scenario` in memory (built here, before anything is served)."""
+        clock = clock or Clock()
+        seed = resolve_seed(scenario, settings.seed)
+        store = build_state(scenario, seed, clock.real(), journal_size=settings.journal_size, freeze_at=freeze_at)
+        return cls(settings, store, World(scenario, seed, store, clock))
+
+    async def swap(self, scenario: Scenario, *, seed: int | None = None, freeze_at: datetime | None = None) -> World:
+        """Serve `scenario` from a fresh state (built off the event loop), in one step; `seed` None takes the
+        settings' or the scenario's."""
+        async with self._swapping:
+            seed = resolve_seed(scenario, self.settings.seed if seed is None else seed)
+            fresh = await asyncio.to_thread(
+                build_state,
+                scenario,
+                seed,
+                self.world.clock.real(),
+                journal_size=self.settings.journal_size,
+                freeze_at=freeze_at,
+            )
+            await self.store.replace(fresh)
+            self.world = World(scenario, seed, self.store, self.world.clock)
+            return self.world
+
+    async def reset(self) -> World:
+        """The served scenario and seed from scratch (clock back at its start, journal and run-time faults gone)."""
+        return await self.swap(self.world.scenario, seed=self.world.seed)
+
+    async def reset_mandator(self, mandator_id: str) -> bool:
+        """Put one mandator's slice back to the scenario's; False when neither knows the mandator."""
+        world = self.world
+        async with self._swapping:
+            fresh = await asyncio.to_thread(
+                build_state, world.scenario, world.seed, world.clock.real(), journal_size=self.settings.journal_size
+            )
+            return await self.store.reset_mandator(mandator_id, fresh)
+
+    def scenario_roots(self) -> list[Path]:
+        """Where `POST /__admin/scenario {"path"}` may read: `--scenario-dir`s, the built-ins, the served file's
+        folder."""
+        roots = [*(Path(d) for d in self.settings.scenario_dirs), loader.builtin_dir()]
+        source = Path(self.world.scenario.source)
+        if source.is_file():
+            roots.append(source.parent)
+        return [root.resolve() for root in roots]
+
+
+def allowed_scenario_path(value: str, roots: list[Path]) -> Path:
+    """A scenario file inside one of `roots` (symbolic links followed); a relative path is looked up in them (in
+    order), then in the working directory. Raises BadRequest for anything else, so the admin API cannot be used to
+    read other files of the host."""
+    given = Path(value)
+    candidates = [given] if given.is_absolute() else [*(root / given for root in roots), given]
+    try:
+        resolved = [c.resolve() for c in candidates]
+        path = next((p for p in resolved if p.is_file()), resolved[0])
+    except (OSError, ValueError, RuntimeError):  # a NUL byte, a name too long, a symlink loop
+        raise errors.BadRequest(f"'{value}' is not a usable file path") from None
+    if not value or not any(path.is_relative_to(root) for root in roots):
+        raise errors.BadRequest(f"'{value}' is outside the scenario directories (add one with --scenario-dir)")
+    return path

@@ -9,25 +9,15 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
-from starlette.applications import Starlette
-from starlette.types import ASGIApp
-
-from mock_finapi.clock import Clock
-from mock_finapi.http.app import create_app
+from mock_finapi.http.app import Emulator, create_app
 from mock_finapi.settings import Settings
 from mock_finapi.testing.inprocess import InProcessClient
-from tests.helpers import START
+from tests.helpers import START, AdminClock
 
 if TYPE_CHECKING:
     from tests.contract.validator import ContractValidator
 
 _COUNTS = pytest.StashKey["Counter[str]"]()
-
-
-@pytest.fixture
-def clock() -> Clock:
-    """Frozen at the default scenario's start: time moves only when a test advances it."""
-    return Clock(START, frozen=True)
 
 
 @pytest.fixture
@@ -37,14 +27,21 @@ def scenario_name() -> str:
 
 
 @pytest.fixture
-def app(clock: Clock, scenario_name: str) -> Starlette:
-    return create_app(Settings(scenario=scenario_name), clock=clock)
+def app(scenario_name: str) -> Emulator:
+    """The scenario with its clock frozen at the default scenario's start: time moves only when a test moves it."""
+    return create_app(Settings(scenario=scenario_name), freeze_at=START)
 
 
 @pytest.fixture
-def client(app: Starlette) -> Iterator[InProcessClient]:
+def client(app: Emulator) -> Iterator[InProcessClient]:
     with InProcessClient(app) as c:
         yield c
+
+
+@pytest.fixture
+def clock(client: InProcessClient) -> AdminClock:
+    """The served clock, moved through the admin API."""
+    return AdminClock(client)
 
 
 # ---------------------------------------------------------------------------------------------------- contract
@@ -78,7 +75,7 @@ def _contract_checked_clients() -> Iterator[None]:
     """Adds the contract check to the response hooks of every InProcessClient (also module-scoped ones)."""
     original = InProcessClient.__init__
 
-    def init(self: InProcessClient, app: ASGIApp, base_url: str = "http://mock-finapi", **kwargs: Any) -> None:
+    def init(self: InProcessClient, app: Emulator, base_url: str = "http://mock-finapi", **kwargs: Any) -> None:
         hooks = dict(kwargs.pop("event_hooks", None) or {})
         hooks["response"] = [*hooks.get("response", []), _check_response]
         original(self, app, base_url, event_hooks=hooks, **kwargs)

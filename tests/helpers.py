@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -63,3 +64,31 @@ def assert_error_message(
         "authContext": auth,
         "bank": None,
     }
+
+
+class AdminClock:
+    """The served virtual clock, read and moved through the admin API (any backend, any host)."""
+
+    def __init__(self, client: httpx.Client) -> None:
+        self.client = client
+
+    def _move(self, **change: Any) -> dict[str, Any]:
+        response = self.client.post("/__admin/clock", json=change)
+        assert response.status_code == 200, response.text
+        answer: dict[str, Any] = response.json()
+        return answer
+
+    def advance(self, seconds: float) -> None:
+        self._move(advance=seconds)
+
+    def set(self, when: datetime) -> None:
+        self._move(set=when.isoformat())
+
+    def freeze(self, frozen: bool) -> None:
+        self._move(frozen=frozen)
+
+    def now(self) -> datetime:
+        return parse_rfc3339(self.client.get("/__admin/clock").json()["now"])
+
+    def time(self) -> float:
+        return self.now().timestamp()

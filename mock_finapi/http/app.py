@@ -1,56 +1,62 @@
-"""`create_app()`: the Starlette application, built fresh for every caller (no module-level state)."""
+"""`create_app()`: the emulator's ASGI application, built fresh for every caller (no module-level state)."""
 
 from __future__ import annotations
 
-from starlette.applications import Starlette
-from starlette.types import ASGIApp
+from datetime import datetime
 
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+
+from mock_finapi import errors
 from mock_finapi.clock import Clock
-from mock_finapi.http import openapi
-from mock_finapi.http.middleware import RequestContext
+from mock_finapi.http import openapi, render
+from mock_finapi.http.middleware import RequestLifecycle
 from mock_finapi.http.request_log import RequestLog
-from mock_finapi.http.routes import Router, admin, client_config, oauth, processes, users
+from mock_finapi.http.routes import admin, client_config, oauth, processes, users
 from mock_finapi.scenarios import loader
 from mock_finapi.scenarios.schema import Scenario
 from mock_finapi.settings import Settings
-from mock_finapi.world import World
+from mock_finapi.validation import Invalid
+from mock_finapi.world import Sandbox
 
 
 class Emulator(Starlette):
-    """Starlette with one middleware and nothing else around the router: the middleware renders every error
-    (Starlette's ServerErrorMiddleware and ExceptionMiddleware would only add two layers to each request)."""
+    """Starlette serving the emulator's routes around `RequestLifecycle`, with the sandbox of its worlds."""
 
-    def build_middleware_stack(self) -> ASGIApp:
-        settings: Settings = self.state.settings
-        # the router has no middleware of its own to pass
-        return RequestContext(self.router.app, self.state.request_log, settings.max_body_bytes)
+    def __init__(self, sandbox: Sandbox, request_log: RequestLog | None) -> None:
+        handled: list[type[Exception]] = [errors.ApiError, errors.OAuthError, HTTPException, Invalid]
+        super().__init__(
+            routes=[
+                *oauth.routes,
+                *users.routes,
+                *client_config.routes,
+                *processes.routes,
+                *admin.routes(sandbox.settings),
+                *openapi.routes,
+            ],
+            middleware=[Middleware(RequestLifecycle, sandbox=sandbox, request_log=request_log)],
+            exception_handlers=dict.fromkeys(handled, render.handle),
+        )
+        self.sandbox, self.request_log = sandbox, request_log
+
+    def stopped(self) -> None:
+        """What a server or client calls once the app serves no more: the request log writes the lines it holds."""
+        if self.request_log is not None:
+            self.request_log.write()
 
 
 def create_app(
-    settings: Settings | None = None, *, scenario: Scenario | None = None, clock: Clock | None = None
-) -> Starlette:
-    """An emulator serving `scenario` (default: the one `settings.scenario` names; raises ScenarioError)."""
+    settings: Settings | None = None,
+    *,
+    scenario: Scenario | None = None,
+    clock: Clock | None = None,
+    freeze_at: datetime | None = None,
+) -> Emulator:
+    """An emulator serving `scenario` (default: the one `settings.scenario` names; raises ScenarioError); `clock`
+    is the real-time source, `freeze_at` starts the virtual clock there, frozen."""
     settings = settings or Settings()
     scenario = scenario or loader.load(settings.scenario)
-    app = Emulator()
-    app.router = Router(
-        [
-            *oauth.routes,
-            *users.routes,
-            *client_config.routes,
-            *processes.routes,
-            *admin.routes(settings),
-            *openapi.routes,
-        ]
-    )
-    app.state.settings = settings
-    app.state.request_log = RequestLog(settings.request_log) if settings.request_log != "off" else None
-    app.state.world = World(scenario, seed=settings.seed, clock=clock, journal_size=settings.journal_size)
-    return app
-
-
-def stopped(app: ASGIApp) -> None:
-    """What a host calls once `app` (of `create_app`) serves no more: the request log writes the lines it holds."""
-    request_log: RequestLog | None = getattr(getattr(app, "state", None), "request_log", None)
-    if request_log is not None:
-        request_log.write()
+    sandbox = Sandbox.start(settings, scenario, clock=clock, freeze_at=freeze_at)
+    request_log = RequestLog(settings.request_log) if settings.request_log != "off" else None
+    return Emulator(sandbox, request_log)

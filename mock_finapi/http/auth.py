@@ -5,42 +5,40 @@ from __future__ import annotations
 from starlette.requests import Request
 
 from mock_finapi import errors
-from mock_finapi.http.render import header, world
-from mock_finapi.state.models import Client, Token, User
+from mock_finapi.credentials import parse_authorization
+from mock_finapi.http.context import context
+from mock_finapi.state.models import Bearer, Client, User
 
 
-def bearer(request: Request) -> Token:
-    scheme, _, value = header(request, b"authorization").partition(" ")
-    if scheme.lower() != "bearer" or not value.strip():
+async def bearer(request: Request) -> Bearer:
+    ctx = context(request)
+    value = parse_authorization(ctx.header(b"authorization")).bearer
+    if value is None:
         raise errors.InvalidToken(errors.MSG_MISSING_TOKEN)
-    token = world(request).tokens.resolve(value.strip())
-    grant = token.grant
-    context = f"{grant.client.mandator_id}/{grant.client.client_id}"
-    state = request.scope["state"]
-    state["auth_context"] = context if grant.user is None else f"{context}/{grant.user.id}"
-    state["client_id"] = grant.client.client_id
-    return token
+    found = await ctx.world.tokens.resolve(value, ctx.now)
+    ctx.authenticated(found.client, found.user.id if found.user else None)
+    return found
 
 
-def client(request: Request) -> Client:
+async def client(request: Request) -> Client:
     """The client behind a client access token (a user token gets 403)."""
-    token = bearer(request)
-    if token.grant.user is not None:
+    found = await bearer(request)
+    if found.user is not None:
         raise errors.UnauthorizedAccess(errors.MSG_ROLE_CLIENT)
-    return token.grant.client
+    return found.client
 
 
-def app_client(request: Request) -> Client:
+async def app_client(request: Request) -> Client:
     """Like `client`, but mandator admin clients may not manage users."""
-    found = client(request)
+    found = await client(request)
     if found.role != "app":
         raise errors.UnauthorizedAccess(errors.MSG_ROLE_APP)
     return found
 
 
-def user(request: Request) -> tuple[User, Client]:
+async def user(request: Request) -> tuple[User, Client]:
     """The user behind a user access token and the client it was issued to (a client token gets 403)."""
-    grant = bearer(request).grant
-    if grant.user is None:
+    found = await bearer(request)
+    if found.user is None:
         raise errors.UnauthorizedAccess(errors.MSG_ROLE_USER)
-    return grant.user, grant.client
+    return found.user, found.client

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from mock_finapi import errors
 from mock_finapi.http import render
+from mock_finapi.http.context import RequestContext
 from mock_finapi.http.protocol import DISCONNECT
-from mock_finapi.services.faults import NO_BODY_STATUSES, FaultRule
+from mock_finapi.services.faults import NO_BODY_STATUSES
+from mock_finapi.state.models import FaultRule
 
 TRUNCATED_JSON = b'{"access_token": "'
 OAUTH_ENDPOINTS = ("/oauth/token", "/oauth/revoke")
@@ -21,7 +22,7 @@ class NetworkFault(ConnectionError):
     """A network fault where no real connection exists: in-process clients get it raised from their request."""
 
 
-def injected_response(rule: FaultRule, request: Request) -> Response:
+def injected_response(rule: FaultRule, ctx: RequestContext, method: str, path: str) -> Response:
     """The rule's `respond`: its body as given, else what finAPI answers with that status: the OAuth error for 401
     (`invalid_client` on the token and revoke endpoints, else `invalid_token`), no body for 204 and 304, and a
     finAPI ErrorMessage for the rest."""
@@ -32,28 +33,31 @@ def injected_response(rule: FaultRule, request: Request) -> Response:
         return render.JSON(rule.body, status_code=rule.status, headers=dict(rule.headers))
     message = errors.MSG_INJECTED.format(name=rule.name)
     if rule.status == 401:
-        oauth = errors.InvalidClient() if request.url.path.endswith(OAUTH_ENDPOINTS) else errors.InvalidToken(message)
+        oauth = errors.InvalidClient() if path.endswith(OAUTH_ENDPOINTS) else errors.InvalidToken(message)
         response = render.oauth_error(oauth)
     else:
-        response = render.error_message(request, errors.injected(rule.status, message))
+        response = render.error_message(ctx, method, path, errors.injected(rule.status, message))
     response.headers.update(rule.headers)
     return response
 
 
-def break_connection(kind: str, scope: Scope) -> None:
-    """End the request's connection without an answer: `connection_reset` (RST) or `empty_response` (FIN)."""
-    disconnect: Any = scope.get("extensions", {}).get(DISCONNECT)
+async def break_connection(kind: str, scope: Scope, receive: Receive) -> None:
+    """End the request's connection without an answer: `connection_reset` (RST) or anything else (FIN). Returns once
+    the server saw the connection go (so it neither answers for the app nor reports the missing answer)."""
+    disconnect: Any = scope.get("state", {}).get(DISCONNECT)
     if disconnect is None:
         raise NetworkFault(kind)
     disconnect(reset=kind == "connection_reset")
+    while (await receive())["type"] != "http.disconnect":
+        pass
 
 
-async def answer(rule: FaultRule, scope: Scope, receive: Receive, send: Send) -> None:
+async def act(rule: FaultRule, ctx: RequestContext, scope: Scope, receive: Receive, send: Send) -> None:
     """`malformed_json` sends a complete response whose JSON is cut short; other network faults end the connection;
     a `respond` answers as `injected_response` says."""
     if rule.network == "malformed_json":
-        await render.respond(Response(TRUNCATED_JSON, media_type="application/json"), scope, send)
+        await Response(TRUNCATED_JSON, media_type="application/json")(scope, receive, send)
     elif rule.network is not None:
-        break_connection(rule.network, scope)
+        await break_connection(rule.network, scope, receive)
     else:
-        await render.respond(injected_response(rule, Request(scope, receive)), scope, send)
+        await injected_response(rule, ctx, scope["method"], scope["path"])(scope, receive, send)

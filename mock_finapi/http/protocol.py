@@ -1,16 +1,14 @@
-"""uvicorn's httptools protocol, plus a way to break a request's connection (network faults need it) and answers in
-one write.
+"""uvicorn's httptools protocol (through `uvicorn.Config(http=...)`), plus what the emulator needs of a connection:
 
-Each request's ASGI scope gets the extension `mock_finapi.disconnect`: a callable `disconnect(reset: bool)` that
-resets (RST) or closes (FIN, no answer) the real TCP connection at once and marks the request's cycle as disconnected,
-so uvicorn neither answers for the app nor logs the missing answer. Nothing yields to the event loop on the way, so
-whatever the app does after it (the journal entry) happens before the server serves anything else. Without httptools
-(or in-process) the extension is absent and network faults are raised as exceptions instead.
-
-uvicorn writes an answer's head as soon as the app starts it and the body when it comes: two system calls and two TCP
-segments for each answer. The extension `mock_finapi.one_write` (a callable without arguments, called just before a
-whole answer starts: `render.respond`) makes the head wait for the body, so that both go out together (`_Corked`):
-about a tenth more answers per second on one core.
+- a cap on request heads: a head still incomplete after MAX_HEADER_BYTES is answered 431 and the connection closed
+  (httptools would buffer it without limit). Only bytes of the head count: a body that arrives in the same read as
+  its head, or pipelined requests, never do;
+- a way to break a request's connection (network faults): each request's ASGI scope `state` holds `DISCONNECT`, a
+  callable `disconnect(reset: bool)` that resets (RST) or closes (FIN) the connection at once. The app then waits
+  for `http.disconnect` on `receive`, so uvicorn knows the connection is gone before the app returns;
+- writes coalesced within an event-loop turn (`_Coalesced`): an answer's head and body, which uvicorn writes
+  separately, leave in one system call and one TCP segment.
+Without httptools (or in-process) none of this exists and network faults are raised as exceptions instead.
 """
 
 from __future__ import annotations
@@ -18,17 +16,10 @@ from __future__ import annotations
 import asyncio
 import socket
 import struct
-import weakref
-from functools import partial
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from uvicorn.protocols.http.httptools_impl import RequestResponseCycle
+from typing import Any, cast
 
 DISCONNECT = "mock_finapi.disconnect"
-ONE_WRITE = "mock_finapi.one_write"
 MAX_HEADER_BYTES = 64 * 1024
-"""A request line plus headers beyond this is refused with 431 before it is buffered any further."""
 TOO_LARGE = (
     b"HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-type: text/plain; charset=utf-8\r\n"
     b"content-length: 31\r\nconnection: close\r\n\r\nRequest header fields too large"
@@ -42,84 +33,82 @@ def http_protocol() -> Any:
     except ImportError:  # pragma: no cover - uvicorn[standard] ships httptools on CPython
         return "auto"
 
-    class DisconnectingProtocol(HttpToolsProtocol):
-        header_bytes = 0
-        in_headers = True
-        corked: _Corked
+    class EmulatorProtocol(HttpToolsProtocol):
+        def __init__(self, config: Any, server_state: Any, app_state: dict[str, Any], **kwargs: Any) -> None:
+            super().__init__(config, server_state, dict(app_state), **kwargs)  # a state of this connection's own
+            self.raw_transport: asyncio.Transport | None = None
+            self.messages = 0
+            self.in_head = False
+            self.head_bytes = 0
 
-        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-            super().connection_made(transport)
-            self.corked = _Corked(transport)
+        def connection_made(self, transport: asyncio.BaseTransport) -> None:
+            raw = cast(asyncio.Transport, transport)
+            self.raw_transport = raw
+            self.app_state[DISCONNECT] = self.disconnect
+            super().connection_made(cast(asyncio.Transport, _Coalesced(raw, asyncio.get_running_loop())))
 
         def data_received(self, data: bytes) -> None:
-            if self.in_headers:
-                self.header_bytes += len(data)
-                if self.header_bytes > MAX_HEADER_BYTES:  # httptools itself would buffer headers without limit
-                    self.in_headers = False
-                    self.transport.write(TOO_LARGE)
-                    self.transport.close()
-                    return
+            counting, message = self.in_head, self.messages
             super().data_received(data)
+            # A head that began in an earlier read and is still incomplete: all of this read belongs to it.
+            if counting and self.in_head and self.messages == message:
+                self.head_bytes += len(data)
+                if self.head_bytes > MAX_HEADER_BYTES and self.raw_transport is not None:
+                    self.in_head = False
+                    self.raw_transport.write(TOO_LARGE)
+                    self.raw_transport.close()
 
         def on_message_begin(self) -> None:
             super().on_message_begin()
-            self.in_headers, self.header_bytes = True, 0
+            self.messages += 1
+            self.in_head, self.head_bytes = True, 0
 
         def on_headers_complete(self) -> None:
-            self.in_headers = False
+            self.in_head = False
             super().on_headers_complete()
-            cycle = self.cycle
-            if cycle is not None and cycle.scope is self.scope:  # a request to run (not an upgrade)
-                extensions: dict[str, Any] = self.scope.setdefault("extensions", {})
-                # A weak reference: the scope is the cycle's own, and a strong one would make every request a
-                # reference cycle that only the garbage collector frees (long GC pauses under load)
-                extensions[DISCONNECT] = partial(_disconnect, self.transport, weakref.ref(cycle))
-                extensions[ONE_WRITE] = self.corked.hold
-                cycle.transport = self.corked  # type: ignore[assignment]
 
-    return DisconnectingProtocol
+        def disconnect(self, reset: bool) -> None:
+            transport = self.raw_transport
+            if transport is None:
+                return
+            if reset:
+                sock = transport.get_extra_info("socket")
+                if sock is not None:  # SO_LINGER 0: closing sends RST instead of FIN
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                transport.abort()
+            else:
+                transport.close()
 
-
-def _disconnect(transport: asyncio.Transport, cycle_ref: weakref.ref[RequestResponseCycle], reset: bool) -> None:
-    cycle = cycle_ref()
-    if cycle is not None:  # the cycle sends nothing more, and uvicorn does not answer 500 for the app
-        cycle.disconnected = True
-    if reset:
-        sock = transport.get_extra_info("socket")
-        if sock is not None:  # SO_LINGER 0: closing sends RST instead of FIN
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-        transport.abort()
-    else:
-        transport.close()
+    return EmulatorProtocol
 
 
-class _Corked:
-    """The transport a request's cycle writes to: after `hold()` its next write (an answer's head) waits for the one
-    after it (the body) and goes out with it."""
+class _Coalesced:
+    """A transport whose writes within one event-loop turn go out together at the end of it."""
 
-    __slots__ = ("held", "holding", "transport")
+    __slots__ = ("_loop", "_pending", "_transport")
 
-    def __init__(self, transport: asyncio.Transport) -> None:
-        self.transport = transport
-        self.held = b""
-        self.holding = False
-
-    def hold(self) -> None:
-        self.holding = True
+    def __init__(self, transport: asyncio.Transport, loop: asyncio.AbstractEventLoop) -> None:
+        self._transport, self._loop = transport, loop
+        self._pending: list[bytes] = []
 
     def write(self, data: bytes) -> None:
-        if self.holding:
-            self.holding = False
-            self.held = data
-            return
-        if self.held:
-            data, self.held = self.held + data, b""
-        self.transport.write(data)
+        if not self._pending:
+            self._loop.call_soon(self._flush)
+        self._pending.append(data)
 
-    def is_closing(self) -> bool:
-        return self.transport.is_closing()
+    def _flush(self) -> None:
+        if self._pending:
+            data = b"".join(self._pending)
+            self._pending.clear()
+            self._transport.write(data)
 
     def close(self) -> None:
-        if self.held:  # a head whose body never came: as uvicorn would have sent it
-            self.write(b"")
-        self.transport.close()
+        self._flush()
+        self._transport.close()
+
+    def abort(self) -> None:
+        self._pending.clear()
+        self._transport.abort()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._transport, name)

@@ -8,8 +8,10 @@ carry a token (a process token, the token of `POST /__admin/tokens/{token}/expir
 Whatever a client put in a path or header cannot break a line: text lines percent-encode spaces, control
 characters and `%` in the path and escape them (`\\x20`) in other values; JSON escapes them anyway.
 
-Lines are written together (`RequestLog`): when none of them needs escaping, masking or a fault (nearly always), by
-one f-string per line (`_plain`), else each by `text_line`/`json_line`.
+Lines are written together: after a quiet spell a request's line is written in the event loop's next turn (a reader
+of a pipe sees it at once); while requests keep coming, their lines go out at most every `INTERVAL`, hundreds per
+write under load (a write costs beyond its lines: the system call, a file's update). Their JSON `time` is when they
+are written: the lines written together share it, at most `INTERVAL` after their requests ended.
 """
 
 from __future__ import annotations
@@ -18,55 +20,47 @@ import asyncio
 import contextlib
 import re
 import sys
-from collections.abc import Callable
-from operator import itemgetter
 
 import orjson
 
 from mock_finapi.clock import wall_clock
-from mock_finapi.services.journal import FIELDS, TOKEN_PATHS, Entry, mask_path
+from mock_finapi.services.journal import TOKEN_PATHS, mask_path
+from mock_finapi.state.models import Entry
 
 _PATH_UNSAFE = re.compile(r"[\x00-\x20\x7f%]")
 _ESCAPED = {code: f"\\x{code:02x}" for code in (*range(33), 127)}
 """Control characters and the space, which separates the fields of a text line."""
-_FIELDS = itemgetter(*map(FIELDS.index, ("started", "ended", "method", "path", "status", "request_id")))
-"""What a line shows of an entry (its duration from the first two)."""
-_FAULT = itemgetter(FIELDS.index("fault"))
-_PATH = itemgetter(FIELDS.index("path"))
-_REQUEST_ID = itemgetter(FIELDS.index("request_id"))
-_NOT_PLAIN = " %\x7f"
-"""Characters a plain line has in no path or request id: the text format escapes them."""
 INTERVAL = 0.1
-"""Seconds between two writes of the log while requests keep coming (see `RequestLog`)."""
+"""Seconds between two writes of the log while requests keep coming."""
+
+
+def _shown_path(path: str) -> str:
+    return mask_path(path) if path.startswith(TOKEN_PATHS) else path
 
 
 def json_line(entry: Entry, time: str) -> str:
     """The JSON line of a request; `time` is when it is written (RFC 3339)."""
-    started, ended, method, path, status, request_id = _FIELDS(entry)
     return orjson.dumps(
         {
             "time": time,
-            "method": method,
-            "path": mask_path(path) if path.startswith(TOKEN_PATHS) else path,
-            "status": status,
-            "durationMs": orjson.Fragment(b"%.3f" % ((ended - started) * 1000)),  # as `_json_lines` writes it
-            "requestId": request_id,
-            "fault": _FAULT(entry),
+            "method": entry.method,
+            "path": _shown_path(entry.path),
+            "status": entry.status,
+            "durationMs": orjson.Fragment(b"%.3f" % (entry.duration * 1000)),
+            "requestId": entry.request_id,
+            "fault": entry.fault,
         }
     ).decode()
 
 
 def text_line(entry: Entry) -> str:
     """The text line of a request (no time: a terminal or CI log has its own)."""
-    started, ended, method, path, status, request_id = _FIELDS(entry)
-    fault = _FAULT(entry) or ""
-    if path.startswith(TOKEN_PATHS):
-        path = mask_path(path)
+    method, path, request_id, fault = entry.method, _shown_path(entry.path), entry.request_id, entry.fault or ""
     probe = method + path + request_id + fault
     if not probe.isprintable() or " " in probe or "%" in path:  # rare: something to escape (one check for all)
         method, request_id, fault = _escape(method), _escape(request_id), _escape(fault)
         path = _PATH_UNSAFE.sub(_percent, path)
-    line = f"{method} {path} {status} {(ended - started) * 1000:.1f}ms rid={request_id}"  # as `_text_lines` writes it
+    line = f"{method} {path} {entry.status} {entry.duration * 1000:.1f}ms rid={request_id}"
     return f"{line} fault={fault}" if fault else line
 
 
@@ -78,66 +72,21 @@ def _escape(value: str) -> str:
     return value.translate(_ESCAPED)
 
 
-def _plain(entries: list[Entry]) -> bool:
-    """Whether no line of `entries` needs more than an f-string gives: a fault, a token to mask, a character to escape.
-    All are checked at once, in C: with the f-string's formatting, about a third fewer instructions than line by line.
-
-    Plain means that orjson escapes nothing in the paths and request ids (it would a quote, a backslash or a control
-    character, and non-ASCII text lengthens its UTF-8) and they hold none of `_NOT_PLAIN`. Methods are HTTP tokens."""
-    if any(map(_FAULT, entries)):
-        return False
-    paths = set(map(_PATH, entries))  # most are the same few
-    client_text = "".join((*paths, *map(_REQUEST_ID, entries)))
-    return (
-        len(orjson.dumps(client_text)) == len(client_text) + 2
-        and not any(map(client_text.__contains__, _NOT_PLAIN))
-        and not any(path.startswith(TOKEN_PATHS) for path in paths)
-    )
-
-
-def _text_lines(entries: list[Entry]) -> str:
-    if not _plain(entries):
-        return "\n".join([text_line(entry) for entry in entries])
-    return "\n".join(
-        [
-            f"{method} {path} {status} {(ended - started) * 1000:.1f}ms rid={request_id}"
-            for _, started, ended, method, path, _, status, request_id, _, _, _, _, _ in entries
-        ]
-    )
-
-
-def _json_lines(entries: list[Entry]) -> str:
-    time = wall_clock().isoformat(timespec="microseconds")
-    if not _plain(entries):
-        return "\n".join([json_line(entry, time) for entry in entries])
-    return "\n".join(  # what `json_line` writes of them
-        [
-            f'{{"time":"{time}","method":"{method}","path":"{path}","status":{status},'
-            f'"durationMs":{(ended - started) * 1000:.3f},"requestId":"{request_id}","fault":null}}'
-            for _, started, ended, method, path, _, status, request_id, _, _, _, _, _ in entries
-        ]
-    )
-
-
 class RequestLog:
-    """Requests are noted as they end and written to stdout together. After a quiet spell of `INTERVAL` a request's
-    line is written in the event loop's next turn (a reader of a pipe sees it at once); while requests keep coming,
-    their lines go out at most every `INTERVAL`, hundreds per system call under load. Each write has a cost of its
-    own, beyond its lines (the system call, and on a file the file system's update of it): head-to-head, writing
-    every event-loop turn (a dozen lines under load) cost two to three times as much per line as every 20 ms, and
-    every 0.1 s took another 2-3% of throughput off the log's cost; longer intervals gained nothing more. Their JSON
-    `time` is when they are written: the requests written together share it, at most `INTERVAL` after they ended."""
+    """Requests are noted as they end (`add`) and written to stdout together (see the module docstring)."""
 
     def __init__(self, fmt: str) -> None:
-        self._lines: Callable[[list[Entry]], str] = _json_lines if fmt == "json" else _text_lines
+        self.json = fmt == "json"
         self.ended: list[Entry] = []
-        """The requests not written yet: whoever appends to it first calls `flush_soon` (no Python call per request)."""
+        """The requests not written yet."""
         self._next_write = 0.0
         """The earliest event-loop time of the next write."""
 
-    def flush_soon(self) -> None:
-        loop = asyncio.get_running_loop()
-        loop.call_at(self._next_write, self._flush, loop)  # when that is past: in the next turn
+    def add(self, entry: Entry) -> None:
+        if not self.ended:
+            loop = asyncio.get_running_loop()
+            loop.call_at(self._next_write, self._flush, loop)  # when that is past: in the next turn
+        self.ended.append(entry)
 
     def _flush(self, loop: asyncio.AbstractEventLoop) -> None:
         self._next_write = loop.time() + INTERVAL
@@ -148,9 +97,12 @@ class RequestLog:
         event loop with it) for the lines still waiting; a write that comes later finds nothing to write."""
         if not self.ended:
             return
-        ended = self.ended.copy()
-        self.ended.clear()
-        text = self._lines(ended)
+        ended, self.ended = self.ended, []
+        if self.json:
+            time = wall_clock().isoformat(timespec="microseconds")
+            text = "\n".join([json_line(entry, time) for entry in ended])
+        else:
+            text = "\n".join([text_line(entry) for entry in ended])
         with contextlib.suppress(OSError, ValueError):  # stdout closed (reader gone): serving matters more
             sys.stdout.write(text + "\n")
             sys.stdout.flush()

@@ -9,14 +9,15 @@ carry the key path too: the loader tracks where it is while it builds the data.
 from __future__ import annotations
 
 import math
-from datetime import UTC, date, datetime
+from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import yaml
 
-from mock_finapi.clock import parse_rfc3339
+from mock_finapi.clock import EARLIEST, LATEST, parse_rfc3339
 from mock_finapi.errors import ScenarioError
 from mock_finapi.scenarios.schema import (
     ClientSpec,
@@ -29,14 +30,13 @@ from mock_finapi.scenarios.schema import (
     UserSpec,
 )
 from mock_finapi.services import client_config, faults, processes, users
+from mock_finapi.state.models import FaultRule
+from mock_finapi.state.protocol import ProcessLimits
+from mock_finapi.validation import REQUIRED, Fields, Invalid, kind_name
 
-# The virtual clock must stay where datetime can render it, however far a test advances it.
-EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
-LATEST = datetime(9000, 1, 1, tzinfo=UTC)
 # YAML aliases can make a small file expand into a huge structure ("billion laughs"); config values are copied and
 # rendered on every GET /clientConfiguration, so their expanded size is capped.
 MAX_CONFIG_NODES = 10_000
-_MISSING = object()
 
 ROOT_KEYS = ("name", "description", "seed", "clock", "tokens", "clients", "users", "processes", "faults")
 CLOCK_KEYS = ("start", "frozen")
@@ -105,7 +105,11 @@ def load_text(text: str, source: str) -> Scenario:
         raise ScenarioError(source, loader.get_mark().line + 1, loader.where(), "nested too deeply") from None
     finally:
         loader.dispose()
-    return _Validator(source).scenario(data)
+    try:
+        scenario = _Validator().scenario(data)
+    except Invalid as exc:
+        raise ScenarioError(source, exc.line, exc.path, exc.problem) from None
+    return replace(scenario, source=source)
 
 
 # YAML with line numbers: mappings and sequences remember where each key or item stood.
@@ -142,7 +146,9 @@ def _construct_map(loader: _LineLoader, node: yaml.MappingNode) -> Any:
         key = loader.construct_object(key_node, deep=True)
         line = key_node.start_mark.line + 1
         if not isinstance(key, str):
-            raise ScenarioError(loader.name, line, loader.where(), f"keys must be strings, not {_kind(key)} {key!r}")
+            raise ScenarioError(
+                loader.name, line, loader.where(), f"keys must be strings, not {kind_name(key)} {key!r}"
+            )
         if key in data:
             raise ScenarioError(
                 loader.name, line, loader.where(key), f"duplicate key (first on line {data.lines[key]})"
@@ -188,68 +194,16 @@ for _tag in ("bool", "int", "float", "timestamp"):
     _LineLoader.add_constructor(f"tag:yaml.org,2002:{_tag}", _checked_scalar(f"tag:yaml.org,2002:{_tag}"))
 
 
-class _Section:
-    """One mapping under validation, with the keys it allows: unknown keys are refused before anything else."""
-
-    def __init__(self, validator: _Validator, data: Any, path: str, line: int | None, keys: tuple[str, ...]) -> None:
-        if not isinstance(data, dict):
-            raise validator.error(line, path, f"must be a mapping, not {_kind(data)}")
-        self.v, self.data, self.path, self.keys = validator, data, path, keys
-        self.line = getattr(data, "line", line)
-        for key in data:
-            if key not in keys:
-                import difflib  # only for a typo's suggestion: a valid scenario loads without it
-
-                close = difflib.get_close_matches(key, keys, n=1)
-                hint = f"did you mean '{close[0]}'? " if close else ""
-                raise self.fail(key, f"unknown key ({hint}allowed: {', '.join(keys)})")
-
-    def key_path(self, key: str) -> str:
-        return f"{self.path}.{key}" if self.path else key
-
-    def line_of(self, key: str) -> int | None:
-        return getattr(self.data, "lines", {}).get(key, self.line)
-
-    def take(self, key: str, kind: type | tuple[type, ...], default: Any = _MISSING) -> Any:
-        assert key in self.keys, key
-        if key not in self.data or (self.data[key] is None and default is not _MISSING):
-            if default is _MISSING:
-                raise self.v.error(self.line, self.key_path(key), "is required")
-            return default
-        value = self.data[key]
-        kinds = kind if isinstance(kind, tuple) else (kind,)
-        if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
-            names = " or ".join(_type_name(k) for k in kinds)
-            raise self.fail(key, f"must be {names}, not {_kind(value)}")
-        return value
-
-    def fail(self, key: str, problem: str) -> ScenarioError:
-        return self.v.error(self.line_of(key), self.key_path(key), problem)
-
-    def section(self, key: str, keys: tuple[str, ...]) -> _Section:
-        return _Section(self.v, self.take(key, dict, {}), self.key_path(key), self.line_of(key), keys)
-
-    def items(self, key: str) -> list[tuple[str, int | None, Any]]:
-        """(path, line, item) for each item of a list-valued key."""
-        items = self.take(key, list, [])
-        lines = getattr(items, "lines", [self.line_of(key)] * len(items))
-        return [(f"{self.key_path(key)}[{i}]", lines[i], item) for i, item in enumerate(items)]
-
-
 class _Validator:
-    def __init__(self, source: str) -> None:
-        self.source = source
-
-    def error(self, line: int | None, path: str, problem: str) -> ScenarioError:
-        return ScenarioError(self.source, line, path, problem)
+    """Builds a Scenario from loaded YAML; raises `Invalid` (load_text adds the file)."""
 
     def scenario(self, data: Any) -> Scenario:
         if data is None:
-            raise self.error(1, "", "the scenario is empty")
-        root = _Section(self, data, "", 1, ROOT_KEYS)
+            raise Invalid("", "the scenario is empty", 1)
+        root = Fields(data, "", ROOT_KEYS, 1)
         name = root.take("name", str)
         if not name.strip():
-            raise root.fail("name", "must not be empty")
+            raise root.invalid("name", "must not be empty")
         description = root.take("description", str, "")
         seed = root.take("seed", int, None)
         clock = self.clock(root.section("clock", CLOCK_KEYS))
@@ -263,7 +217,7 @@ class _Validator:
             client_items = root.items("clients")
         clients = tuple(self.client(path, line, item) for path, line, item in client_items)
         if not clients and not auto_register:
-            raise root.fail("clients", "at least one client is required (or {auto_register: true})")
+            raise root.invalid("clients", "at least one client is required (or {auto_register: true})")
         self.unique(client_items, [(c.client_id, c.client_id) for c in clients], "client_id")
         mandators = {c.mandator_id for c in clients}
         default_mandator = clients[0].mandator_id if clients else ""
@@ -276,7 +230,7 @@ class _Validator:
         fault_rules = self.faults(root.items("faults"))
         return Scenario(
             name,
-            self.source,
+            "",
             description,
             seed,
             clock,
@@ -288,19 +242,19 @@ class _Validator:
             auto_register,
         )
 
-    def faults(self, items: list[tuple[str, int | None, Any]]) -> tuple[faults.FaultRule, ...]:
+    def faults(self, items: list[tuple[str, int | None, Any]]) -> tuple[FaultRule, ...]:
         rules = []
         for index, (path, line, item) in enumerate(items):
             try:
                 rules.append(faults.parse_rule(item, f"fault-{index + 1}"))
-            except faults.FaultSpecError as exc:
-                first = exc.path.split(".", 1)[0]
-                where = getattr(item, "lines", {}).get(first, line)
-                raise self.error(where, f"{path}.{exc.path}" if exc.path else path, exc.problem) from None
+            except Invalid as exc:
+                where = f"{path}.{exc.path}" if exc.path else path
+                raise Invalid(where, exc.problem, exc.line or line) from None
         self.unique(items, [(r.name, r.name) for r in rules], "name")
         return tuple(rules)
 
-    def unique(self, items: list[tuple[str, int | None, Any]], keys: list[tuple[Any, str] | None], what: str) -> None:
+    @staticmethod
+    def unique(items: list[tuple[str, int | None, Any]], keys: list[tuple[Any, str] | None], what: str) -> None:
         """Refuse the second item whose key repeats an earlier one's (None: the item has no such key)."""
         seen: dict[Any, str] = {}
         for (path, line, item), entry in zip(items, keys, strict=True):
@@ -309,105 +263,107 @@ class _Validator:
             key, shown = entry
             if key in seen:
                 line = getattr(item, "lines", {}).get(what, line)
-                raise self.error(line, f"{path}.{what}", f"duplicate {what} '{shown}' (first at {seen[key]})")
+                raise Invalid(f"{path}.{what}", f"duplicate {what} '{shown}' (first at {seen[key]})", line)
             seen[key] = path
 
-    def clock(self, s: _Section) -> ClockSpec:
+    @staticmethod
+    def clock(s: Fields) -> ClockSpec:
         start = s.take("start", (str, datetime), None)
         if isinstance(start, str):
             try:
                 start = parse_rfc3339(start)
             except ValueError:
-                raise s.fail("start", "must be an RFC 3339 timestamp like 2026-01-01T09:00:00+01:00") from None
+                raise s.invalid("start", "must be an RFC 3339 timestamp like 2026-01-01T09:00:00+01:00") from None
         elif isinstance(start, datetime) and start.tzinfo is None:
-            raise s.fail("start", "needs a UTC offset, e.g. 2026-01-01T09:00:00+01:00")
+            raise s.invalid("start", "needs a UTC offset, e.g. 2026-01-01T09:00:00+01:00")
         if start is not None and not EARLIEST <= start < LATEST:
-            raise s.fail("start", f"must lie between {EARLIEST.year} and {LATEST.year}")
+            raise s.invalid("start", f"must lie between {EARLIEST.year} and {LATEST.year}")
         return ClockSpec(start, s.take("frozen", bool, False))
 
-    def tokens(self, s: _Section) -> TokenSpec:
+    @staticmethod
+    def tokens(s: Fields) -> TokenSpec:
         fmt = s.take("format", str, "uuid")
         if fmt not in ("uuid", "finapi"):
-            raise s.fail("format", "must be uuid or finapi")
+            raise s.invalid("format", "must be uuid or finapi")
         return TokenSpec(fmt, s.take("reuse", bool, True))
 
-    def processes(self, s: _Section, client_ids: set[str]) -> ProcessesSpec:
-        defaults = processes.ProcessLimits()
+    def processes(self, s: Fields, client_ids: set[str]) -> ProcessesSpec:
+        defaults = ProcessLimits()
         numbers = {}
         for key in ("max_exchanges", "validity_days", "user_retention_days"):
             value = s.take(key, int if key == "max_exchanges" else (int, float), getattr(defaults, key))
             if not 0 <= value < math.inf:  # also refuses .nan
-                raise s.fail(key, "must be a finite number, not negative")
+                raise s.invalid(key, "must be a finite number, not negative")
             numbers[key] = value
         allowed = s.take("allowed_process_ids", list, list(defaults.allowed_process_ids))
         if not allowed or not all(isinstance(p, str) and p for p in allowed):
-            raise s.fail("allowed_process_ids", "must be a non-empty list of process ids")
+            raise s.invalid("allowed_process_ids", "must be a non-empty list of process ids")
         redirect_url = s.take("redirect_url", str, defaults.redirect_url)
         if urlsplit(redirect_url).scheme not in ("http", "https") or not urlsplit(redirect_url).netloc:
-            raise s.fail("redirect_url", "must be an absolute http(s) URL")
+            raise s.invalid("redirect_url", "must be an absolute http(s) URL")
         seeded_items = s.items("seeded")
         seeded = tuple(self.seeded_process(p, ln, item, client_ids, allowed) for p, ln, item in seeded_items)
         self.unique(seeded_items, [(p.process_token.lower(), p.process_token) for p in seeded], "process_token")
-        limits = processes.ProcessLimits(**numbers, allowed_process_ids=tuple(allowed), redirect_url=redirect_url)
+        limits = ProcessLimits(**numbers, allowed_process_ids=tuple(allowed), redirect_url=redirect_url)
         return ProcessesSpec(limits, seeded)
 
+    @staticmethod
     def seeded_process(
-        self, path: str, line: int | None, data: Any, client_ids: set[str], allowed: list[str]
+        path: str, line: int | None, data: Any, client_ids: set[str], allowed: list[str]
     ) -> SeededProcess:
-        s = _Section(self, data, path, line, SEEDED_PROCESS_KEYS)
+        s = Fields(data, path, SEEDED_PROCESS_KEYS, line)
         token = s.take("process_token", str)
         if not processes.UUID_PATTERN.fullmatch(token):
-            raise s.fail("process_token", "must be a UUID like 3f1c6a52-8d0e-4b7a-9c1d-2e5f6a7b8c9d")
+            raise s.invalid("process_token", "must be a UUID like 3f1c6a52-8d0e-4b7a-9c1d-2e5f6a7b8c9d")
         client_id = s.take("client", str)
         if client_id not in client_ids:
-            raise s.fail("client", "must be the client_id of one of the scenario's app clients")
+            raise s.invalid("client", "must be the client_id of one of the scenario's app clients")
         process_id = s.take("process_id", str, "USER_ONLY")
         if process_id not in allowed:
-            raise s.fail("process_id", f"must be one of allowed_process_ids ({', '.join(allowed)})")
+            raise s.invalid("process_id", f"must be one of allowed_process_ids ({', '.join(allowed)})")
         exchanges = s.take("exchanges", int, 0)
         if exchanges < 0:
-            raise s.fail("exchanges", "must not be negative")
+            raise s.invalid("exchanges", "must not be negative")
         reference = s.take("client_reference", str, None)
         return SeededProcess(token, client_id, reference, process_id, exchanges, s.take("invalidated", bool, False))
 
-    def client(self, path: str, line: int | None, data: Any) -> ClientSpec:
-        s = _Section(self, data, path, line, CLIENT_KEYS)
+    @staticmethod
+    def client(path: str, line: int | None, data: Any) -> ClientSpec:
+        s = Fields(data, path, CLIENT_KEYS, line)
         client_id = s.take("client_id", str)
         secret = s.take("client_secret", str)
         for key, value in (("client_id", client_id), ("client_secret", secret)):
             if not value:
-                raise s.fail(key, "must not be empty")
+                raise s.invalid(key, "must not be empty")
         role = s.take("role", str, "app")
         if role not in ("app", "mandator_admin"):
-            raise s.fail("role", "must be app or mandator_admin")
+            raise s.invalid("role", "must be app or mandator_admin")
         mandator_id = s.take("mandator_id", str, None) or client_config.mandator_for(client_id)
-        raw = s.take("config", dict, {})
-        config = _Section(self, raw, s.key_path("config"), s.line_of("config"), tuple(raw))
+        config = s.section("config", None)
         overrides: dict[str, Any] = {}
         budget = [MAX_CONFIG_NODES]
-        for key, value in raw.items():
+        for key, value in config.data.items():
             try:
                 # client_config checks exact types: hand it plain dicts and lists, not the line-tracking kinds
                 overrides[key] = _plain(value, budget)
             except OverflowError:
-                raise config.fail(key, f"expands to more than {MAX_CONFIG_NODES} values") from None
+                raise config.invalid(key, f"expands to more than {MAX_CONFIG_NODES} values") from None
             if problem := client_config.check_override(key, overrides[key]):
-                raise config.fail(key, problem)
+                raise config.invalid(key, problem)
         return ClientSpec(client_id, secret, mandator_id, role, overrides)
 
-    def user(
-        self, path: str, line: int | None, data: Any, default: str, mandators: set[str]
-    ) -> UserSpec | GenerateUsers:
+    @staticmethod
+    def user(path: str, line: int | None, data: Any, default: str, mandators: set[str]) -> UserSpec | GenerateUsers:
         generate = isinstance(data, dict) and "generate" in data
-        s = _Section(self, data, path, line, GENERATE_KEYS if generate else USER_KEYS)
+        s = Fields(data, path, GENERATE_KEYS if generate else USER_KEYS, line)
         mandator_id = s.take("mandator_id", str, default)
         if mandator_id not in mandators:
-            raise s.fail("mandator_id", "must be the mandator_id of one of the scenario's clients")
+            raise s.invalid("mandator_id", "must be the mandator_id of one of the scenario's clients")
         verified = s.take("verified", bool, True)
         if generate:
             count = s.take("generate", int)
             if not 0 <= count <= 100_000:
-                raise s.fail("generate", "must be between 0 and 100000")
+                raise s.invalid("generate", "must be between 0 and 100000")
             return GenerateUsers(count, mandator_id, verified)
         fields = {}
         for key, problem in (
@@ -416,9 +372,9 @@ class _Validator:
             ("email", users.email_problem),
             ("phone", users.phone_problem),
         ):
-            value = s.take(key, str, None if key in ("email", "phone") else _MISSING)
+            value = s.take(key, str, None if key in ("email", "phone") else REQUIRED)
             if value is not None and (why := problem(value)):
-                raise s.fail(key, why)
+                raise s.invalid(key, why)
             fields[key] = value
         return UserSpec(
             **fields,
@@ -439,15 +395,3 @@ def _plain(value: Any, budget: list[int]) -> Any:
     if isinstance(value, list):
         return [_plain(v, budget) for v in value]
     return value
-
-
-_TYPE_NAMES = {bool: "a boolean", int: "an integer", float: "a number", str: "a string", datetime: "a timestamp"}
-_TYPE_NAMES |= {date: "a date", dict: "a mapping", list: "a list", type(None): "null"}
-
-
-def _type_name(kind: type) -> str:
-    return next((_TYPE_NAMES[k] for k in kind.__mro__ if k in _TYPE_NAMES), kind.__name__)
-
-
-def _kind(value: Any) -> str:
-    return _type_name(type(value))

@@ -6,9 +6,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from mock_finapi.services.faults import FaultRule
-from mock_finapi.services.processes import ProcessLimits
-from mock_finapi.state.models import Role
+from mock_finapi.state.models import FaultRule, Role
+from mock_finapi.state.protocol import ProcessLimits
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -276,16 +277,16 @@ PATCH_RULES = {
 }
 
 
-def patch(config: dict[str, Any], params: dict[str, Any], version: int) -> None:
-    """Apply a PATCH body: all fields are checked before any is written; null and unknown fields are ignored."""
-    changes = {}
-    for name, (key, check) in PATCH_RULES[version].items():
-        if params.get(name) is not None:
-            changes[key] = check(name, params[name])
-    config.update(changes)
+def patch_changes(params: dict[str, Any], version: int) -> dict[str, Any]:
+    """The changes a PATCH body asks for, every field checked (null and unknown fields are ignored)."""
+    return {
+        key: check(name, params[name])
+        for name, (key, check) in PATCH_RULES[version].items()
+        if params.get(name) is not None
+    }
 
 
-def view(config: dict[str, Any], version: int) -> dict[str, Any]:
+def view(config: Mapping[str, Any], version: int) -> dict[str, Any]:
     """The ClientConfiguration as Access v1 or v2 shows it."""
     shown = {k: config[k] for k in (V1_FIELDS if version == 1 else V2_FIELDS)}
     if shown["finTSProductRegistrationNumber"] is not None:

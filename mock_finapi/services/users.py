@@ -6,17 +6,15 @@ of other mandators see none of them. Ids are case-insensitive.
 
 from __future__ import annotations
 
-import hmac
 import re
 from collections.abc import Callable
 from typing import Any
 
 from mock_finapi import errors
-from mock_finapi.clock import Clock
 from mock_finapi.errors import IllegalFieldValue, MissingField
-from mock_finapi.randomness import Randomness
+from mock_finapi.randomness import IDS, Randomness
 from mock_finapi.state.models import Client, User
-from mock_finapi.state.store import Store
+from mock_finapi.state.protocol import Store
 
 ID_PATTERN = re.compile(r"[a-zA-Z0-9\-_.+@]{1,36}")
 TEXT_PATTERN = re.compile(r"[A-Za-z0-9\u00a1-\u02af &(){}\[\].:,;?!+\-_$@#~`^€]*")
@@ -90,34 +88,35 @@ def _check_auto_update(client: Client, requested: bool | None) -> None:
 
 
 class UserService:
-    def __init__(self, store: Store, clock: Clock, rng: Randomness) -> None:
-        self.store, self.clock, self.rng = store, clock, rng
+    def __init__(self, store: Store, rng: Randomness) -> None:
+        self.store, self.rng = store, rng
 
-    def create(self, client: Client, params: dict[str, Any]) -> User:
+    async def create(self, client: Client, params: dict[str, Any], now: float) -> User:
         user_id = _check(params, "id", id_problem)
         password = _check(params, "password", password_problem)
         email = _check(params, "email", email_problem)
         phone = _check(params, "phone", phone_problem)
         auto_update = _check(params, "isAutoUpdateEnabled", flag_problem)
-        if user_id is None:
-            user_id = self.rng.uuid()
-        if self.store.user(client.mandator_id, user_id) is not None:
-            raise errors.EntityExists(errors.MSG_USER_EXISTS.format(user=user_id))
         _check_auto_update(client, auto_update)
+        if user_id is None:
+            user_id = self.rng.uuid(IDS, await self.store.draw(IDS))
+        if password is None:
+            password = self.rng.password(await self.store.draw(IDS))
         user = User(
-            id=user_id,
-            password=password if password is not None else self.rng.password(),
-            mandator_id=client.mandator_id,
+            client.mandator_id,
+            user_id,
+            password,
             email=email,
             phone=phone,
             is_auto_update_enabled=bool(auto_update),
             verified=bool(client.config["isUserAutoVerificationEnabled"]),
-            created_at=self.clock.time(),
+            created_at=now,
         )
-        self.store.add_user(user)
+        if not await self.store.create_user(user):
+            raise errors.EntityExists(errors.MSG_USER_EXISTS.format(user=user_id))
         return user
 
-    def update(self, client: Client, user: User, params: dict[str, Any]) -> User:
+    async def update(self, client: Client, user: User, params: dict[str, Any]) -> User:
         """PATCH /users: null or absent fields stay, "" clears email or phone; at least one field must be non-null."""
         email = _check(params, "email", lambda v: email_problem(v, allow_empty=True))
         phone = _check(params, "phone", lambda v: phone_problem(v, allow_empty=True))
@@ -125,55 +124,60 @@ class UserService:
         if email is None and phone is None and auto_update is None:
             raise errors.BadRequest(errors.MSG_NOTHING_TO_UPDATE)
         _check_auto_update(client, auto_update)
+        changes: dict[str, Any] = {}
         if email is not None:
-            user.email = email or None
+            changes["email"] = email or None
         if phone is not None:
-            user.phone = phone or None
+            changes["phone"] = phone or None
         if auto_update is not None:
-            user.is_auto_update_enabled = auto_update
-        return user
+            changes["is_auto_update_enabled"] = auto_update
+        updated = await self.store.update_user(user.mandator_id, user.id, changes)
+        if updated is None:
+            raise errors.UnknownEntity(errors.MSG_UNKNOWN_USER.format(user=user.id))
+        return updated
 
-    def delete(self, user: User) -> None:
+    async def delete(self, user: User) -> None:
         """Deleting a user revokes all of its tokens (decided, FINAPI.md §3)."""
-        self.store.remove_user(user)
+        await self.store.delete_user(user.mandator_id, user.id)
 
-    def find(self, client: Client, user_id: str) -> User:
-        self.store.purge_expired(self.clock.time())
-        user = self.store.user(client.mandator_id, user_id)
+    async def find(self, client: Client, user_id: str, now: float) -> User:
+        user = await self.store.user(client.mandator_id, user_id, now)
         if user is None:
             raise errors.UnknownEntity(errors.MSG_UNKNOWN_USER.format(user=user_id))
         return user
 
-    def delete_unverified(self, client: Client, user_id: str) -> None:
-        user = self.find(client, user_id)
+    async def delete_unverified(self, client: Client, user_id: str, now: float) -> None:
+        await self.find(client, user_id, now)
+        user = await self.store.delete_user(client.mandator_id, user_id, unverified_only=True)
+        if user is None:
+            raise errors.UnknownEntity(errors.MSG_UNKNOWN_USER.format(user=user_id))
         if user.verified:
             raise errors.UserAlreadyVerified(errors.MSG_USER_ALREADY_VERIFIED.format(user=user.id))
-        self.delete(user)
 
-    def verify(self, client: Client, user_id: str) -> None:
-        user = self.find(client, user_id)
+    async def verify(self, client: Client, user_id: str, now: float) -> None:
+        await self.find(client, user_id, now)
+        user = await self.store.verify_user(client.mandator_id, user_id)
+        if user is None:
+            raise errors.UnknownEntity(errors.MSG_UNKNOWN_USER.format(user=user_id))
         if user.verified:
             raise errors.UserAlreadyVerified(errors.MSG_USER_ALREADY_VERIFIED.format(user=user.id))
-        user.verified = True
 
-    def request_password_change(self, client: Client, params: dict[str, Any]) -> tuple[User, str]:
-        user = self.find(client, _require(params, "userId", id_problem))
+    async def request_password_change(self, client: Client, params: dict[str, Any], now: float) -> tuple[User, str]:
+        user = await self.find(client, _require(params, "userId", id_problem), now)
         if not user.verified:
             raise errors.UserNotVerified(errors.MSG_USER_NOT_VERIFIED.format(user=user.id))
-        user.password_change_token = self.rng.uuid()
-        return user, user.password_change_token
+        change_token = self.rng.uuid(IDS, await self.store.draw(IDS))
+        await self.store.update_user(user.mandator_id, user.id, {"password_change_token": change_token})
+        return user, change_token
 
-    def execute_password_change(self, client: Client, params: dict[str, Any]) -> None:
+    async def execute_password_change(self, client: Client, params: dict[str, Any], now: float) -> None:
         """Set the new password, unlock the user and revoke all of its tokens."""
         user_id = _require(params, "userId", id_problem)
         password = _require(params, "password", password_problem)
         change_token = _require(params, "passwordChangeToken", change_token_problem)
-        user = self.find(client, user_id)
-        expected = user.password_change_token
-        if expected is None or not hmac.compare_digest(change_token.encode(), expected.encode()):
+        await self.find(client, user_id, now)
+        changed = await self.store.change_password(client.mandator_id, user_id, change_token, password)
+        if changed is None:
+            raise errors.UnknownEntity(errors.MSG_UNKNOWN_USER.format(user=user_id))
+        if not changed:
             raise errors.BadRequest(errors.MSG_BAD_PASSWORD_TOKEN)
-        user.password = password
-        user.password_change_token = None
-        user.locked = False
-        user.failed_logins = 0
-        self.store.revoke_user_grants(user)

@@ -1,33 +1,40 @@
-"""The data: plain dataclasses, no rules and no HTTP.
+"""The records of the state: immutable values, no rules and no HTTP.
 
-Mandator → users; clients belong to a mandator; a Grant is one authorization (a client_credentials token, a
-password login with its refresh token and the access tokens minted from it, or a process exchange); Tokens point at
-their grant; a Process owns a hidden user.
+A store hands these out and takes them in; changing one means asking the store for a new version (`Store`), so a
+record held by a request can never change under it, and a backend across a network can hold them as plain data.
+
+Mandator → clients (each with its ClientConfiguration) and users; a token belongs to a grant (one authorization: a
+client_credentials token, a password login with its refresh token and the access tokens minted from it, or a process
+exchange) of a client and, for user tokens, a user; a Process owns a hidden user.
 """
 
 from __future__ import annotations
 
+import fnmatch
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 Role = Literal["app", "mandator_admin"]
 
 
-@dataclass(eq=False)
+@dataclass(frozen=True, slots=True)
 class Client:
     client_id: str
     secret: str
     role: Role
     mandator_id: str
-    config: dict[str, Any]
-    """The ClientConfiguration, keyed by finAPI's field names (v2 and v1-only ones)."""
+    config: Mapping[str, Any]
+    """The ClientConfiguration, keyed by finAPI's field names (v2 and v1-only ones). Never changed in place."""
+    registered: bool = False
+    """Accepted on first use (`clients: {auto_register: true}`), not part of the scenario."""
 
 
-@dataclass(eq=False)
+@dataclass(frozen=True, slots=True)
 class User:
+    mandator_id: str
     id: str
     password: str
-    mandator_id: str
     email: str | None = None
     phone: str | None = None
     is_auto_update_enabled: bool = False
@@ -38,7 +45,7 @@ class User:
     created_at: float = 0.0
     delete_at: float | None = None
     """When the store deletes the user by itself (the hidden users of processes); None: never."""
-    grants: set[Grant] = field(default_factory=set)
+    process_user: bool = False
 
     @property
     def key(self) -> str:
@@ -46,43 +53,126 @@ class User:
         return self.id.lower()
 
 
-@dataclass(eq=False, slots=True)  # one per token when reuse is off: no instance dict, 40 bytes less each
-class Grant:
-    client: Client
-    user: User | None
-    access: list[str] = field(default_factory=list)
-    """Values of its access tokens, oldest first: the last is the current one."""
-    refresh: str | None = None
+class Token(NamedTuple):
+    """An access or refresh token as the store hands it out."""
 
-
-@dataclass(eq=False, slots=True)
-class Token:
     value: str
-    grant: Grant
+    client_id: str
+    mandator_id: str
+    user_id: str | None
+    """None for a client token."""
     is_refresh: bool
     expires_at: float | None
     """Virtual epoch seconds; None means the token never expires (validity period 0)."""
 
-    def expired(self, now: float) -> bool:
-        return self.expires_at is not None and now >= self.expires_at
+    def expires_in(self, now: float) -> int:
+        """Whole seconds left; 0 for a token that never expires (decided)."""
+        return 0 if self.expires_at is None else max(0, int(self.expires_at - now))
 
 
-@dataclass(eq=False)
+class Bearer(NamedTuple):
+    """What a live access token authenticates: its client and, for a user token, the user."""
+
+    token: Token
+    client: Client
+    user: User | None
+
+
+@dataclass(frozen=True, slots=True)
 class Process:
     """A Process Controller process: its token exchanges for access tokens of its hidden user."""
 
     token: str
-    client: Client
+    client_id: str
+    mandator_id: str
     client_reference: str | None
     process_id: str
-    user: User
+    user_id: str
     created_at: float
     exchanges: int = 0
     invalidated: bool = False
 
 
-@dataclass(eq=False)
-class Mandator:
-    id: str
-    users: dict[str, User] = field(default_factory=dict)
-    """Keyed by `User.key` (the lower-cased id)."""
+@dataclass(frozen=True, slots=True)
+class FaultRule:
+    """A fault rule as validated (`services/faults.py` parses, matches and shows them)."""
+
+    name: str
+    method: str | None = None
+    path: str | None = None
+    fields: Mapping[str, str] = field(default_factory=dict)
+    client_id: str | None = None
+    after: int = 0
+    times: int | None = None
+    probability: float = 1.0
+    status: int | None = None
+    headers: Mapping[str, str] = field(default_factory=dict)
+    body: Any = None
+    delay_ms: int = 0
+    network: str | None = None
+
+    @property
+    def needs_body(self) -> bool:
+        """Matching it needs the request's fields or client."""
+        return bool(self.fields) or self.client_id is not None
+
+
+class FaultCount(NamedTuple):
+    """A rule with its counters: requests that reached it and matched, and the times it acted."""
+
+    rule: FaultRule
+    matched: int = 0
+    fired: int = 0
+
+
+class Entry(NamedTuple):
+    """One request in the journal, as it came in and how it was answered; masked when read (services/journal.py)."""
+
+    time: float
+    """Virtual epoch seconds when the request ended."""
+    duration: float
+    """Real seconds it took."""
+    method: str
+    path: str
+    query_string: bytes
+    status: int
+    """0: no answer was sent."""
+    request_id: str
+    client_id: str | None
+    mandator_id: str | None
+    fault: str | None
+    authorization: bytes | None
+    content_type: bytes | None
+    body: bytes | None
+    """At most a fixed prefix of the body (`truncated` says whether more was sent)."""
+    truncated: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class JournalQuery:
+    """Which journal entries a read, count or clear selects; every given criterion must hold."""
+
+    method: str | None = None
+    path: str | None = None
+    """Exact, or a glob when it holds `*`, `?` or `[`."""
+    status: int | None = None
+    client_id: str | None = None
+    mandator_id: str | None = None
+    fault: str | None = None
+
+    def selects(self, entry: Entry) -> bool:
+        return (
+            (self.method is None or entry.method == self.method.upper())
+            and (self.path is None or path_matches(self.path, entry.path))
+            and (self.status is None or entry.status == self.status)
+            and (self.client_id is None or entry.client_id == self.client_id)
+            and (self.mandator_id is None or entry.mandator_id == self.mandator_id)
+            and (self.fault is None or entry.fault == self.fault)
+        )
+
+
+def path_matches(pattern: str, path: str) -> bool:
+    """An exact path, or a glob with `*`, `?` and `[...]` (fnmatch, case-sensitive)."""
+    if any(c in pattern for c in "*?["):
+        return fnmatch.fnmatchcase(path, pattern)
+    return pattern == path

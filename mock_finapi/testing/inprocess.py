@@ -11,13 +11,12 @@ from typing import Any
 
 import httpx
 from anyio.from_thread import BlockingPortal, start_blocking_portal
-from starlette.types import ASGIApp
 
-from mock_finapi.http.app import stopped
+from mock_finapi.http.app import Emulator
 
 
 class _PortalTransport(httpx.BaseTransport):
-    def __init__(self, app: ASGIApp, portal: BlockingPortal) -> None:
+    def __init__(self, app: Emulator, portal: BlockingPortal) -> None:
         self._asgi = httpx.ASGITransport(app=app)
         self._portal = portal
 
@@ -31,7 +30,7 @@ class _PortalTransport(httpx.BaseTransport):
 
 
 class InProcessClient(httpx.Client):
-    def __init__(self, app: ASGIApp, base_url: str = "http://mock-finapi", **kwargs: Any) -> None:
+    def __init__(self, app: Emulator, base_url: str = "http://mock-finapi", **kwargs: Any) -> None:
         self._portal_cm: AbstractContextManager[BlockingPortal] | None = start_blocking_portal()
         portal = self._portal_cm.__enter__()
         self._app = app
@@ -42,7 +41,7 @@ class InProcessClient(httpx.Client):
         if self._portal_cm is not None:
             portal_cm, self._portal_cm = self._portal_cm, None
             portal_cm.__exit__(None, None, None)
-            stopped(self._app)
+            self._app.stopped()
 
     def __exit__(self, *exc_info: object) -> None:
         # httpx.Client.__exit__ closes the transport but not the client, which would leave the portal thread running

@@ -22,12 +22,11 @@ import pytest
 
 if TYPE_CHECKING:
     import httpx
-    from starlette.applications import Starlette
 
+    from mock_finapi.http.app import Emulator
     from mock_finapi.scenarios.schema import Scenario
     from mock_finapi.settings import Settings
     from mock_finapi.testing.server import ThreadedServer
-    from mock_finapi.world import World
 
 MARKER = "finapi(scenario=None, seed=None, now=None): serve this scenario and seed, with the clock frozen at `now`"
 MARKER_ARGS = ("scenario", "seed", "now")
@@ -113,8 +112,7 @@ def _wanted(request: pytest.FixtureRequest) -> _Wanted:
 def _parse_now(request: pytest.FixtureRequest, now: Any) -> datetime:
     from datetime import UTC
 
-    from mock_finapi.clock import parse_rfc3339
-    from mock_finapi.scenarios import loader
+    from mock_finapi.clock import EARLIEST, LATEST, parse_rfc3339
 
     when: datetime | None = None
     if isinstance(now, datetime):
@@ -126,8 +124,8 @@ def _parse_now(request: pytest.FixtureRequest, now: Any) -> datetime:
             _usage(request, f"now= must be an RFC 3339 timestamp such as 2026-01-01T09:00:00+01:00, got {now!r}")
     else:
         _usage(request, f"now= must be an RFC 3339 string or a datetime, got {now!r}")
-    if when is None or not loader.EARLIEST <= when < loader.LATEST:
-        _usage(request, f"now= must lie between {loader.EARLIEST.year} and {loader.LATEST.year}, got {now!r}")
+    if when is None or not EARLIEST <= when < LATEST:
+        _usage(request, f"now= must lie between {EARLIEST.year} and {LATEST.year}, got {now!r}")
     return when
 
 
@@ -140,12 +138,6 @@ def _scenario(request: pytest.FixtureRequest, ref: str) -> Scenario:
     except ScenarioError as exc:
         problem = str(exc)  # reported outside the handler, so the report shows no chained traceback
     _usage(request, f"scenario={ref!r}: {problem}")
-
-
-def _freeze_at(world: World, now: datetime | None) -> None:
-    if now is not None:
-        world.clock.set(now)
-        world.clock.freeze(True)
 
 
 @pytest.fixture(scope="session")
@@ -164,33 +156,27 @@ def finapi(finapi_server: ThreadedServer, request: pytest.FixtureRequest) -> Thr
     Without a marker that is the session's scenario and seed on a fresh clock. `finapi.admin.reset()` inside the
     test goes back to the test's scenario (the marker's `now` is not restored).
     """
-    from mock_finapi.world import World
-
     wanted = _wanted(request)
     session = finapi_server.settings
     if (wanted.settings.scenario, wanted.settings.seed) == (session.scenario, session.seed):
-        world = finapi_server.reset()
+        finapi_server.reset(freeze_at=wanted.now)
     else:
         scenario = _scenario(request, wanted.settings.scenario)
-        world = World(scenario, seed=wanted.settings.seed, journal_size=session.journal_size)
-        finapi_server.app.state.world = world
-    _freeze_at(world, wanted.now)
+        finapi_server.serve(scenario, seed=wanted.settings.seed, freeze_at=wanted.now)
     return finapi_server
 
 
 @pytest.fixture
-def finapi_app(request: pytest.FixtureRequest) -> Starlette:
+def finapi_app(request: pytest.FixtureRequest) -> Emulator:
     """A fresh emulator app for in-process use (no socket), honouring the marker and the options."""
     from mock_finapi.http.app import create_app
 
     wanted = _wanted(request)
-    app = create_app(wanted.settings, scenario=_scenario(request, wanted.settings.scenario))
-    _freeze_at(app.state.world, wanted.now)
-    return app
+    return create_app(wanted.settings, scenario=_scenario(request, wanted.settings.scenario), freeze_at=wanted.now)
 
 
 @pytest.fixture
-def finapi_client(finapi_app: Starlette) -> Iterator[httpx.Client]:
+def finapi_client(finapi_app: Emulator) -> Iterator[httpx.Client]:
     """An httpx.Client talking to `finapi_app` in-process (base URL `http://mock-finapi`)."""
     from mock_finapi.testing.inprocess import InProcessClient
 

@@ -11,20 +11,21 @@ starts, so parallel test processes never race for a port.
 from __future__ import annotations
 
 import asyncio
-import socket
 import threading
+from collections.abc import Coroutine
+from concurrent.futures import Future
+from datetime import datetime
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
-from starlette.applications import Starlette
-
-from mock_finapi.http.app import create_app, stopped
-from mock_finapi.http.protocol import http_protocol
+from mock_finapi.http import server as http_server
+from mock_finapi.http.app import Emulator, create_app
 from mock_finapi.scenarios.schema import Scenario
 from mock_finapi.settings import DEFAULT_HOST, Settings
 from mock_finapi.testing.admin import AdminClient
 from mock_finapi.world import World
 
+T = TypeVar("T")
 START_TIMEOUT = 10.0
 STOP_TIMEOUT = 10.0
 GRACEFUL_SHUTDOWN = 2
@@ -39,14 +40,15 @@ class ThreadedServer:
         """
         base = settings or Settings()
         self.settings = Settings(**{**vars(base), **overrides})
-        self.app: Starlette = create_app(self.settings)
+        self.app: Emulator = create_app(self.settings)
         self.scenario: Scenario = self.world.scenario
         """The scenario the server was started with (what `reset()` goes back to)."""
         self.seed: int = self.world.seed
         """The seed of the first world (drawn at random when neither the settings nor the scenario name one)."""
         self._host = host
         self._thread: threading.Thread | None = None
-        self._server: Any = None
+        self._server: http_server.Server | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._error: BaseException | None = None
         self.url = ""
         self._admin: AdminClient | None = None
@@ -54,8 +56,7 @@ class ThreadedServer:
     @property
     def world(self) -> World:
         """The world being served (replaced by resets and scenario loads)."""
-        world: World = self.app.state.world
-        return world
+        return self.app.sandbox.world
 
     @property
     def running(self) -> bool:
@@ -70,49 +71,39 @@ class ThreadedServer:
             self._admin = AdminClient(self.url, token=self.settings.admin_token)
         return self._admin
 
-    def reset(self) -> World:
+    def reset(self, *, freeze_at: datetime | None = None) -> World:
         """Serve a fresh world of the starting scenario and seed, on a fresh clock (no HTTP round trip).
 
         Unlike `POST /__admin/reset`, which resets whatever is served now, this also undoes scenario loads.
         """
-        world = World(self.scenario, seed=self.seed, journal_size=self.settings.journal_size)
-        self.app.state.world = world
-        return world
+        return self.serve(self.scenario, seed=self.seed, freeze_at=freeze_at)
+
+    def serve(self, scenario: Scenario, *, seed: int | None = None, freeze_at: datetime | None = None) -> World:
+        """Serve a fresh world of `scenario` (`Sandbox.swap`); `freeze_at` starts its clock there, frozen."""
+        return self._run(self.app.sandbox.swap(scenario, seed=seed, freeze_at=freeze_at))
+
+    def _run(self, coroutine: Coroutine[Any, Any, T]) -> T:
+        """Run on the server's event loop (or on a loop of its own before the server started)."""
+        if self._loop is None or not self.running:
+            return asyncio.run(coroutine)
+        future: Future[T] = asyncio.run_coroutine_threadsafe(coroutine, self._loop)
+        return future.result(STOP_TIMEOUT)
 
     def start(self) -> ThreadedServer:
-        import uvicorn
-
         if self._thread is not None:
             raise RuntimeError(f"ThreadedServer is already started at {self.url}")
-        # IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY only on sockets that say they are TCP; without it every
-        # response written in two parts (uvicorn's own 500, an answer without httptools) waits ~40 ms for a delayed ACK.
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-        try:
-            sock.bind((self._host, 0))
-            sock.listen(1024)
-        except OSError:
-            sock.close()
-            raise
-        self.url = f"http://{self._host}:{sock.getsockname()[1]}"
-        config = uvicorn.Config(
-            self.app,
-            http=http_protocol(),
-            log_level="warning",
-            access_log=False,
-            lifespan="off",
-            ws="none",  # as `mock-finapi serve`: no WebSocket routes, so no websockets import
-            proxy_headers=False,  # as `mock-finapi serve`: nothing uses the client's address
-            server_header=False,
-            timeout_graceful_shutdown=GRACEFUL_SHUTDOWN,
-        )
-        self._server = uvicorn.Server(config)
+        sock = http_server.bind(self._host, 0, backlog=1024)
+        self.url = http_server.base_url(sock)
+        config = http_server.config(self.app, grace=GRACEFUL_SHUTDOWN)
+        server = self._server = http_server.Server(self.app, config, GRACEFUL_SHUTDOWN)
         self._error = None
         ready = threading.Event()
 
         def run() -> None:
             async def serve() -> None:
-                task = asyncio.ensure_future(self._server.serve(sockets=[sock]))
-                while not self._server.started and not task.done():
+                self._loop = asyncio.get_running_loop()
+                task = asyncio.ensure_future(server.serve(sockets=[sock]))
+                while not server.started and not task.done():
                     await asyncio.sleep(0.001)
                 ready.set()
                 await task
@@ -127,7 +118,7 @@ class ThreadedServer:
 
         self._thread = threading.Thread(target=run, name=f"mock-finapi {self.url}", daemon=True)
         self._thread.start()
-        if not ready.wait(START_TIMEOUT) or not self._server.started:
+        if not ready.wait(START_TIMEOUT) or not server.started:
             error = self._error
             self.stop()
             raise RuntimeError(f"mock-finapi did not start within {START_TIMEOUT:g} s: {error!r}")
@@ -145,7 +136,7 @@ class ThreadedServer:
             thread.join(STOP_TIMEOUT)
             if thread.is_alive():
                 raise RuntimeError(f"mock-finapi thread {thread.name!r} did not stop within {STOP_TIMEOUT:g} s")
-            stopped(self.app)
+            self.app.stopped()
 
     def __enter__(self) -> ThreadedServer:
         return self.start()

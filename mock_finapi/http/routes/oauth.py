@@ -2,45 +2,40 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
-
 from starlette.requests import Request
 from starlette.responses import Response
 
 from mock_finapi import errors
+from mock_finapi.credentials import parse_authorization
 from mock_finapi.http import auth, body, render
+from mock_finapi.http.context import context
 from mock_finapi.http.routes import route
 
 
 async def token(request: Request) -> Response:
+    ctx = context(request)
     params = body.form_params(request)
-    _basic_client(request, params)
-    return render.token(render.world(request).tokens.grant(params))
+    if "client_id" not in params:  # OAuth's client_secret_basic: the credentials as HTTP Basic (Spring takes it)
+        authorization = parse_authorization(ctx.header(b"authorization"))
+        if authorization.scheme == "basic":
+            if authorization.basic is None:
+                raise errors.InvalidClient()
+            params.setdefault("client_id", authorization.basic[0])
+            params.setdefault("client_secret", authorization.basic[1])
+    ctx.client_id = params.get("client_id")
+    client, issued = await ctx.world.tokens.grant(params, ctx.now)
+    ctx.authenticated(client)
+    return render.token(issued)
 
 
 async def revoke(request: Request) -> Response:
-    client = auth.client(request)
+    ctx = context(request)
+    client = await auth.client(request)
     params = body.form_params(request)
     if not params.get("token"):
         raise errors.MissingField("token")
-    render.world(request).tokens.revoke(client, params["token"], params.get("token_type_hint") or None)
+    await ctx.world.tokens.revoke(client, params["token"], params.get("token_type_hint") or None, ctx.now)
     return render.empty()
-
-
-def _basic_client(request: Request, params: dict[str, str]) -> None:
-    """OAuth's client_secret_basic: client credentials in an `Authorization: Basic` header, as Spring accepts."""
-    if "client_id" in params:
-        return
-    scheme, _, encoded = render.header(request, b"authorization").partition(" ")
-    if scheme.lower() != "basic":
-        return
-    try:
-        client_id, _, secret = base64.b64decode(encoded, validate=True).decode("utf-8").partition(":")
-    except (binascii.Error, UnicodeDecodeError):
-        raise errors.InvalidClient() from None
-    params.setdefault("client_id", client_id)
-    params.setdefault("client_secret", secret)
 
 
 routes = [

@@ -1,0 +1,79 @@
+"""The one parser of request bodies: urlencoded forms and JSON, as the endpoints, the journal and fault matching read
+them. `http/body.py` adds the HTTP rules (size, content type) and finAPI's errors."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+from urllib.parse import parse_qsl
+
+FORM = "application/x-www-form-urlencoded"
+JSON = "application/json"
+MAX_JSON_DEPTH = 64
+"""Deeper JSON is refused: no finAPI model nests that far, and masking and rendering stay shallow."""
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+_OPENERS = re.compile(rb"[\[{]")
+
+
+def media_type(content_type: str) -> str:
+    return content_type.split(";", 1)[0].strip().lower()
+
+
+def parse_form(text: str) -> dict[str, str]:
+    """`parse_qsl(text, keep_blank_values=True, strict_parsing=True)` as a dict whose repeated keys keep their first
+    value. Raises ValueError for a field without `=` (`a=1&b`, `a=1&&b=2`) or bad percent-encoding."""
+    if "%" in text or "+" in text:
+        return dict(reversed(parse_qsl(text, keep_blank_values=True, strict_parsing=True, errors="strict")))
+    return dict(field.split("=", 1) for field in reversed(text.split("&")))
+
+
+def parse_json(raw: bytes) -> Any:
+    """A JSON document in strict UTF-8 (RFC 8259; a BOM tolerated), nested at most MAX_JSON_DEPTH deep, without lone
+    surrogates (no answer could encode them). Raises ValueError."""
+    text = raw.decode("utf-8-sig")  # json.loads(bytes) would also take UTF-16/32 and CESU-8 surrogates
+    if len(_OPENERS.findall(raw)) > MAX_JSON_DEPTH and _depth(text) > MAX_JSON_DEPTH:
+        raise ValueError("nested too deeply")
+    data = json.loads(text)
+    if _SURROGATE_ESCAPE.search(raw):
+        json.dumps(data, ensure_ascii=False).encode("utf-8")  # UnicodeEncodeError (a ValueError) on a lone one
+    return data
+
+
+def _depth(text: str) -> int:
+    """How deep the brackets of a JSON text nest (strings skipped)."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth -= 1
+    return deepest
+
+
+def fields(content_type: str, body: bytes | None) -> dict[str, Any] | None:
+    """The fields of a form or JSON object body, parsed as the endpoints parse them (None when there is no body, it
+    does not parse, or it is of another type)."""
+    if not body:
+        return None
+    kind = media_type(content_type)
+    try:
+        if kind == FORM:
+            return parse_form(body.decode("utf-8"))
+        if kind == JSON:
+            data = parse_json(body)
+            return data if isinstance(data, dict) else None
+    except (ValueError, RecursionError):
+        return None
+    return None

@@ -1,0 +1,74 @@
+"""The typed per-request context: what the middleware learns of a request and the handlers add to it.
+
+The middleware (`http/middleware.py`) makes one `RequestContext` per request and puts it in the ASGI scope; handlers
+and renderers reach it through `context(request)` and the accessors below.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, cast
+
+from starlette.requests import Request
+
+from mock_finapi.clock import ClockState
+from mock_finapi.state.models import Client, FaultRule
+
+if TYPE_CHECKING:
+    from mock_finapi.world import Sandbox, World
+
+SCOPE_KEY = "mock_finapi.context"
+
+
+@dataclass(slots=True, eq=False)
+class RequestContext:
+    sandbox: Sandbox
+    headers: dict[bytes, bytes]
+    """The request's headers, lower-case names; the first of repeated headers wins."""
+    request_id: str
+    started: float
+    """Real time (the clock's source) when the request came in."""
+    world: World
+    """The world the request is served by: taken once its body is in (a swap meanwhile is seen)."""
+    clock: ClockState = field(default_factory=ClockState)
+    now: float = 0.0
+    """Virtual time the request is served at."""
+    body: bytes | None = None
+    """The whole body (None when it exceeded the limit)."""
+    status: int = 0
+    """Of the answer, once sent (0: none)."""
+    client_id: str | None = None
+    """The client that authenticated (or that the request names)."""
+    mandator_id: str | None = None
+    auth_context: str = "-"
+    """finAPI's `authContext` of error bodies: `mandator/client[/user]` once authenticated."""
+    fault: FaultRule | None = None
+    response_headers: list[tuple[bytes, bytes]] = field(default_factory=list)
+    """Added to every answer (`X-Request-Id`, `X-Mock-Fault`)."""
+
+    def authenticated(self, client: Client, user_id: str | None = None) -> None:
+        self.client_id, self.mandator_id = client.client_id, client.mandator_id
+        self.auth_context = f"{client.mandator_id}/{client.client_id}" + (f"/{user_id}" if user_id else "")
+
+    def header(self, name: bytes) -> str:
+        """The first value of a request header (`name` in lower case), or ""."""
+        return self.headers.get(name, b"").decode("latin-1")
+
+
+def context(request: Request) -> RequestContext:
+    return cast(RequestContext, request.scope[SCOPE_KEY])
+
+
+def world(request: Request) -> World:
+    """The world serving this request."""
+    return context(request).world
+
+
+def header(request: Request, name: bytes) -> str:
+    return context(request).header(name)
+
+
+def api_version(request: Request) -> int:
+    """1 for Access v1 paths (/api/v1/..., /oauth/...), else 2: decides date formats and model shapes."""
+    path: str = request.scope["path"]
+    return 1 if path.startswith(("/api/v1/", "/oauth/")) else 2

@@ -1,0 +1,587 @@
+"""The in-memory store: the embedded backend of the Store protocol (state/protocol.py).
+
+All of it lives in one `_Tables` object: dicts with O(1) lookups by token, client id, (mandator, user id) and process
+token. Operations run on the server's single event loop and never await inside, so each is atomic with respect to
+the others; replacing the state (a reset, a scenario swap) is one assignment of a new `_Tables`.
+
+Expired tokens and users whose deletion is due are dropped on sight, and purged from heaps ordered by time a bounded
+number at a time (`purge_expired`; every operation that issues or looks up tokens purges a few), so memory stays
+bounded however many short-lived tokens a run issues, and no single request pays for a whole clock jump.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections import deque
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from itertools import islice
+from typing import Any
+
+from mock_finapi.clock import ClockMove, ClockState
+from mock_finapi.credentials import secrets_equal
+from mock_finapi.randomness import FAULTS, IDS, TOKENS, Randomness
+from mock_finapi.state.models import (
+    Bearer,
+    Client,
+    Entry,
+    FaultCount,
+    FaultRule,
+    JournalQuery,
+    Process,
+    Token,
+    User,
+)
+from mock_finapi.state.protocol import Exchange, Login, NewProcess, Prelude, ProcessLimits, TokenPolicy
+
+DAY = 86_400
+PURGE_BUDGET = 64
+"""Expired entries each token operation purges by the way."""
+COMPACT_SLACK = 1024
+"""Stale entries the expiry index may carry beyond the live tokens before it is rebuilt."""
+
+
+@dataclass(eq=False, slots=True)
+class _Grant:
+    """One authorization: its access tokens (oldest first; the last is the current one) and refresh token."""
+
+    client_id: str
+    mandator_id: str
+    user_key: str | None
+    access: list[str] = field(default_factory=list)
+    refresh: str | None = None
+
+
+class _Tables:
+    """Everything the store holds; replaced whole by `replace` and `reset_mandator`."""
+
+    def __init__(self, clock: ClockState, journal_size: int) -> None:
+        self.clock = clock
+        self.positions: dict[str, int] = {}
+        self.clients: dict[str, Client] = {}
+        self.mandators: dict[str, dict[str, User]] = {}
+        """Users by mandator, keyed by `User.key` (the lower-cased id)."""
+        self.tokens: dict[str, Token] = {}
+        self.grant_of: dict[str, _Grant] = {}
+        self.client_grants: dict[str, _Grant] = {}
+        """Token reuse: the current client_credentials grant of each client."""
+        self.user_grants: dict[tuple[str, str], _Grant] = {}
+        """Token reuse: the current password grant per (client id, user key)."""
+        self.grants_of_user: dict[tuple[str, str], list[_Grant]] = {}
+        """Every grant of a user, by (mandator, user key): revoked together."""
+        self.processes: dict[str, Process] = {}
+        """Keyed by the lower-cased process token."""
+        self.expiry: list[tuple[float, str]] = []
+        self.deletions: list[tuple[float, str, str]] = []
+        """(when, mandator, user key) of scheduled user deletions."""
+        self.faults: list[FaultCount] = []
+        self.rules: tuple[FaultRule, ...] = ()
+        self.journal: deque[Entry] = deque(maxlen=journal_size)
+
+
+class MemoryStore:
+    """The Store protocol on in-process dicts (see the module docstring)."""
+
+    def __init__(self, seed: int, clock: ClockState, *, journal_size: int = 1000) -> None:
+        self.rng = Randomness(seed)
+        self.journal_size = journal_size
+        self._t = _Tables(clock, journal_size)
+
+    # building (before the store serves: synchronous, not part of the protocol)
+    def load_client(self, client: Client) -> None:
+        self._t.clients[client.client_id] = client
+        self._t.mandators.setdefault(client.mandator_id, {})
+
+    def load_user(self, user: User) -> bool:
+        users = self._t.mandators.setdefault(user.mandator_id, {})
+        if user.key in users:
+            return False
+        users[user.key] = user
+        return True
+
+    def load_processes(self, client_id: str, new: Sequence[NewProcess], now: float, limits: ProcessLimits) -> None:
+        self._create_processes(self._t, client_id, new, now, limits)
+
+    def load_faults(self, rules: Sequence[FaultRule]) -> None:
+        self._t.faults = [FaultCount(rule) for rule in rules]
+        self._t.rules = tuple(rules)
+
+    def draw_now(self, stream: str) -> int:
+        """`draw` for building."""
+        return self._draw(self._t, stream)
+
+    # per request
+    async def prepare(self) -> Prelude:
+        t = self._t
+        return Prelude(t.clock, t.rules)
+
+    async def draw(self, stream: str) -> int:
+        return self._draw(self._t, stream)
+
+    @staticmethod
+    def _draw(t: _Tables, stream: str) -> int:
+        position = t.positions.get(stream, 0)
+        t.positions[stream] = position + 1
+        return position
+
+    # clock
+    async def move_clock(self, move: ClockMove, real: float) -> ClockState:
+        t = self._t
+        t.clock = move.apply(t.clock, real)
+        return t.clock
+
+    # clients
+    async def client(self, client_id: str) -> Client | None:
+        return self._t.clients.get(client_id)
+
+    async def register_client(self, client: Client) -> Client:
+        t = self._t
+        found = t.clients.get(client.client_id)
+        if found is None:
+            found = t.clients[client.client_id] = client
+            t.mandators.setdefault(client.mandator_id, {})
+        return found
+
+    async def update_client_config(self, client_id: str, changes: Mapping[str, Any]) -> Client | None:
+        t = self._t
+        client = t.clients.get(client_id)
+        if client is None:
+            return None
+        client = t.clients[client_id] = replace(client, config={**client.config, **changes})
+        return client
+
+    async def mandator_client(self, mandator_id: str) -> Client | None:
+        clients = self._t.clients.values()
+        return next((c for c in clients if c.mandator_id == mandator_id and c.role == "app"), None)
+
+    async def clients(self) -> list[Client]:
+        return list(self._t.clients.values())
+
+    async def mandators(self) -> list[str]:
+        return list(self._t.mandators)
+
+    # tokens
+    async def issue_client_token(self, client_id: str, now: float, policy: TokenPolicy) -> Token:
+        t = self._t
+        self._purge(t, now, PURGE_BUDGET)
+        client = t.clients[client_id]
+        grant = t.client_grants.get(client_id)
+        if policy.reuse and grant is not None and (token := self._reusable(t, grant, now)) is not None:
+            return token
+        grant = t.client_grants[client_id] = _Grant(client_id, client.mandator_id, None)
+        return self._mint(t, grant, client.config["clientAccessTokensValidityPeriod"], now, policy)
+
+    async def login(self, client_id: str, username: str, password: str, now: float, policy: TokenPolicy) -> Login:
+        t = self._t
+        self._purge(t, now, PURGE_BUDGET)
+        client = t.clients[client_id]
+        user = self._user(t, client.mandator_id, username, now)
+        if user is None:
+            secrets_equal(password, None)
+            return Login("unknown_user", None)
+        if user.locked:
+            return Login("locked", user)
+        if not secrets_equal(password, user.password):
+            limit = client.config["maxUserLoginAttempts"]
+            failed = user.failed_logins + 1
+            user = self._put_user(t, replace(user, failed_logins=failed, locked=bool(limit) and failed >= limit))
+            if user.locked:
+                self._revoke_user(t, user)
+            return Login("bad_password", user)
+        if not user.verified:
+            return Login("unverified", user)
+        if user.failed_logins:
+            user = self._put_user(t, replace(user, failed_logins=0))
+        grant = t.user_grants.get((client_id, user.key))
+        if policy.reuse and grant is not None and (access := self._reusable(t, grant, now)) is not None:
+            refresh = self._live(t, grant.refresh, now) if grant.refresh is not None else None
+            if refresh is not None:
+                return Login("ok", user, access, refresh)
+        grant = self._user_grant(t, client, user)
+        t.user_grants[(client_id, user.key)] = grant
+        access = self._mint(t, grant, client.config["userAccessTokensValidityPeriod"], now, policy)
+        refresh = self._mint(t, grant, client.config["refreshTokensValidityPeriod"], now, policy, is_refresh=True)
+        return Login("ok", user, access, refresh)
+
+    async def refresh(self, client_id: str, refresh_token: str, now: float, policy: TokenPolicy) -> Token | None:
+        t = self._t
+        self._purge(t, now, PURGE_BUDGET)
+        token = self._live(t, refresh_token, now)
+        if token is None or not token.is_refresh or token.client_id != client_id:
+            return None
+        grant = t.grant_of[refresh_token]
+        for old in list(grant.access):
+            self._drop_token(t, old)
+        lifetime = t.clients[client_id].config["userAccessTokensValidityPeriod"]
+        return self._mint(t, grant, lifetime, now, policy)
+
+    async def resolve(self, value: str, now: float) -> Bearer | None:
+        t = self._t
+        self._purge(t, now, PURGE_BUDGET)
+        token = self._live(t, value, now)
+        if token is None or token.is_refresh:
+            return None
+        client = t.clients.get(token.client_id)
+        grant = t.grant_of[value]
+        user = None if grant.user_key is None else self._user(t, grant.mandator_id, grant.user_key, now)
+        if client is None or (grant.user_key is not None and user is None):
+            return None
+        return Bearer(token, client, user)
+
+    async def revoke(self, client_id: str, value: str, hint: str | None, now: float) -> None:
+        t = self._t
+        token = self._live(t, value, now)
+        if token is None or token.client_id != client_id:
+            return
+        if hint == "access_token" and not token.is_refresh:
+            self._drop_token(t, value)
+        else:
+            self._revoke_grant(t, t.grant_of[value])
+
+    async def expire_token(self, value: str, now: float) -> Token | None:
+        t = self._t
+        token = self._live(t, value, now)
+        if token is not None:
+            self._drop_token(t, value)
+        return token
+
+    async def tokens(self, now: float) -> list[Token]:
+        return [token for token in self._t.tokens.values() if not _expired(token, now)]
+
+    # users
+    async def create_user(self, user: User) -> bool:
+        return self.load_user(user)
+
+    async def user(self, mandator_id: str, user_id: str, now: float) -> User | None:
+        return self._user(self._t, mandator_id, user_id, now)
+
+    async def users(self, mandator_id: str | None, now: float) -> list[User]:
+        t = self._t
+        self._purge(t, now, len(t.deletions))
+        return [u for m, users in t.mandators.items() if mandator_id in (None, m) for u in users.values()]
+
+    async def update_user(self, mandator_id: str, user_id: str, changes: Mapping[str, Any]) -> User | None:
+        t = self._t
+        user = t.mandators.get(mandator_id, {}).get(user_id.lower())
+        return None if user is None else self._put_user(t, replace(user, **changes))
+
+    async def verify_user(self, mandator_id: str, user_id: str) -> User | None:
+        t = self._t
+        user = t.mandators.get(mandator_id, {}).get(user_id.lower())
+        if user is not None and not user.verified:
+            self._put_user(t, replace(user, verified=True))
+        return user
+
+    async def delete_user(self, mandator_id: str, user_id: str, *, unverified_only: bool = False) -> User | None:
+        t = self._t
+        user = t.mandators.get(mandator_id, {}).get(user_id.lower())
+        if user is not None and not (unverified_only and user.verified):
+            self._remove_user(t, user)
+        return user
+
+    async def lock_user(self, mandator_id: str, user_id: str) -> User | None:
+        t = self._t
+        user = t.mandators.get(mandator_id, {}).get(user_id.lower())
+        if user is None:
+            return None
+        self._revoke_user(t, user)
+        return self._put_user(t, replace(user, locked=True))
+
+    async def change_password(self, mandator_id: str, user_id: str, change_token: str, password: str) -> bool | None:
+        t = self._t
+        user = t.mandators.get(mandator_id, {}).get(user_id.lower())
+        if user is None:
+            return None
+        if not secrets_equal(change_token, user.password_change_token):
+            return False
+        self._put_user(t, replace(user, password=password, password_change_token=None, locked=False, failed_logins=0))
+        self._revoke_user(t, user)
+        return True
+
+    # processes
+    async def create_processes(
+        self, client_id: str, new: Sequence[NewProcess], now: float, limits: ProcessLimits
+    ) -> list[Process]:
+        return self._create_processes(self._t, client_id, new, now, limits)
+
+    def _create_processes(
+        self, t: _Tables, client_id: str, new: Sequence[NewProcess], now: float, limits: ProcessLimits
+    ) -> list[Process]:
+        client = t.clients[client_id]
+        created = []
+        for spec in new:
+            user_id = self.rng.uuid(IDS, self._draw(t, IDS))
+            password = self.rng.password(self._draw(t, IDS))
+            token = spec.token or self.rng.uuid(IDS, self._draw(t, IDS))
+            process = Process(
+                token,
+                client_id,
+                client.mandator_id,
+                spec.client_reference,
+                spec.process_id,
+                user_id,
+                now,
+                spec.exchanges,
+                spec.invalidated,
+            )
+            user = User(client.mandator_id, user_id, password, created_at=now, process_user=True)
+            self._put_user(t, user)
+            t.processes[token.lower()] = process
+            self._schedule_retention(t, process, user, now, limits)
+            created.append(process)
+        return created
+
+    async def exchange_process(
+        self, token: str, invalidate: bool, now: float, limits: ProcessLimits, policy: TokenPolicy
+    ) -> Exchange:
+        t = self._t
+        self._purge(t, now, PURGE_BUDGET)
+        process = t.processes.get(token.lower())
+        if process is None:
+            return Exchange("unknown")
+        if process.invalidated:
+            return Exchange("invalidated")
+        if process.exchanges >= limits.max_exchanges:
+            return Exchange("exhausted")
+        if now >= process.created_at + limits.validity_days * DAY:
+            return Exchange("expired")
+        user = self._user(t, process.mandator_id, process.user_id, now)
+        if user is None:
+            return Exchange("user_gone")
+        process = t.processes[token.lower()] = replace(process, exchanges=process.exchanges + 1, invalidated=invalidate)
+        client = t.clients[process.client_id]
+        grant = self._user_grant(t, client, user)
+        access = self._mint(t, grant, client.config["userAccessTokensValidityPeriod"], now, policy)
+        self._schedule_retention(t, process, user, now, limits)
+        return Exchange("ok", access)
+
+    async def processes(self, now: float) -> list[Process]:
+        return list(self._t.processes.values())
+
+    def _schedule_retention(self, t: _Tables, process: Process, user: User, now: float, limits: ProcessLimits) -> None:
+        """The hidden user is deleted `user_retention_days` after the process ends: its last allowed exchange, the
+        exchange that invalidated it, or the end of its validity."""
+        ended = process.invalidated or process.exchanges >= limits.max_exchanges
+        end = now if ended else process.created_at + limits.validity_days * DAY
+        when = end + limits.user_retention_days * DAY
+        self._put_user(t, replace(user, delete_at=when))
+        heapq.heappush(t.deletions, (when, user.mandator_id, user.key))
+
+    # faults
+    async def add_fault(self, rule: FaultRule) -> bool:
+        t = self._t
+        if any(count.rule.name == rule.name for count in t.faults):
+            return False
+        t.faults.append(FaultCount(rule))
+        t.rules = (*t.rules, rule)
+        return True
+
+    async def fault_counts(self) -> list[FaultCount]:
+        return list(self._t.faults)
+
+    async def clear_faults(self) -> int:
+        t = self._t
+        cleared = len(t.faults)
+        t.faults, t.rules = [], ()
+        return cleared
+
+    async def fire_fault(self, matching: Sequence[str]) -> FaultRule | None:
+        t = self._t
+        wanted = set(matching)
+        for index, (rule, matched, fired) in enumerate(t.faults):
+            if rule.name not in wanted:
+                continue
+            matched += 1
+            fires = matched > rule.after and (rule.times is None or fired < rule.times)
+            if fires and rule.probability < 1:
+                fires = self.rng.fraction(FAULTS, self._draw(t, FAULTS)) < rule.probability
+            t.faults[index] = FaultCount(rule, matched, fired + fires)
+            if fires:
+                return rule
+        return None
+
+    # journal
+    async def record(self, entry: Entry) -> None:
+        self._t.journal.append(entry)
+
+    async def journal(self, query: JournalQuery, limit: int | None = None) -> list[Entry]:
+        selected = (entry for entry in reversed(self._t.journal) if query.selects(entry))
+        return list(islice(selected, limit))
+
+    async def count_journal(self, query: JournalQuery) -> int:
+        return sum(1 for entry in self._t.journal if query.selects(entry))
+
+    async def clear_journal(self, query: JournalQuery | None = None) -> int:
+        journal = self._t.journal
+        kept = [] if query is None else [entry for entry in journal if not query.selects(entry)]
+        cleared = len(journal) - len(kept)
+        journal.clear()
+        journal.extend(kept)
+        return cleared
+
+    # upkeep and whole-state operations
+    async def purge_expired(self, now: float, budget: int) -> int:
+        return self._purge(self._t, now, budget)
+
+    async def reset_mandator(self, mandator_id: str, fresh: MemoryStore) -> bool:
+        old, new = self._t, fresh._t
+        if mandator_id not in old.mandators and mandator_id not in new.mandators:
+            return False
+        t = _Tables(old.clock, self.journal_size)
+        t.positions, t.faults, t.rules = old.positions, old.faults, old.rules
+        t.clients = {k: c for k, c in old.clients.items() if c.mandator_id != mandator_id}
+        t.clients.update({k: c for k, c in new.clients.items() if c.mandator_id == mandator_id})
+        t.mandators = {**old.mandators, mandator_id: new.mandators.get(mandator_id, {})}
+        for source, theirs in ((old, False), (new, True)):  # the others' slices from old, the mandator's from new
+            for value, token in source.tokens.items():
+                if (token.mandator_id == mandator_id) == theirs:
+                    t.tokens[value], t.grant_of[value] = token, source.grant_of[value]
+            for key, grant in source.client_grants.items():
+                if (grant.mandator_id == mandator_id) == theirs:
+                    t.client_grants[key] = grant
+            for pair, grant in source.user_grants.items():
+                if (grant.mandator_id == mandator_id) == theirs:
+                    t.user_grants[pair] = grant
+            for owner, grants in source.grants_of_user.items():
+                if (owner[0] == mandator_id) == theirs:
+                    t.grants_of_user[owner] = grants
+            for token_key, process in source.processes.items():
+                if (process.mandator_id == mandator_id) == theirs:
+                    t.processes[token_key] = process
+            t.deletions.extend(d for d in source.deletions if (d[1] == mandator_id) == theirs)
+        heapq.heapify(t.deletions)
+        t.expiry = [(tk.expires_at, v) for v, tk in t.tokens.items() if tk.expires_at is not None]
+        heapq.heapify(t.expiry)
+        t.journal.extend(entry for entry in old.journal if entry.mandator_id != mandator_id)
+        self._t = t
+        return True
+
+    async def replace(self, fresh: MemoryStore) -> None:
+        self.rng, self.journal_size, self._t = fresh.rng, fresh.journal_size, fresh._t
+
+    # the parts operations share
+    @staticmethod
+    def _user(t: _Tables, mandator_id: str, user_id: str, now: float) -> User | None:
+        user = t.mandators.get(mandator_id, {}).get(user_id.lower())
+        if user is not None and user.delete_at is not None and user.delete_at <= now:
+            MemoryStore._remove_user(t, user)
+            return None
+        return user
+
+    @staticmethod
+    def _put_user(t: _Tables, user: User) -> User:
+        t.mandators.setdefault(user.mandator_id, {})[user.key] = user
+        return user
+
+    @staticmethod
+    def _remove_user(t: _Tables, user: User) -> None:
+        MemoryStore._revoke_user(t, user)
+        t.mandators.get(user.mandator_id, {}).pop(user.key, None)
+
+    @staticmethod
+    def _user_grant(t: _Tables, client: Client, user: User) -> _Grant:
+        grant = _Grant(client.client_id, client.mandator_id, user.key)
+        t.grants_of_user.setdefault((user.mandator_id, user.key), []).append(grant)
+        return grant
+
+    @staticmethod
+    def _revoke_user(t: _Tables, user: User) -> None:
+        for grant in t.grants_of_user.pop((user.mandator_id, user.key), ()):
+            MemoryStore._revoke_grant(t, grant)
+
+    @staticmethod
+    def _live(t: _Tables, value: str, now: float) -> Token | None:
+        """The token with this value unless it expired (an expired one is dropped on sight)."""
+        token = t.tokens.get(value)
+        if token is not None and _expired(token, now):
+            MemoryStore._drop_token(t, value)
+            return None
+        return token
+
+    @staticmethod
+    def _reusable(t: _Tables, grant: _Grant, now: float) -> Token | None:
+        """The grant's current access token if it may be handed out again: not in its last second (it would show
+        `expires_in: 0`, which means "never expires", and die right after)."""
+        token = MemoryStore._live(t, grant.access[-1], now) if grant.access else None
+        if token is not None and token.expires_at is not None and token.expires_at - now < 1:
+            return None
+        return token
+
+    def _mint(
+        self, t: _Tables, grant: _Grant, lifetime: int, now: float, policy: TokenPolicy, *, is_refresh: bool = False
+    ) -> Token:
+        value = self.rng.token(policy.format, self._draw(t, TOKENS))
+        user_id = None
+        if grant.user_key is not None:
+            user_id = t.mandators[grant.mandator_id][grant.user_key].id
+        token = Token(
+            value, grant.client_id, grant.mandator_id, user_id, is_refresh, now + lifetime if lifetime else None
+        )
+        t.tokens[value] = token
+        t.grant_of[value] = grant
+        if is_refresh:
+            grant.refresh = value
+        else:
+            grant.access.append(value)
+        if token.expires_at is not None:
+            heapq.heappush(t.expiry, (token.expires_at, value))
+            if len(t.expiry) > 2 * len(t.tokens) + COMPACT_SLACK:
+                t.expiry = [(tk.expires_at, v) for v, tk in t.tokens.items() if tk.expires_at is not None]
+                heapq.heapify(t.expiry)
+        return token
+
+    @staticmethod
+    def _drop_token(t: _Tables, value: str) -> None:
+        token = t.tokens.pop(value, None)
+        grant = t.grant_of.pop(value, None)
+        if token is None or grant is None:
+            return
+        if token.is_refresh:
+            grant.refresh = None
+        elif value in grant.access:
+            grant.access.remove(value)
+        if not grant.access and grant.refresh is None:
+            MemoryStore._forget_grant(t, grant)
+
+    @staticmethod
+    def _revoke_grant(t: _Tables, grant: _Grant) -> None:
+        for value in [*grant.access, *([grant.refresh] if grant.refresh else [])]:
+            t.tokens.pop(value, None)
+            t.grant_of.pop(value, None)
+        grant.access.clear()
+        grant.refresh = None
+        MemoryStore._forget_grant(t, grant)
+
+    @staticmethod
+    def _forget_grant(t: _Tables, grant: _Grant) -> None:
+        if grant.user_key is None:
+            if t.client_grants.get(grant.client_id) is grant:
+                del t.client_grants[grant.client_id]
+            return
+        if t.user_grants.get((grant.client_id, grant.user_key)) is grant:
+            del t.user_grants[(grant.client_id, grant.user_key)]
+        grants = t.grants_of_user.get((grant.mandator_id, grant.user_key))
+        if grants is not None and grant in grants:
+            grants.remove(grant)
+            if not grants:
+                del t.grants_of_user[(grant.mandator_id, grant.user_key)]
+
+    @staticmethod
+    def _purge(t: _Tables, now: float, budget: int) -> int:
+        """Up to `budget` due user deletions and expired tokens (O(1) when nothing is due)."""
+        done = 0
+        deletions = t.deletions
+        while deletions and deletions[0][0] <= now and done < budget:
+            _, mandator_id, key = heapq.heappop(deletions)
+            MemoryStore._user(t, mandator_id, key, now)  # deletes it if still due (the schedule may have moved)
+            done += 1
+        expiry = t.expiry
+        while expiry and expiry[0][0] <= now and done < budget:
+            _, value = heapq.heappop(expiry)
+            MemoryStore._live(t, value, now)  # drops it if still there
+            done += 1
+        return done
+
+
+def _expired(token: Token, now: float) -> bool:
+    return token.expires_at is not None and now >= token.expires_at

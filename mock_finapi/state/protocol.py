@@ -1,0 +1,241 @@
+"""The Store protocol: every operation on the emulator's state, as a backend provides it.
+
+Services and HTTP code reach the state only through these operations. Each is one business step, atomic on its own
+(no other operation sees it half done), and awaitable, so a backend across a network (Redis) does each in one round
+trip or one transaction: create-user-if-absent, issue-or-reuse-token, exchange-process-token with its limits,
+fire-fault with its counters. Operations take the virtual time (`now`) they act at and the policies they apply as
+arguments; they hand out immutable records (`state/models.py`).
+
+`MemoryStore` (state/memory.py) is the embedded backend; `tests/unit/test_store_protocol.py` is the suite every
+backend passes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, Protocol
+
+from mock_finapi.clock import ClockMove, ClockState
+from mock_finapi.state.models import (
+    Bearer,
+    Client,
+    Entry,
+    FaultCount,
+    FaultRule,
+    JournalQuery,
+    Process,
+    Token,
+    User,
+)
+
+if TYPE_CHECKING:
+    from mock_finapi.state.memory import MemoryStore
+
+
+@dataclass(frozen=True, slots=True)
+class TokenPolicy:
+    """How tokens are minted: `format` uuid or finapi; `reuse` hands a still-valid token out again."""
+
+    format: str = "uuid"
+    reuse: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessLimits:
+    """The Process Controller's limits (FINAPI.md §7, decided)."""
+
+    max_exchanges: int = 10
+    validity_days: float = 7
+    user_retention_days: float = 3
+    allowed_process_ids: tuple[str, ...] = ("USER_ONLY",)
+    redirect_url: str = "http://localhost:3000/callback"
+
+
+class Prelude(NamedTuple):
+    """What every request reads first (one round trip): the clock and the fault rules in force."""
+
+    clock: ClockState
+    faults: tuple[FaultRule, ...]
+
+
+LoginOutcome = Literal["ok", "unknown_user", "locked", "bad_password", "unverified"]
+"""`bad_password` also counts the failure (and locks the user at the client's `maxUserLoginAttempts`)."""
+ExchangeOutcome = Literal["ok", "unknown", "invalidated", "exhausted", "expired", "user_gone"]
+
+
+class Login(NamedTuple):
+    outcome: LoginOutcome
+    user: User | None
+    access: Token | None = None
+    refresh: Token | None = None
+
+
+class Exchange(NamedTuple):
+    outcome: ExchangeOutcome
+    access: Token | None = None
+
+
+class NewProcess(NamedTuple):
+    """A process to create: `token` None draws one; a seeded process names its own, with exchanges used."""
+
+    client_reference: str | None
+    process_id: str
+    token: str | None = None
+    exchanges: int = 0
+    invalidated: bool = False
+
+
+class Store(Protocol):
+    # per request
+    async def prepare(self) -> Prelude:
+        """The clock and the fault rules in force."""
+        ...
+
+    async def draw(self, stream: str) -> int:
+        """Reserve the next position of a stream of the seeded source (`randomness.py`)."""
+        ...
+
+    # clock
+    async def move_clock(self, move: ClockMove, real: float) -> ClockState:
+        """Apply `move` to the clock at real time `real`; answers the new state."""
+        ...
+
+    # clients
+    async def client(self, client_id: str) -> Client | None: ...
+
+    async def register_client(self, client: Client) -> Client:
+        """Add `client` unless its id exists; answers the client that holds the id now."""
+        ...
+
+    async def update_client_config(self, client_id: str, changes: Mapping[str, Any]) -> Client | None: ...
+
+    async def mandator_client(self, mandator_id: str) -> Client | None:
+        """The mandator's first app client (scenario order): the one its process links act for."""
+        ...
+
+    async def clients(self) -> list[Client]: ...
+
+    async def mandators(self) -> list[str]:
+        """Every mandator the scenario or the run knows (with clients or users)."""
+        ...
+
+    # tokens
+    async def issue_client_token(self, client_id: str, now: float, policy: TokenPolicy) -> Token:
+        """The client's live client token when `policy.reuse` allows (not in its last second), else a new one with
+        the client's `clientAccessTokensValidityPeriod`."""
+        ...
+
+    async def login(self, client_id: str, username: str, password: str, now: float, policy: TokenPolicy) -> Login:
+        """The password grant: check the user (locked before password, password before verification, the password
+        compared in constant time); a wrong one counts and locks at the client's `maxUserLoginAttempts`, revoking
+        the user's tokens; success resets the count and issues or reuses an access and a refresh token."""
+        ...
+
+    async def refresh(self, client_id: str, refresh_token: str, now: float, policy: TokenPolicy) -> Token | None:
+        """A new access token of the refresh token's grant (its older access tokens are revoked); None when the
+        refresh token is unknown, expired or another client's."""
+        ...
+
+    async def resolve(self, value: str, now: float) -> Bearer | None:
+        """The live access token `value` with its client and user; None for anything else."""
+        ...
+
+    async def revoke(self, client_id: str, value: str, hint: str | None, now: float) -> None:
+        """Revoke a live token of this client: with hint `access_token` on an access token only that one, else its
+        whole grant. Other clients' and unknown tokens are left alone."""
+        ...
+
+    async def expire_token(self, value: str, now: float) -> Token | None:
+        """Expire a live token now (its grant keeps its other tokens); answers it, or None when there is none."""
+        ...
+
+    async def tokens(self, now: float) -> list[Token]: ...
+
+    # users
+    async def create_user(self, user: User) -> bool:
+        """Add `user` unless its id (case-insensitive) exists in its mandator."""
+        ...
+
+    async def user(self, mandator_id: str, user_id: str, now: float) -> User | None: ...
+
+    async def users(self, mandator_id: str | None, now: float) -> list[User]: ...
+
+    async def update_user(self, mandator_id: str, user_id: str, changes: Mapping[str, Any]) -> User | None:
+        """Set fields of the user (`User` field names); answers the new version, None when there is no such user."""
+        ...
+
+    async def verify_user(self, mandator_id: str, user_id: str) -> User | None:
+        """Mark the user verified; answers the user as it was before (None: no such user)."""
+        ...
+
+    async def delete_user(self, mandator_id: str, user_id: str, *, unverified_only: bool = False) -> User | None:
+        """Delete the user and revoke all its tokens (unless `unverified_only` and it is verified); answers the user
+        as it was (None: no such user)."""
+        ...
+
+    async def lock_user(self, mandator_id: str, user_id: str) -> User | None:
+        """Lock the user and revoke all its tokens; answers the locked user."""
+        ...
+
+    async def change_password(self, mandator_id: str, user_id: str, change_token: str, password: str) -> bool | None:
+        """If the user's pending password change token equals `change_token` (compared in constant time): set the
+        password, clear the token, unlock, reset failed logins and revoke all tokens. None: no such user; False:
+        another token."""
+        ...
+
+    # processes
+    async def create_processes(
+        self, client_id: str, new: Sequence[NewProcess], now: float, limits: ProcessLimits
+    ) -> list[Process]:
+        """A process with a hidden, verified user (retention scheduled) for each of `new`, in order."""
+        ...
+
+    async def exchange_process(
+        self, token: str, invalidate: bool, now: float, limits: ProcessLimits, policy: TokenPolicy
+    ) -> Exchange:
+        """Check the limits (invalidated, exhausted, expired, user gone), count the exchange and answer a new user
+        access token of the hidden user; reschedule the user's deletion to `user_retention_days` after the end."""
+        ...
+
+    async def processes(self, now: float) -> list[Process]: ...
+
+    # faults
+    async def add_fault(self, rule: FaultRule) -> bool:
+        """Append a rule; False when one of that name exists."""
+        ...
+
+    async def fault_counts(self) -> list[FaultCount]: ...
+
+    async def clear_faults(self) -> int: ...
+
+    async def fire_fault(self, matching: Sequence[str]) -> FaultRule | None:
+        """Of the rules named in `matching` (the rules whose match holds for a request, in rule order), count each
+        reached as matched and answer the first whose schedule fires (`after`, `times`, `probability` drawn from
+        the seeded source), counting it as fired; None lets the request through."""
+        ...
+
+    # journal
+    async def record(self, entry: Entry) -> None: ...
+
+    async def journal(self, query: JournalQuery, limit: int | None = None) -> list[Entry]:
+        """The selected entries, newest first."""
+        ...
+
+    async def count_journal(self, query: JournalQuery) -> int: ...
+
+    async def clear_journal(self, query: JournalQuery | None = None) -> int: ...
+
+    # upkeep and whole-state operations
+    async def purge_expired(self, now: float, budget: int) -> int:
+        """Drop up to `budget` expired tokens and due user deletions; answers how many went."""
+        ...
+
+    async def reset_mandator(self, mandator_id: str, fresh: MemoryStore) -> bool:
+        """Replace one mandator's slice (its clients, users, tokens, processes and journal entries) with `fresh`'s,
+        in one step; False when neither store knows the mandator."""
+        ...
+
+    async def replace(self, fresh: MemoryStore) -> None:
+        """Replace the whole state with `fresh`'s (a world built from a scenario), in one step."""
+        ...
