@@ -1,14 +1,16 @@
 """The baseline of bench/run.py: a bare Starlette app answering POST /api/v2/oauth/token with a constant token JSON.
 
-    python -m uvicorn baseline_app:app --app-dir bench --http httptools --loop uvloop --no-access-log
+    python bench/baseline_app.py --port 8081
 
-bench/run.py serves it with the uvicorn settings `mock-finapi serve` uses (httptools, uvloop, one worker, no access
-log, no Server header, lifespan off, no proxy headers, no WebSockets), so the ratio mock-finapi / baseline is what
-mock-finapi's own code costs.
+It is served exactly as `mock-finapi serve` serves the emulator (`mock_finapi.http.server`: the same uvicorn
+settings and protocol), so the ratio mock-finapi / baseline is what mock-finapi's own code costs.
 """
 
 from __future__ import annotations
 
+import argparse
+
+import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -27,3 +29,17 @@ async def token(request: Request) -> Response:
 
 
 app = Starlette(routes=[Route("/api/v2/oauth/token", token, methods=["POST"])])
+
+
+def main() -> None:
+    from mock_finapi.http import server
+
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--port", type=int, required=True)
+    port = parser.parse_args().port
+    sock = server.bind("127.0.0.1", port)
+    uvicorn.Server(server.config(app, grace=1)).run(sockets=[sock])
+
+
+if __name__ == "__main__":
+    main()

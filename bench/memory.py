@@ -29,6 +29,7 @@ however many tokens are issued. Writes bench/results/memory.txt (or --out), and 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import http.client
 import json
 import os
@@ -45,7 +46,7 @@ from urllib.parse import urlencode, urlsplit
 from processes_util import stop
 
 if TYPE_CHECKING:
-    from mock_finapi.world import World
+    from mock_finapi.world import Sandbox
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results" / "memory.txt"
@@ -177,7 +178,7 @@ def checkpoints(total: int, count: int) -> set[int]:
     return {total * i // count for i in range(1, count + 1)}
 
 
-def emulator() -> World:
+def emulator() -> Sandbox:
     """The emulator as `mock-finapi serve` holds it once ready, minus the socket: the app from `create_app` (the HTTP
     layer and the world) and the server modules `serve` runs it with, imported. Idle is measured after this, as the
     http mode measures a ready server: the world alone (about 10 MB less) is not what a running emulator holds."""
@@ -191,33 +192,42 @@ def emulator() -> World:
 
     http_protocol()  # imports uvicorn's httptools protocol, as `serve` does
     app = create_app(Settings(), scenario=load_text(SCENARIO, "bench/memory.py"))
-    world: World = app.state.world
-    return world
+    return app.sandbox
 
 
 def run_direct(total: int, rate: int, count: int) -> Run:
-    world = emulator()
-    store, tokens, clock = world.store, world.tokens, world.clock
+    return asyncio.run(_direct(total, rate, count))
+
+
+async def _direct(total: int, rate: int, count: int) -> Run:
+    from mock_finapi.clock import ClockMove
+
+    sandbox = emulator()
+    world, store = sandbox.world, sandbox.store
     run = Run("direct", total, rate, idle_kb=rss_kb())
     marks = checkpoints(total, count)
+    state = (await store.prepare()).clock
+    now = state.time(0.0)  # the scenario's clock is frozen
+
+    async def checkpoint(issued: int) -> Checkpoint:
+        await store.purge_expired(now, 10**9)
+        stats = await store.stats()
+        point = Checkpoint(issued, stats.tokens, rss_kb(), stats.tokens, stats.expiry_index, stats.grants)
+        point.blocks = sys.getallocatedblocks()
+        return point
+
     start = time.perf_counter()
     for issued in range(1, total + 1):
-        tokens.grant(GRANT)
+        await world.tokens.grant(GRANT, now)
         if issued % rate == 0:
-            clock.advance(1)
+            now = (await store.move_clock(ClockMove(advance=1), 0.0)).time(0.0)
         if issued in marks:
-            store.purge_expired(clock.time())
-            grants = len(store.client_grants) + len(store.user_grants)
-            point = Checkpoint(issued, len(store.tokens), rss_kb(), len(store.tokens), store.expiry_entries, grants)
-            point.blocks = sys.getallocatedblocks()
+            point = await checkpoint(issued)
             run.checkpoints.append(point)
             print(f"  direct {issued:>10,} issued  {point.live:>7,} live  {mb(point.rss_kb):7.1f} MB", flush=True)
     run.seconds = time.perf_counter() - start
-    clock.advance(LIFETIME + 1)
-    store.purge_expired(clock.time())
-    grants = len(store.client_grants) + len(store.user_grants)
-    run.after_expiry = Checkpoint(total, len(store.tokens), rss_kb(), len(store.tokens), store.expiry_entries, grants)
-    run.after_expiry.blocks = sys.getallocatedblocks()
+    now = (await store.move_clock(ClockMove(advance=LIFETIME + 1), 0.0)).time(0.0)
+    run.after_expiry = await checkpoint(total)
     return run
 
 

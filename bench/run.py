@@ -12,8 +12,8 @@ first). A change in the machine's speed (shared hosts drift by tens of percent w
 alike; ratios are the median of the ratios within a slice. A run's requests/s is its requests over its time, its p50
 and p99 come from its slices' latency histograms merged (bench/wrk/report.lua prints them).
 
-Targets: the baseline (bench/baseline_app.py under uvicorn with mock-finapi's settings: httptools, uvloop, one
-worker, no access log), and `mock-finapi serve --log-format off` on POST /api/v2/oauth/token (client_credentials and
+Targets: the baseline (bench/baseline_app.py, served by mock_finapi.http.server as `serve` serves the emulator),
+and `mock-finapi serve --log-format off` on POST /api/v2/oauth/token (client_credentials and
 password; the default scenario, tokens.reuse on as users get it), POST /api/v2/users (a new user per request, ids
 from bench/wrk/create_user.lua), GET /api/v2/users (user bearer) and GET /api/v1/processes/{token} (the process
 exchange, on bench/processes.yaml whose seeded process allows a billion exchanges).
@@ -31,7 +31,7 @@ token endpoint (median and worst of --startup-runs), with mock_finapi's bytecode
 end of its target (peak), from /proc/<pid>/status; and `bench/memory.py --direct` (--memory-tokens client tokens of
 60 s, about 59,000 alive at a time): peak RSS over idle RSS of the loaded emulator (issue 7: at most 2).
 
-Prints the report and writes it to bench/results/perf-<date>[-N].md and bench/results/latest.md. Needs wrk and taskset:
+Prints the report and writes it to bench/results/latest.md. Needs wrk and taskset:
 installs wrk with apt-get when it is missing and the script runs as root, otherwise says what to install.
 """
 
@@ -41,7 +41,6 @@ import argparse
 import compileall
 import datetime
 import http.client
-import itertools
 import json
 import os
 import platform
@@ -323,12 +322,7 @@ def running(target: Target, pin: bool, work: Path) -> Iterator[Server]:
     if target.baseline:
         port = free_port()
         url = f"http://127.0.0.1:{port}"
-        command = [
-            *(sys.executable, "-m", "uvicorn", "baseline_app:app", "--app-dir", str(HERE)),
-            *("--host", "127.0.0.1", "--port", str(port), "--http", "httptools", "--loop", "uvloop"),
-            *("--no-access-log", "--no-server-header", "--lifespan", "off", "--log-level", "warning"),
-            *("--no-proxy-headers", "--ws", "none"),  # as `mock-finapi serve` runs uvicorn
-        ]
+        command = [sys.executable, str(HERE / "baseline_app.py"), "--port", str(port)]  # served as `serve` serves
     else:
         url = ""
         command = [*serve_command(), "serve", "--port", "0", "--url-file", str(url_file), *target.serve_args]
@@ -730,12 +724,6 @@ def main() -> int:
     print()
     print(text, end="")
     args.out.mkdir(parents=True, exist_ok=True)
-    dated = args.out / f"perf-{datetime.date.today():%Y-%m-%d}.md"
-    for n in itertools.count(2):  # a day's runs: perf-<date>.md, -2.md, ... (none overwrites another)
-        if not dated.exists():
-            break
-        dated = dated.with_name(f"perf-{datetime.date.today():%Y-%m-%d}-{n}.md")
-    dated.write_text(text)
     (args.out / "latest.md").write_text(text)
     if failed:
         print(f"errors (socket errors or non-2xx answers) in: {', '.join(failed)}", file=sys.stderr)

@@ -194,7 +194,7 @@ def _serve(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"mock-finapi: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
         return 1
-    url = http_server.base_url(sock)
+    url = http_server.base_url(sock, args.host)
     url_file = Path(args.url_file) if args.url_file else None
     failed = False
 

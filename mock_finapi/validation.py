@@ -63,7 +63,8 @@ class Fields:
             return default
         kinds = kind if isinstance(kind, tuple) else (kind,)
         if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
-            raise self.invalid(key, f"must be {' or '.join(type_name(k) for k in kinds)}, not {kind_name(value)}")
+            names = [type_name(k) for k in kinds if not (k is int and float in kinds)]  # a number covers integers
+            raise self.invalid(key, f"must be {' or '.join(names)}, not {kind_name(value)}")
         return value
 
     def section(self, key: str, keys: Sequence[str] | None) -> Fields:

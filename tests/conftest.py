@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
+
 from mock_finapi.http.app import Emulator, create_app
 from mock_finapi.settings import Settings
 from mock_finapi.testing.inprocess import InProcessClient
@@ -42,6 +43,12 @@ def client(app: Emulator) -> Iterator[InProcessClient]:
 def clock(client: InProcessClient) -> AdminClock:
     """The served clock, moved through the admin API."""
     return AdminClock(client)
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    """The async unit tests (`pytestmark = pytest.mark.anyio`) run on asyncio only."""
+    return "asyncio"
 
 
 # ---------------------------------------------------------------------------------------------------- contract

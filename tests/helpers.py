@@ -38,6 +38,29 @@ def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
+def assert_token_answer(response: httpx.Response, *, refresh: bool = False) -> dict[str, Any]:
+    """200 with finAPI's token JSON (the values as issued): a refresh token only when one is expected."""
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    expected = {"access_token": body.get("access_token"), "token_type": "bearer", "expires_in": body.get("expires_in")}
+    expected |= {"scope": "all", **({"refresh_token": body.get("refresh_token")} if refresh else {})}
+    assert body == expected
+    assert isinstance(body["access_token"], str)
+    assert body["access_token"]
+    assert isinstance(body["expires_in"], int)
+    return body
+
+
+USERNAME = {
+    "id": "username",
+    "password": "XXXXX",
+    "email": "email@localhost.de",
+    "phone": "+49 99 999999-999",
+    "isAutoUpdateEnabled": False,
+}
+"""The default scenario's user as `GET /users` answers it."""
+
+
 def error_codes(response: httpx.Response) -> list[str]:
     return [e["code"] for e in response.json()["errors"]]
 

@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[1]
     [
         ["ruff", "check", "."],
         ["ruff", "format", "--check", "."],
-        ["mypy"],
+        pytest.param(["mypy"], marks=pytest.mark.slow),  # tens of seconds without its cache
     ],
     ids=["ruff-lint", "ruff-format", "mypy-strict"],
 )

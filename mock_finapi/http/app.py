@@ -38,6 +38,7 @@ class Emulator(Starlette):
             middleware=[Middleware(RequestLifecycle, sandbox=sandbox, request_log=request_log)],
             exception_handlers=dict.fromkeys(handled, render.handle),
         )
+        self.router.redirect_slashes = False  # finAPI answers /users/ with an error, not a redirect to /users
         self.sandbox, self.request_log = sandbox, request_log
 
     def stopped(self) -> None:

@@ -8,6 +8,7 @@ import socket
 from typing import Any
 
 import uvicorn
+from starlette.types import ASGIApp
 
 from mock_finapi.http.app import Emulator
 from mock_finapi.http.protocol import http_protocol
@@ -28,17 +29,19 @@ def bind(host: str, port: int, backlog: int = 2048) -> socket.socket:
     return sock
 
 
-def base_url(sock: socket.socket) -> str:
-    """A URL clients can reach the socket at: a wildcard bind is announced as loopback."""
-    host, port = sock.getsockname()[:2]
+def base_url(sock: socket.socket, host: str | None = None) -> str:
+    """A URL clients can reach the socket at: on `host` as the socket was bound to it (a name stays the name the
+    user chose, e.g. `localhost`), else on the socket's address; a wildcard bind is announced as loopback."""
+    address, port = sock.getsockname()[:2]
+    host = host or address
     host = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(host, host)
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
-def config(app: Emulator, *, grace: int, log_level: str = "warning", log_config: Any = None) -> uvicorn.Config:
+def config(app: ASGIApp, *, grace: int, log_level: str = "warning", log_config: Any = None) -> uvicorn.Config:
     """uvicorn as the emulator runs on it: httptools and uvloop (via `uvicorn[standard]`), the emulator's protocol,
     no access log (the emulator has its own), no lifespan, no WebSockets, no proxy headers (nothing uses the client's
-    address), no `server` header. The benchmark's baseline runs under the same settings."""
+    address), no `server` header. The benchmark's baseline (bench/baseline_app.py) is served by the same function."""
     return uvicorn.Config(
         app,
         http=http_protocol(),

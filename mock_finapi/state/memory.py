@@ -32,7 +32,7 @@ from mock_finapi.state.models import (
     Token,
     User,
 )
-from mock_finapi.state.protocol import Exchange, Login, NewProcess, Prelude, ProcessLimits, TokenPolicy
+from mock_finapi.state.protocol import Exchange, Login, NewProcess, Prelude, ProcessLimits, Stats, TokenPolicy
 
 DAY = 86_400
 PURGE_BUDGET = 64
@@ -346,7 +346,7 @@ class MemoryStore:
         if now >= process.created_at + limits.validity_days * DAY:
             return Exchange("expired")
         user = self._user(t, process.mandator_id, process.user_id, now)
-        if user is None:
+        if user is None or not user.process_user:  # deleted, maybe its id taken by a user created since
             return Exchange("user_gone")
         process = t.processes[token.lower()] = replace(process, exchanges=process.exchanges + 1, invalidated=invalidate)
         client = t.clients[process.client_id]
@@ -422,6 +422,20 @@ class MemoryStore:
     # upkeep and whole-state operations
     async def purge_expired(self, now: float, budget: int) -> int:
         return self._purge(self._t, now, budget)
+
+    async def stats(self) -> Stats:
+        t = self._t
+        grants = len(t.client_grants) + sum(len(grants) for grants in t.grants_of_user.values())
+        return Stats(
+            len(t.clients),
+            sum(len(users) for users in t.mandators.values()),
+            len(t.tokens),
+            grants,
+            len(t.processes),
+            len(t.expiry),
+            len(t.journal),
+            sum(len(entry.body) for entry in t.journal if entry.body),
+        )
 
     async def reset_mandator(self, mandator_id: str, fresh: MemoryStore) -> bool:
         old, new = self._t, fresh._t

@@ -86,6 +86,21 @@ class NewProcess(NamedTuple):
     invalidated: bool = False
 
 
+class Stats(NamedTuple):
+    """Sizes of the state (metrics, benchmarks): live records and what indexes and the journal hold."""
+
+    clients: int
+    users: int
+    tokens: int
+    grants: int
+    processes: int
+    expiry_index: int
+    """Entries of the token expiry index (live expiring tokens plus revoked ones not swept yet)."""
+    journal_entries: int
+    journal_bytes: int
+    """Bodies the journal keeps."""
+
+
 class Store(Protocol):
     # per request
     async def prepare(self) -> Prelude:
@@ -230,6 +245,8 @@ class Store(Protocol):
     async def purge_expired(self, now: float, budget: int) -> int:
         """Drop up to `budget` expired tokens and due user deletions; answers how many went."""
         ...
+
+    async def stats(self) -> Stats: ...
 
     async def reset_mandator(self, mandator_id: str, fresh: MemoryStore) -> bool:
         """Replace one mandator's slice (its clients, users, tokens, processes and journal entries) with `fresh`'s,

@@ -11,12 +11,13 @@ import pytest
 import yaml
 
 from mock_finapi import errors
-from mock_finapi.clock import Clock
 from tests.helpers import (
     CLIENT_CREDENTIALS,
     CLIENT_ID,
     TOKEN_PATH,
+    AdminClock,
     assert_error_message,
+    assert_token_answer,
     bearer,
     client_token,
     password_grant,
@@ -26,7 +27,7 @@ from tests.helpers import (
 MANDATOR = "2c6b8f0e-7d42-4f1a-9a43-1f0c2d3e4a5b"
 CLIENT_CONTEXT = f"{MANDATOR}/{CLIENT_ID}"
 RID = "client-config-test-request"
-V1_SPEC = Path("/work/shared/specs/finapi-access-v1-1.151.1.openapi.yaml")
+V1_SPEC = Path(__file__).resolve().parents[3] / "shared" / "specs" / "finapi-access-v1-1.151.1.openapi.yaml"
 MANUAL_VERIFICATION = str(Path(__file__).resolve().parent.parent / "scenarios" / "manual_verification.yaml")
 VERSIONS = pytest.mark.parametrize("v", [2, 1], ids=["v2", "v1"])
 PERIOD_RULE = "must be 0 (never expires) or between 60 and 2147483647 seconds"
@@ -116,8 +117,11 @@ DOCUMENTED_DEFAULTS = {  # FINAPI.md §5 and the default scenario
 
 @pytest.fixture(scope="module")
 def v1_schemas() -> dict[str, Any]:
-    with V1_SPEC.open(encoding="utf-8") as f:
-        schemas: dict[str, Any] = yaml.safe_load(f)["components"]["schemas"]
+    if not V1_SPEC.is_file():
+        pytest.skip(f"finAPI's v1 contract is not beside the repository ({V1_SPEC})")
+    with V1_SPEC.open(encoding="utf-8") as f:  # libyaml's loader when there is one: the spec is large
+        spec = yaml.load(f, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506 - a safe loader
+    schemas: dict[str, Any] = spec["components"]["schemas"]
     return schemas
 
 
@@ -354,7 +358,7 @@ def test_patch_with_a_body_that_is_not_a_json_object_is_400(client: httpx.Client
 
 
 # token lifetimes
-def test_new_validity_periods_apply_to_new_tokens_only(client: httpx.Client, clock: Clock) -> None:
+def test_new_validity_periods_apply_to_new_tokens_only(client: httpx.Client, clock: AdminClock) -> None:
     old_client = client_token(client)
     old_user = user_tokens(client)
     change = {
@@ -386,11 +390,14 @@ def test_new_validity_periods_apply_to_new_tokens_only(client: httpx.Client, clo
     assert (fresh["access_token"] != old_client, fresh["expires_in"]) == (True, 60)
 
 
-def test_a_validity_period_of_0_makes_new_tokens_never_expire(client: httpx.Client, clock: Clock) -> None:
-    assert patch(client, 1, {"userAccessTokensValidityPeriod": 0}).status_code == 200
-    token = user_tokens(client)["access_token"]
+def test_a_validity_period_of_0_makes_new_tokens_never_expire(client: httpx.Client, clock: AdminClock) -> None:
+    patched = patch(client, 1, {"userAccessTokensValidityPeriod": 0})
+    assert (patched.status_code, patched.json()["userAccessTokensValidityPeriod"]) == (200, 0)
+    tokens = assert_token_answer(client.post(TOKEN_PATH[2], data=password_grant()), refresh=True)
+    assert tokens["expires_in"] == 0  # never expires (decided)
     clock.advance(10 * 365 * 86400)
-    assert client.get("/api/v1/users", headers=bearer(token)).status_code == 200
+    me = client.get("/api/v1/users", headers=bearer(tokens["access_token"]))
+    assert (me.status_code, me.json()["id"]) == (200, "username")
 
 
 # roles

@@ -12,7 +12,17 @@ import pytest
 
 from mock_finapi.clock import format_v1, format_v2
 from mock_finapi.http.faults import NetworkFault
-from tests.helpers import CLIENT_CREDENTIALS, CLIENT_ID, CLIENT_SECRET, START, TOKEN_PATH, bearer, password_grant
+from tests.helpers import (
+    CLIENT_CREDENTIALS,
+    CLIENT_ID,
+    CLIENT_SECRET,
+    START,
+    TOKEN_PATH,
+    USERNAME,
+    assert_token_answer,
+    bearer,
+    password_grant,
+)
 
 FAULTS = "/__admin/faults"
 DELAY_MS = 250
@@ -333,7 +343,7 @@ def test_network_fault_in_process_raises_in_the_client_and_the_app_keeps_serving
     assert isinstance(caught.value, ConnectionError)
     [entry] = journal(client, fault=kind)
     assert (entry["path"], entry["status"]) == ("/api/v2/oauth/token", 0)
-    assert token_request(client).status_code == 200
+    assert_token_answer(token_request(client))
 
 
 def test_malformed_json_answers_200_with_a_body_that_does_not_parse(client: httpx.Client) -> None:
@@ -350,8 +360,11 @@ def test_malformed_json_answers_200_with_a_body_that_does_not_parse(client: http
 # what a rule matches on, from the request
 def test_form_fields_match_the_grant_type(client: httpx.Client) -> None:
     add_fault(client, name="no-login", match={"fields": {"grant_type": "password"}}, respond={"status": 503})
-    assert client.post(TOKEN_PATH[2], data=password_grant()).status_code == 503
-    assert token_request(client).status_code == 200
+    refused = client.post(TOKEN_PATH[2], data=password_grant())
+    assert (refused.status_code, refused.headers["X-Mock-Fault"]) == (503, "no-login")
+    served = token_request(client)
+    assert_token_answer(served)
+    assert "X-Mock-Fault" not in served.headers
 
 
 def test_json_fields_match_string_and_boolean_values(client: httpx.Client) -> None:
@@ -363,11 +376,15 @@ def test_json_fields_match_string_and_boolean_values(client: httpx.Client) -> No
         respond={"status": 422},
     )
     victim = {"id": "victim", "password": "secret123", "isAutoUpdateEnabled": False}
-    assert client.post("/api/v2/users", json=victim, headers=bearer(ct)).status_code == 422
+    refused = client.post("/api/v2/users", json=victim, headers=bearer(ct))
+    assert (refused.status_code, refused.headers["X-Mock-Fault"]) == (422, "no-victim")
     other = {"id": "other", "password": "secret123", "isAutoUpdateEnabled": False}
-    assert client.post("/api/v2/users", json=other, headers=bearer(ct)).status_code == 201
+    created = client.post("/api/v2/users", json=other, headers=bearer(ct))
+    assert (created.status_code, created.json()) == (201, {**other, "email": None, "phone": None})
     without_flag = {"id": "victim", "password": "secret123"}
-    assert client.post("/api/v2/users", json=without_flag, headers=bearer(ct)).status_code == 201
+    created = client.post("/api/v2/users", json=without_flag, headers=bearer(ct))
+    expected = {**without_flag, "email": None, "phone": None, "isAutoUpdateEnabled": False}
+    assert (created.status_code, created.json()) == (201, expected)
 
 
 def test_query_fields_match(client: httpx.Client) -> None:
@@ -384,13 +401,23 @@ def test_method_matches_the_overridden_method(client: httpx.Client) -> None:
     assert (
         client.post("/api/v2/users", headers={**bearer(token), "X-HTTP-Method-Override": "DELETE"}).status_code == 500
     )
-    assert client.get("/api/v2/users", headers=bearer(token)).status_code == 200
+    me = client.get("/api/v2/users", headers=bearer(token))
+    assert (me.status_code, me.json()) == (200, USERNAME)
+
+
+def assert_faulted_or_served(response: httpx.Response, faulted: bool) -> None:
+    """503 by the rule `client`, or the real token answer without the rule's mark."""
+    if faulted:
+        assert (response.status_code, response.headers["X-Mock-Fault"]) == (503, "client")
+    else:
+        assert "X-Mock-Fault" not in response.headers
+        assert_token_answer(response)
 
 
 @pytest.mark.parametrize(("client_id", "faulted"), [(CLIENT_ID, True), ("someone-else", False)])
 def test_client_id_matches_the_client_id_in_the_body(client: httpx.Client, client_id: str, faulted: bool) -> None:
     add_fault(client, name="client", match={"client_id": client_id}, respond={"status": 503})
-    assert token_request(client).status_code == (503 if faulted else 200)
+    assert_faulted_or_served(token_request(client), faulted)
 
 
 @pytest.mark.parametrize(("client_id", "faulted"), [(CLIENT_ID, True), ("someone-else", False)])
@@ -400,12 +427,16 @@ def test_client_id_matches_http_basic_credentials(client: httpx.Client, client_i
     response = client.post(
         TOKEN_PATH[2], data={"grant_type": "client_credentials"}, headers={"Authorization": f"Basic {basic}"}
     )
-    assert response.status_code == (503 if faulted else 200), response.text
+    assert_faulted_or_served(response, faulted)
 
 
 @pytest.mark.parametrize(("client_id", "faulted"), [(CLIENT_ID, True), ("someone-else", False)])
 def test_client_id_matches_the_client_of_the_bearer_token(client: httpx.Client, client_id: str, faulted: bool) -> None:
     token = user_token(client)
     add_fault(client, name="client", match={"path": "/api/v2/users", "client_id": client_id}, respond={"status": 503})
-    assert client.get("/api/v2/users", headers=bearer(token)).status_code == (503 if faulted else 200)
+    me = client.get("/api/v2/users", headers=bearer(token))
+    if faulted:
+        assert (me.status_code, me.headers["X-Mock-Fault"]) == (503, "client")
+    else:
+        assert (me.status_code, me.json(), me.headers.get("X-Mock-Fault")) == (200, USERNAME, None)
     assert client.get("/api/v2/users", headers=bearer("unknown-token")).status_code == 401

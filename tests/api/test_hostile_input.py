@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import hmac
+import json
 import os
 import socket
 from collections.abc import Callable, Iterator
@@ -16,16 +17,26 @@ from typing import Any
 import httpx
 import pytest
 
-from mock_finapi import cli, errors
+from mock_finapi import cli, credentials, errors
 from mock_finapi.http.app import create_app
-from mock_finapi.services import tokens
 from mock_finapi.settings import Settings
 from mock_finapi.testing.inprocess import InProcessClient
 from mock_finapi.testing.server import ThreadedServer
 from tests.api.test_http_errors import SELFGEN, assert_error
-from tests.helpers import CLIENT_CREDENTIALS, CLIENT_ID, CLIENT_SECRET, TOKEN_PATH, bearer, client_token, password_grant
+from tests.helpers import (
+    CLIENT_CREDENTIALS,
+    CLIENT_ID,
+    CLIENT_SECRET,
+    TOKEN_PATH,
+    assert_token_answer,
+    bearer,
+    client_token,
+    password_grant,
+    user_tokens,
+)
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+INVALID_CLIENT = {"error": "invalid_client", "error_description": errors.MSG_BAD_CLIENT}
 MANDATOR = "2c6b8f0e-7d42-4f1a-9a43-1f0c2d3e4a5b"
 TIMEOUT = 10.0
 SCENARIO = """\
@@ -101,6 +112,7 @@ def test_many_headers_are_refused_with_431_and_the_server_keeps_serving(
 def test_headers_just_under_the_limit_are_served(server: ThreadedServer, user_token: str) -> None:
     answer = raw_request(server, get_users(user_token, b"X-Padding: " + b"a" * (60 * 1024)))
     assert status_of(answer) == 200
+    assert json.loads(answer.partition(b"\r\n\r\n")[2])["id"] == "username"
 
 
 def test_an_oversized_request_id_header_answers_400_with_a_generated_id(
@@ -150,6 +162,14 @@ def token_request(client: httpx.Client, body: str, query: str = "") -> httpx.Res
     return client.post(TOKEN_PATH[2] + (f"?{query}" if query else ""), content=body.encode(), headers=FORM)
 
 
+def assert_granted_or_refused(response: httpx.Response, status: int) -> None:
+    """A client token (200), or the refusal of the client's credentials (401)."""
+    if status == 200:
+        assert_token_answer(response)
+    else:
+        assert (response.status_code, response.json()) == (401, INVALID_CLIENT)
+
+
 def test_a_repeated_form_key_takes_its_first_value(client: httpx.Client) -> None:
     """Documented in mock_finapi/http/body.py (as a servlet's getParameter: the first value of a repeated key)."""
     creds = f"client_id={CLIENT_ID}&client_secret={CLIENT_SECRET}"
@@ -172,7 +192,7 @@ def test_a_repeated_client_secret_is_judged_by_its_first_value(
     client: httpx.Client, secrets: tuple[str, str], status: int
 ) -> None:
     body = f"grant_type=client_credentials&client_id={CLIENT_ID}&client_secret={secrets[0]}&client_secret={secrets[1]}"
-    assert token_request(client, body).status_code == status
+    assert_granted_or_refused(token_request(client, body), status)
 
 
 @pytest.mark.parametrize(
@@ -182,7 +202,7 @@ def test_a_body_field_beats_the_same_query_parameter(
     client: httpx.Client, in_body: str, in_query: str, status: int
 ) -> None:
     body = f"grant_type=client_credentials&client_id={CLIENT_ID}&client_secret={in_body}"
-    assert token_request(client, body, f"client_secret={in_query}").status_code == status
+    assert_granted_or_refused(token_request(client, body, f"client_secret={in_query}"), status)
 
 
 def test_a_repeated_json_key_takes_its_last_value_as_jackson_does(client: httpx.Client) -> None:
@@ -206,16 +226,30 @@ def test_a_repeated_authorization_header_is_judged_by_the_first(client: httpx.Cl
     invalid = ("Authorization", "Bearer not-a-token")
     request = client.build_request("GET", "/api/v2/clientConfiguration")
     request.headers = httpx.Headers([valid, invalid] if order == "valid-first" else [invalid, valid])
-    assert client.send(request).status_code == status
+    response = client.send(request)
+    assert response.status_code == status
+    if status == 200:
+        assert response.json()["userAccessTokensValidityPeriod"] == 3600  # the client's configuration
+    else:
+        assert response.json()["error"] == "invalid_token"
 
 
-def test_an_oversized_request_id_on_the_token_endpoint_issues_no_token(client: httpx.Client, app: Any) -> None:
-    before = len(app.state.world.store.tokens)
+def live_tokens(client: httpx.Client) -> list[dict[str, Any]]:
+    response = client.get("/__admin/state/tokens")
+    assert response.status_code == 200, response.text
+    found: list[dict[str, Any]] = response.json()["tokens"]
+    return found
+
+
+def test_an_oversized_request_id_on_the_token_endpoint_issues_no_token(client: httpx.Client) -> None:
+    user_tokens(client)  # some tokens beforehand: none may be added, none reused
+    before = live_tokens(client)
     response = client.post(
-        TOKEN_PATH[2], data=CLIENT_CREDENTIALS, headers={"X-Request-Id": ("é" * 256).encode("latin-1")}
+        TOKEN_PATH[2], data=CLIENT_CREDENTIALS, headers={b"X-Request-Id": ("é" * 256).encode("latin-1")}
     )
     assert_error(response, 400, "BAD_REQUEST", errors.MSG_REQUEST_ID_TOO_LONG)
-    assert len(app.state.world.store.tokens) == before
+    assert "access_token" not in response.text
+    assert live_tokens(client) == before
 
 
 # ---------------------------------------------------------------------------------- JSON on every JSON endpoint
@@ -426,9 +460,9 @@ def test_the_client_secret_is_compared_in_constant_time(
     assert (b"wrong-secret", CLIENT_SECRET.encode()) in compare.calls
     unknown = client.post(TOKEN_PATH[2], data=data | {"client_id": "nobody"})
     assert unknown.status_code == 401
-    assert compare.calls[-1] == (b"wrong-secret", tokens._NO_SECRET)  # the same work for an unknown client
+    assert compare.calls[-1] == (b"wrong-secret", credentials._NO_SECRET)  # the same work for an unknown client
     spy(True)  # compare_digest alone decides: no `==` beside it
-    assert client.post(TOKEN_PATH[2], data=data).status_code == 200
+    assert_token_answer(client.post(TOKEN_PATH[2], data=data))
 
 
 def test_the_client_secret_of_process_creation_is_compared_in_constant_time(
@@ -448,9 +482,9 @@ def test_the_user_password_is_compared_in_constant_time(
     assert client.post(TOKEN_PATH[2], data=password_grant("username", "wrong-password")).status_code == 400
     assert (b"wrong-password", b"password") in compare.calls
     assert client.post(TOKEN_PATH[2], data=password_grant("nobody", "wrong-password")).status_code == 400
-    assert compare.calls[-1] == (b"wrong-password", tokens._NO_SECRET)  # the same work for an unknown user
+    assert compare.calls[-1] == (b"wrong-password", credentials._NO_SECRET)  # the same work for an unknown user
     spy(True)
-    assert client.post(TOKEN_PATH[2], data=password_grant("username", "wrong-password")).status_code == 200
+    assert_token_answer(client.post(TOKEN_PATH[2], data=password_grant("username", "wrong-password")), refresh=True)
 
 
 def test_the_admin_token_is_compared_in_constant_time(spy: Callable[[bool | None], Spy]) -> None:
@@ -459,7 +493,8 @@ def test_the_admin_token_is_compared_in_constant_time(spy: Callable[[bool | None
         assert client.get("/__admin/version", headers=bearer("wrong-token")).status_code == 401
         assert compare.calls == [(b"wrong-token", b"admin-secret")]
         spy(True)
-        assert client.get("/__admin/version", headers=bearer("wrong-token")).status_code == 200
+        answer = client.get("/__admin/version", headers=bearer("wrong-token"))
+        assert (answer.status_code, answer.json()["scenario"]) == (200, "default")
 
 
 def test_the_password_change_token_is_compared_in_constant_time(
@@ -475,4 +510,5 @@ def test_the_password_change_token_is_compared_in_constant_time(
     assert_error(response, 400, "BAD_REQUEST", errors.MSG_BAD_PASSWORD_TOKEN)
     assert (wrong.encode(), expected.encode()) in compare.calls
     spy(True)
-    assert client.post("/api/v2/users/executePasswordChange", json=body, headers=ct).status_code == 200
+    changed = client.post("/api/v2/users/executePasswordChange", json=body, headers=ct)
+    assert (changed.status_code, changed.content) == (200, b"")

@@ -9,13 +9,13 @@ from typing import Any
 import anyio
 import httpx
 import pytest
-from starlette.applications import Starlette
 from starlette.types import Message
 
 from mock_finapi import errors
-from mock_finapi.clock import Clock
+from mock_finapi.http.app import Emulator
+from mock_finapi.services.users import UserService
 from mock_finapi.settings import MAX_BODY_BYTES
-from tests.helpers import CLIENT_CREDENTIALS, CLIENT_ID, bearer, client_token
+from tests.helpers import CLIENT_CREDENTIALS, CLIENT_ID, AdminClock, bearer, client_token
 
 ERROR_KEYS = {"errors", "date", "requestId", "endpoint", "authContext", "bank"}
 SELFGEN = re.compile(r"selfgen-[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
@@ -105,7 +105,8 @@ def test_non_json_content_type_on_user_creation_answers_415(
 
 def test_json_content_type_with_charset_is_accepted(client: httpx.Client, token: str) -> None:
     headers = bearer(token) | {"Content-Type": "Application/JSON; charset=UTF-8"}
-    assert client.post("/api/v2/users", content=b'{"id": "alice"}', headers=headers).status_code == 201
+    response = client.post("/api/v2/users", content=b'{"id": "alice"}', headers=headers)
+    assert (response.status_code, response.json()["id"]) == (201, "alice")
 
 
 @pytest.mark.parametrize(
@@ -193,7 +194,7 @@ def test_body_of_exactly_one_mebibyte_is_read(client: httpx.Client) -> None:
 
 @pytest.mark.parametrize("request_id", ["abc", "r" * 255, "ünïcödé".encode().decode("latin-1")])
 def test_request_id_is_echoed_in_header_and_body(client: httpx.Client, request_id: str) -> None:
-    response = client.get("/api/v2/nothing", headers={"X-Request-Id": request_id.encode("latin-1")})
+    response = client.get("/api/v2/nothing", headers={b"X-Request-Id": request_id.encode("latin-1")})
     assert dict(response.headers.raw)[b"x-request-id"] == request_id.encode("latin-1")
     assert response.json()["requestId"] == request_id
 
@@ -241,7 +242,7 @@ def test_every_response_carries_a_request_id(
     ],
 )
 def test_error_date_follows_the_virtual_clock_in_the_path_versions_format(
-    client: httpx.Client, clock: Clock, path: str, date: str
+    client: httpx.Client, clock: AdminClock, path: str, date: str
 ) -> None:
     assert client.get(path).json()["date"].startswith("2026-01-01")
     clock.advance(86_400 + 3600 + 61.5)
@@ -264,12 +265,16 @@ def test_v1_errors_carry_multi_step_authentication_null(client: httpx.Client, to
 
 @pytest.mark.parametrize("version", ["v1", "v2"])
 def test_unexpected_exception_answers_500_unexpected_error_without_traceback(
-    client: httpx.Client, app: Starlette, token: str, version: str, caplog: pytest.LogCaptureFixture
+    client: httpx.Client,
+    token: str,
+    version: str,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    def explode(*_: object) -> None:
+    async def explode(*_: object) -> None:
         raise RuntimeError("secret internals")
 
-    app.state.world.users.create = explode
+    monkeypatch.setattr(UserService, "create", explode)  # a bug in a service, whatever the store behind it
     with caplog.at_level(logging.ERROR, logger="mock_finapi"):
         response = client.post(f"/api/{version}/users", json={"id": "alice"}, headers=bearer(token))
     body = assert_error(response, 500, "UNEXPECTED_ERROR", errors.MSG_UNEXPECTED)
@@ -287,7 +292,7 @@ def test_www_authenticate_quotes_a_hostile_token(client: httpx.Client) -> None:
 
 
 def test_client_that_disconnects_mid_body_gets_no_answer_and_logs_no_error(
-    app: Starlette, caplog: pytest.LogCaptureFixture
+    app: Emulator, caplog: pytest.LogCaptureFixture
 ) -> None:
     scope = {
         "type": "http",

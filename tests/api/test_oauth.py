@@ -9,7 +9,6 @@ from typing import Any
 import httpx
 import pytest
 
-from mock_finapi.clock import Clock
 from mock_finapi.errors import (
     MSG_BAD_CLIENT,
     MSG_BAD_REFRESH,
@@ -30,6 +29,7 @@ from tests.helpers import (
     CLIENT_ID,
     CLIENT_SECRET,
     TOKEN_PATH,
+    AdminClock,
     bearer,
     client_token,
     password_grant,
@@ -63,7 +63,9 @@ def scenario_name(request: pytest.FixtureRequest) -> str:
 
 # requests
 def post_token(client: httpx.Client, params: dict[str, str], version: int = 2, place: str = "data") -> httpx.Response:
-    return client.post(TOKEN_PATH[version], **{place: params})
+    if place == "params":
+        return client.post(TOKEN_PATH[version], params=params)
+    return client.post(TOKEN_PATH[version], data=params)
 
 
 def refresh_grant(refresh_token: str) -> dict[str, str]:
@@ -75,8 +77,9 @@ def revoke(
 ) -> httpx.Response:
     """v2 sends a form body, v1 the query string (FINAPI.md §3)."""
     params = {"token": token, **({"token_type_hint": hint} if hint else {})}
-    place = "data" if version == 2 else "params"
-    return client.post(REVOKE_PATH[version], headers=bearer(client_bearer), **{place: params})
+    if version == 2:
+        return client.post(REVOKE_PATH[version], headers=bearer(client_bearer), data=params)
+    return client.post(REVOKE_PATH[version], headers=bearer(client_bearer), params=params)
 
 
 def me(client: httpx.Client, token: str) -> httpx.Response:
@@ -155,7 +158,7 @@ def test_password_grant_answers_access_and_refresh_token(client: httpx.Client, v
 
 @placements
 def test_refresh_grant_answers_new_access_token_and_retires_the_old_one(
-    client: httpx.Client, clock: Clock, version: int, place: str
+    client: httpx.Client, clock: AdminClock, version: int, place: str
 ) -> None:
     first = user_tokens(client)
     clock.advance(600)
@@ -197,7 +200,7 @@ def test_http_basic_client_authentication_works_on_token_endpoint(
 # reuse and token format
 @pytest.mark.parametrize("grant", [CLIENT_CREDENTIALS, password_grant()], ids=["client_credentials", "password"])
 def test_same_credentials_get_same_token_back_with_expires_in_counting_down(
-    client: httpx.Client, clock: Clock, grant: dict[str, str]
+    client: httpx.Client, clock: AdminClock, grant: dict[str, str]
 ) -> None:
     first = post_token(client, grant).json()
     clock.advance(100.5)
@@ -206,7 +209,7 @@ def test_same_credentials_get_same_token_back_with_expires_in_counting_down(
     assert again.headers["cache-control"] == "no-store"
 
 
-def test_expired_token_is_replaced_by_a_new_one(client: httpx.Client, clock: Clock) -> None:
+def test_expired_token_is_replaced_by_a_new_one(client: httpx.Client, clock: AdminClock) -> None:
     first = client_token(client)
     clock.advance(3600)
     second = assert_token_json(post_token(client, CLIENT_CREDENTIALS), expires_in=3600, refresh=False)["access_token"]
@@ -214,7 +217,7 @@ def test_expired_token_is_replaced_by_a_new_one(client: httpx.Client, clock: Clo
     assert_revoked(client, first, CONFIG)
 
 
-def test_token_in_its_last_second_is_not_handed_out_again(client: httpx.Client, clock: Clock) -> None:
+def test_token_in_its_last_second_is_not_handed_out_again(client: httpx.Client, clock: AdminClock) -> None:
     """A reused token would read `expires_in: 0`, which means "never expires"; a fresh token is minted instead."""
     first = client_token(client)
     clock.advance(3599)
@@ -253,7 +256,7 @@ def test_finapi_token_format_is_128_word_characters(client: httpx.Client, versio
 
 
 # lifetimes
-def test_patched_user_lifetimes_apply_to_new_tokens_only(client: httpx.Client, clock: Clock) -> None:
+def test_patched_user_lifetimes_apply_to_new_tokens_only(client: httpx.Client, clock: AdminClock) -> None:
     admin = client_token(client)
     old = user_tokens(client)
     patch_config(client, admin, userAccessTokensValidityPeriod=120, refreshTokensValidityPeriod=300)
@@ -271,7 +274,7 @@ def test_patched_user_lifetimes_apply_to_new_tokens_only(client: httpx.Client, c
     assert_token_json(post_token(client, refresh_grant(old["refresh_token"])), expires_in=120, refresh=False)
 
 
-def test_patched_client_lifetime_applies_to_new_client_tokens_only(client: httpx.Client, clock: Clock) -> None:
+def test_patched_client_lifetime_applies_to_new_client_tokens_only(client: httpx.Client, clock: AdminClock) -> None:
     old = client_token(client)
     patch_config(client, old, clientAccessTokensValidityPeriod=600)
     assert post_token(client, CLIENT_CREDENTIALS).json()["expires_in"] == 3600  # the old token, reused
@@ -281,7 +284,7 @@ def test_patched_client_lifetime_applies_to_new_client_tokens_only(client: httpx
     assert_revoked(client, new, CONFIG)
 
 
-def test_zero_lifetime_tokens_never_expire(client: httpx.Client, clock: Clock) -> None:
+def test_zero_lifetime_tokens_never_expire(client: httpx.Client, clock: AdminClock) -> None:
     old = client_token(client)
     patch_config(
         client, old, userAccessTokensValidityPeriod=0, refreshTokensValidityPeriod=0, clientAccessTokensValidityPeriod=0
@@ -298,7 +301,7 @@ def test_zero_lifetime_tokens_never_expire(client: httpx.Client, clock: Clock) -
 
 @pytest.mark.parametrize("path", ["/api/v2/users", "/api/v1/users"])
 def test_user_token_works_for_its_lifetime_then_answers_401_invalid_token(
-    client: httpx.Client, clock: Clock, path: str
+    client: httpx.Client, clock: AdminClock, path: str
 ) -> None:
     token = user_tokens(client)["access_token"]
     clock.advance(3599)
@@ -367,7 +370,7 @@ def test_bad_user_credentials_answer_400(client: httpx.Client, version: int, use
 
 @versions
 @pytest.mark.parametrize("kind", ["unknown", "access token", "expired", "revoked"])
-def test_bad_refresh_token_answers_400(client: httpx.Client, clock: Clock, version: int, kind: str) -> None:
+def test_bad_refresh_token_answers_400(client: httpx.Client, clock: AdminClock, version: int, kind: str) -> None:
     tokens = user_tokens(client)
     value = {"unknown": "no-such-token", "access token": tokens["access_token"]}.get(kind, tokens["refresh_token"])
     if kind == "expired":
@@ -539,7 +542,9 @@ ENDPOINTS = {
 @pytest.mark.parametrize(
     "kind", ["missing", "basic scheme", "empty bearer", "unknown", "expired", "revoked", "refresh"]
 )
-def test_bad_bearer_answers_401_invalid_token(client: httpx.Client, clock: Clock, endpoint: str, kind: str) -> None:
+def test_bad_bearer_answers_401_invalid_token(
+    client: httpx.Client, clock: AdminClock, endpoint: str, kind: str
+) -> None:
     method, path = endpoint.split()
     admin, tokens = client_token(client), user_tokens(client)
     value = tokens["access_token"] if ENDPOINTS[endpoint] == "user" else admin

@@ -8,14 +8,15 @@ from typing import Any
 
 import httpx
 import pytest
-from starlette.applications import Starlette
 
 from mock_finapi import errors
-from mock_finapi.clock import Clock
 from tests.helpers import (
     CLIENT_CREDENTIALS,
     CLIENT_ID,
+    CLIENT_SECRET,
     TOKEN_PATH,
+    USERNAME,
+    AdminClock,
     assert_error_message,
     bearer,
     client_token,
@@ -28,16 +29,22 @@ CLIENT_CONTEXT = f"{MANDATOR}/{CLIENT_ID}"
 USER_CONTEXT = f"{CLIENT_CONTEXT}/username"
 RID = "users-test-request"
 MANUAL_VERIFICATION = str(Path(__file__).resolve().parent.parent / "scenarios" / "manual_verification.yaml")
-USERNAME = {
-    "id": "username",
-    "password": "XXXXX",
-    "email": "email@localhost.de",
-    "phone": "+49 99 999999-999",
-    "isAutoUpdateEnabled": False,
-}
 VERSIONS = pytest.mark.parametrize("v", [2, 1], ids=["v2", "v1"])
 ID_RULE = "'id' must be 1 to 36 characters of [a-zA-Z0-9-_.+@]"
 PASSWORD_RULE = "'password' must be a string of 6 to 128 characters"
+BATCH_UPDATE_ON = f"""\
+name: batch-update-on
+description: The default scenario with the client's automatic batch update on.
+seed: 1
+clock: {{start: "2026-01-01T09:00:00+01:00", frozen: true}}
+clients:
+  - client_id: {CLIENT_ID}
+    client_secret: {CLIENT_SECRET}
+    mandator_id: {MANDATOR}
+    config: {{isAutomaticBatchUpdateEnabled: true}}
+users:
+  - {{id: username, password: password, email: email@localhost.de, phone: "+49 99 999999-999"}}
+"""
 
 
 def users(v: int, suffix: str = "") -> str:
@@ -108,9 +115,11 @@ def test_create_answers_201_with_plain_password_null_contacts_and_auto_update_of
 
 
 @pytest.fixture
-def batch_update_on(app: Starlette) -> None:
-    """isAutoUpdateEnabled needs the client's automatic batch update, which is off by default (as in finAPI)."""
-    app.state.world.store.clients[CLIENT_ID].config["isAutomaticBatchUpdateEnabled"] = True
+def batch_update_on(client: httpx.Client) -> None:
+    """isAutoUpdateEnabled needs the client's automatic batch update, which is off by default (as in finAPI) and
+    cannot be PATCHed: the default scenario with it on is served instead (loaded through the admin API)."""
+    response = client.post("/__admin/scenario", json={"yaml": BATCH_UPDATE_ON})
+    assert (response.status_code, response.json()) == (200, {"status": "ok", "scenario": "batch-update-on"})
 
 
 @VERSIONS
@@ -209,7 +218,8 @@ def test_create_rejects_an_illegal_field_with_400_naming_it(
 
 def test_create_that_fails_validation_stores_nothing(client: httpx.Client) -> None:
     assert create(client, {"id": "dave", "password": "short"}).status_code == 400
-    assert create(client, {"id": "dave", "password": "long-enough"}).status_code == 201
+    created = create(client, {"id": "dave", "password": "long-enough"})
+    assert (created.status_code, created.json()["id"], created.json()["password"]) == (201, "dave", "long-enough")
 
 
 @VERSIONS
@@ -547,7 +557,7 @@ def test_every_users_endpoint_without_a_token_is_401(client: httpx.Client, endpo
     assert response.json() == {"error": "invalid_token", "error_description": errors.MSG_MISSING_TOKEN}
 
 
-def test_an_expired_user_token_is_401(client: httpx.Client, clock: Clock) -> None:
+def test_an_expired_user_token_is_401(client: httpx.Client, clock: AdminClock) -> None:
     token = user_tokens(client)["access_token"]
     clock.advance(3600)
     assert_invalid_token(client.get(users(2), headers=h(token)), token)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import jsonschema
+import jsonschema  # type: ignore[import-untyped]  # no stubs in the test extra (types-jsonschema)
 import pytest
 
 from tests.contract.validator import V1_SPEC, V2_DIGEST, ContractValidator, digest_schema

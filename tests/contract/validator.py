@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import jsonschema
+import jsonschema  # type: ignore[import-untyped]  # no stubs in the test extra (types-jsonschema)
 import yaml
 from openapi_schema_validator import OAS30Validator
 from referencing import Registry, Resource
@@ -414,7 +414,7 @@ class ContractValidator:
             schema = difference.body
             self.counts["deliberate difference"] += 1
         if method == "head" or schema is None:
-            return Outcome(surface, operation, status, (), difference and difference.key)
+            return Outcome(surface, operation, status, (), difference.key if difference else None)
         if "json" not in content_type:
             return Outcome(surface, operation, status, (f"content type {content_type!r} is not JSON",))
         try:
@@ -422,7 +422,7 @@ class ContractValidator:
         except ValueError as exc:
             return Outcome(surface, operation, status, (f"body is not JSON: {exc}",))
         violations = tuple(self._errors(surface, schema, body))
-        return Outcome(surface, operation, status, violations, difference and difference.key)
+        return Outcome(surface, operation, status, violations, difference.key if difference else None)
 
     def check_response(self, response: httpx.Response) -> Outcome | None:
         """None for responses that are not the emulator's own (fault rules injected them)."""

@@ -32,6 +32,7 @@ clients:
 """
 
 
+@pytest.mark.slow
 def test_serve_on_port_0_prints_the_url_and_writes_the_url_file_once_healthy(tmp_path: Path) -> None:
     with serving(tmp_path) as served:
         assert URL.fullmatch(served.url)
@@ -43,6 +44,7 @@ def test_serve_on_port_0_prints_the_url_and_writes_the_url_file_once_healthy(tmp
         assert "server" not in health.headers
 
 
+@pytest.mark.slow
 def test_documented_user_flow_works_over_a_real_socket(tmp_path: Path) -> None:
     with serving(tmp_path) as served, httpx.Client(base_url=served.url, timeout=5) as http:
         client = http.post("/api/v2/oauth/token", data=CLIENT_CREDENTIALS)
@@ -68,6 +70,7 @@ def test_documented_user_flow_works_over_a_real_socket(tmp_path: Path) -> None:
         }
 
 
+@pytest.mark.slow
 def test_every_serve_option_reads_its_environment_variable(tmp_path: Path) -> None:
     scenario = tmp_path / "from-env.yaml"
     scenario.write_text(SMALL.format(name="from-env"), encoding="utf-8")
@@ -90,12 +93,14 @@ def test_every_serve_option_reads_its_environment_variable(tmp_path: Path) -> No
     assert "INFO" not in served.stderr.read_text(encoding="utf-8")
 
 
+@pytest.mark.slow
 def test_flag_beats_environment_variable(tmp_path: Path) -> None:
     env = clean_env(MOCK_FINAPI_SCENARIO=str(tmp_path / "missing.yaml"))
     with serving(tmp_path, "--scenario", "default", env=env) as served:
         assert httpx.get(f"{served.url}/__admin/health", timeout=5).json()["scenario"] == "default"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 def test_signal_stops_the_server_with_exit_0_and_removes_the_url_file(tmp_path: Path, stop: signal.Signals) -> None:
     with serving(tmp_path) as served:
@@ -182,6 +187,7 @@ def test_scenarios_lists_the_builtins_with_descriptions() -> None:
     assert "BROKEN" not in result.stdout
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not SCRIPT.exists(), reason="the console script is not installed beside this interpreter")
 def test_console_script_runs_the_same_cli() -> None:
     result = subprocess.run(

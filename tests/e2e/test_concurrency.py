@@ -1,8 +1,9 @@
 """Concurrency without lost writes (issue 6, point 4), over a real socket.
 
 A ThreadedServer serves on 127.0.0.1; an httpx.AsyncClient with a large connection pool fires the requests at once
-with asyncio.gather, so the server really interleaves them. Afterwards the in-process world shows that the store's
-cross-references still agree (no half-done write, no orphaned token or grant).
+with asyncio.gather, so the server really interleaves them. Afterwards the state, as the admin API shows it (any
+backend), agrees with itself and with the answers: no half-done write, no token of a gone user, no extra token or
+grant, no process exchanged past its limit.
 """
 
 from __future__ import annotations
@@ -11,14 +12,14 @@ import asyncio
 import importlib.util
 import sys
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from typing import Any, TypeVar
 
 import httpx
 import pytest
 
+from mock_finapi.services.journal import mask_token
 from mock_finapi.services.processes import MSG_EXHAUSTED
-from mock_finapi.state.store import Store
 from mock_finapi.testing.server import ThreadedServer
 from mock_finapi.world import World
 from tests.helpers import CLIENT_CREDENTIALS, TOKEN_PATH, bearer, password_grant
@@ -86,45 +87,45 @@ def error_code(response: httpx.Response) -> str:
     return code
 
 
-def assert_store_invariants(world: World) -> None:
-    """Every cross-reference of the store agrees with its counterpart."""
-    store: Store = world.store
-    for value, token in store.tokens.items():
-        assert token.value == value
-        grant = token.grant
-        if token.is_refresh:
-            assert grant.refresh == value, f"refresh token {value} is not its grant's refresh token"
+def masked(values: Iterable[str]) -> Counter[str]:
+    """Token values as the admin API shows them (their first characters)."""
+    return Counter(mask_token(value) for value in values)
+
+
+def tokens_of(server: ThreadedServer, user_id: str) -> list[dict[str, Any]]:
+    return [token for token in server.admin.tokens() if token["userId"] == user_id]
+
+
+def assert_state_consistent(server: ThreadedServer) -> None:
+    """Every reference between users, tokens and processes agrees with its counterpart."""
+    world = server.world
+    users = server.admin.users()
+    tokens = server.admin.tokens()
+    processes = server.admin.processes()
+    keys = [(user["mandatorId"], user["id"].lower()) for user in users]
+    assert len(keys) == len(set(keys)), "a user id twice in one mandator (ids are case-insensitive)"
+    by_key = {(user["mandatorId"], user["id"].lower()): user for user in users}
+    clients = {client.client_id: client.mandator_id for client in world.scenario.clients}
+    for token in tokens:
+        assert clients.get(token["clientId"]) == token["mandatorId"], f"token {token['token']} of an unknown client"
+        if token["userId"] is None:
+            assert token["type"] == "access", f"refresh token {token['token']} of no user"
         else:
-            assert value in grant.access, f"access token {value} is not in its grant's access list"
-        if grant.user is not None:
-            assert grant in grant.user.grants, f"the grant of token {value} is not in its user's grants"
-            assert store.user(grant.user.mandator_id, grant.user.id) is grant.user, f"token {value} of a gone user"
-        assert grant.client is store.clients[grant.client.client_id]
-    for mandator_id, mandator in store.mandators.items():
-        for key, user in mandator.users.items():
-            assert key == user.key, f"user {user.id} filed under {key!r}"
-            assert user.mandator_id == mandator_id
-            for grant in user.grants:
-                assert grant.user is user
-                for value in [*grant.access, *([grant.refresh] if grant.refresh else [])]:
-                    assert store.tokens[value].grant is grant, f"grant of {user.id} lists a token it does not own"
-    for (client_id, user_key), grant in store.user_grants.items():
-        assert grant.client.client_id == client_id
-        assert grant.user is not None
-        assert grant.user.key == user_key
-        assert grant in grant.user.grants
-    for client_id, grant in store.client_grants.items():
-        assert grant.client.client_id == client_id
-        assert grant.user is None
+            owner = by_key.get((token["mandatorId"], token["userId"].lower()))
+            assert owner is not None, f"token {token['token']} of a gone user"
+            assert owner["id"] == token["userId"]
     limit = world.processes.limits.max_exchanges
-    for key, process in store.processes.items():
-        assert key == process.token.lower()
-        assert 0 <= process.exchanges <= limit, f"process {process.token} exchanged {process.exchanges} times"
+    for process in processes:
+        assert 0 <= process["exchanges"] <= limit, f"process {process['processToken']} exchanged too often"
+        user = by_key.get((process["mandatorId"], process["userId"].lower()))
+        assert user is not None, f"process {process['processToken']} without its user"
+        assert user["processUser"] is True
 
 
+@pytest.mark.slow
 def test_200_concurrent_creations_of_one_user_id_make_exactly_one_user(server: ThreadedServer, world: World) -> None:
     headers = bearer(client_token(server.url))
-    users_before = sum(len(m.users) for m in world.store.mandators.values())
+    users_before = len(server.admin.users())
 
     responses = burst(
         server.url,
@@ -138,21 +139,30 @@ def test_200_concurrent_creations_of_one_user_id_make_exactly_one_user(server: T
     assert {error_code(r) for r in responses if r.status_code == 422} == {"ENTITY_EXISTS"}
     winner = next(r.json() for r in responses if r.status_code == 201)
     assert winner["id"] == "racer"
-    stored = [u for m in world.store.mandators.values() for u in m.users.values() if u.key == "racer"]
-    assert len(stored) == 1
-    assert stored[0].password == winner["password"]  # the one write that won is the one that stayed
-    assert sum(len(m.users) for m in world.store.mandators.values()) == users_before + 1
-    assert_store_invariants(world)
+    stored = [u for u in server.admin.users() if u["id"].lower() == "racer"]
+    assert [u["id"] for u in stored] == ["racer"]
+    assert len(server.admin.users()) == users_before + 1
+    # the one write that won is the one that stayed: its password logs in, a losing one does not
+    loser = next(f"password-{i}" for i in range(200) if f"password-{i}" != winner["password"])
+    with httpx.Client(base_url=server.url, timeout=TIMEOUT) as http:
+        assert http.post(TOKEN_PATH[2], data=password_grant("racer", winner["password"])).status_code == 200
+        refused = http.post(TOKEN_PATH[2], data=password_grant("racer", loser))
+        assert (refused.status_code, refused.json()["errors"][0]["message"]) == (400, "Bad user credentials")
+    assert_state_consistent(server)
 
 
+@pytest.mark.slow
 def test_500_concurrent_password_grants_for_500_users_give_500_distinct_working_tokens(
     server: ThreadedServer, world: World
 ) -> None:
-    # Created in-process, through the service POST /users calls: the burst under test is the token requests.
-    client = world.store.clients[CLIENT_CREDENTIALS["client_id"]]
+    headers = bearer(client_token(server.url))
     ids = [f"user-{i:03d}" for i in range(500)]
-    for i, user_id in enumerate(ids):
-        world.users.create(client, {"id": user_id, "password": f"secret-{i}"})
+    created = burst(
+        server.url,
+        500,
+        lambda client, i: client.post("/api/v2/users", json={"id": ids[i], "password": f"secret-{i}"}, headers=headers),
+    )
+    assert Counter(r.status_code for r in created) == {201: 500}
 
     # tokens: {reuse: true} (the default scenario) hands a user's live token out again, but never another user's
     granted = burst(
@@ -168,33 +178,35 @@ def test_500_concurrent_password_grants_for_500_users_give_500_distinct_working_
     answers = burst(server.url, 500, lambda client, i: client.get("/api/v2/users", headers=bearer(access[i])))
     assert Counter(r.status_code for r in answers) == {200: 500}
     assert [r.json()["id"] for r in answers] == ids
-    for user_id, token in zip(ids, access, strict=True):
-        user = world.store.tokens[token].grant.user
-        assert user is not None
-        assert user.id == user_id
-        assert len(user.grants) == 1
-    assert_store_invariants(world)
+    # each user holds exactly the access and refresh token it was answered (one grant), and no other
+    tokens = [token for token in server.admin.tokens() if token["userId"] in set(ids)]
+    assert Counter((token["userId"], token["type"]) for token in tokens) == {
+        (user_id, kind): 1 for user_id in ids for kind in ("access", "refresh")
+    }
+    assert masked(token["token"] for token in tokens) == masked([*access, *refresh])
+    assert_state_consistent(server)
 
 
 def test_concurrent_password_grants_for_one_user_share_one_grant_under_token_reuse(
     server: ThreadedServer, world: World
 ) -> None:
-    assert world.tokens.settings.reuse
+    assert world.scenario.tokens.reuse
 
     granted = burst(server.url, 100, lambda client, _: client.post(TOKEN_PATH[2], data=password_grant()))
 
     assert Counter(r.status_code for r in granted) == {200: 100}
-    assert len({(r.json()["access_token"], r.json()["refresh_token"]) for r in granted}) == 1
-    user = world.store.user(world.scenario.clients[0].mandator_id, "username")
-    assert user is not None
-    assert len(user.grants) == 1
-    assert_store_invariants(world)
+    pairs = {(r.json()["access_token"], r.json()["refresh_token"]) for r in granted}
+    assert len(pairs) == 1
+    [(access, refresh)] = pairs
+    tokens = tokens_of(server, "username")
+    assert sorted(token["type"] for token in tokens) == ["access", "refresh"]  # one grant, nothing minted twice
+    assert masked(token["token"] for token in tokens) == masked([access, refresh])
+    assert_state_consistent(server)
 
 
 def test_a_process_token_exchanged_50_times_at_once_succeeds_exactly_10_times() -> None:
     with ThreadedServer(scenario="giroident") as server:
-        world = server.world
-        assert world.processes.limits.max_exchanges == 10
+        assert server.world.processes.limits.max_exchanges == 10
 
         responses = burst(server.url, 50, lambda client, _: client.get(f"/api/v1/processes/{FRESH_PROCESS}"))
 
@@ -205,10 +217,12 @@ def test_a_process_token_exchanged_50_times_at_once_succeeds_exactly_10_times() 
         }
         tokens = [r.json()["accessToken"] for r in responses if r.status_code == 200]
         assert len(set(tokens)) == 10
-        process = world.store.process(FRESH_PROCESS)
-        assert process is not None
-        assert process.exchanges == 10
+        [process] = [p for p in server.admin.processes() if p["clientReference"] == "customer-fresh"]
+        assert process["processToken"] == mask_token(FRESH_PROCESS)
+        assert process["exchanges"] == 10
         users = burst(server.url, 10, lambda client, i: client.get("/api/v2/users", headers=bearer(tokens[i])))
-        assert {(r.status_code, r.json()["id"]) for r in users} == {(200, process.user.id)}
-        assert len(process.user.grants) == 10
-        assert_store_invariants(world)
+        assert {(r.status_code, r.json()["id"]) for r in users} == {(200, process["userId"])}
+        held = tokens_of(server, process["userId"])
+        assert [token["type"] for token in held] == ["access"] * 10  # one per exchange, none lost or doubled
+        assert masked(token["token"] for token in held) == masked(tokens)
+        assert_state_consistent(server)

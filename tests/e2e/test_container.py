@@ -17,6 +17,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 SMOKE_TOOL = Path(__file__).resolve().parents[3] / "shared/tools/container-smoke"
 
 
+@pytest.mark.slow
 @pytest.mark.container
 @pytest.mark.skipif(
     os.environ.get("MOCK_FINAPI_CONTAINER_TESTS") != "1", reason="set MOCK_FINAPI_CONTAINER_TESTS=1 to build the image"

@@ -82,6 +82,7 @@ def scenario_name(http: httpx.Client) -> str:
 
 
 # --reload
+@pytest.mark.slow
 def test_reload_serves_changes_saved_in_place_or_renamed_over_and_logs_one_line_naming_them(tmp_path: Path) -> None:
     path = scenario_file(tmp_path, V1)
     with (
@@ -111,6 +112,7 @@ def test_reload_serves_changes_saved_in_place_or_renamed_over_and_logs_one_line_
     assert "ERROR" not in served.stderr.read_text(encoding="utf-8")
 
 
+@pytest.mark.slow
 def test_reload_from_the_environment_reports_a_broken_change_once_and_keeps_serving(tmp_path: Path) -> None:
     path = scenario_file(tmp_path, V1)
     with (
@@ -156,6 +158,7 @@ def logged_requests(served: Served, http: httpx.Client) -> list[dict[str, Any]]:
     return sent
 
 
+@pytest.mark.slow
 def test_text_request_log_writes_one_line_per_request_after_the_url_line(tmp_path: Path) -> None:
     path = scenario_file(tmp_path, LOGGED)
     with (
@@ -177,6 +180,7 @@ def test_text_request_log_writes_one_line_per_request_after_the_url_line(tmp_pat
     assert lines[0].endswith(" rid=rid-health")
 
 
+@pytest.mark.slow
 def test_json_request_log_writes_one_object_per_line_after_the_url_line(tmp_path: Path) -> None:
     path = scenario_file(tmp_path, LOGGED)
     with (
@@ -193,6 +197,7 @@ def test_json_request_log_writes_one_object_per_line_after_the_url_line(tmp_path
         assert logged["durationMs"] >= 0
 
 
+@pytest.mark.slow
 def test_log_format_off_from_the_environment_leaves_only_the_url_line(tmp_path: Path) -> None:
     path = scenario_file(tmp_path, LOGGED)
     env = clean_env(MOCK_FINAPI_LOG_FORMAT="off")
@@ -205,6 +210,7 @@ def test_log_format_off_from_the_environment_leaves_only_the_url_line(tmp_path: 
         assert served.stdout_lines() == [served.url]
 
 
+@pytest.mark.slow
 def test_a_graceful_stop_writes_the_log_lines_of_every_request_served(tmp_path: Path) -> None:
     """Requests in quick succession wait for one write together; stopping right after them loses none."""
     path = scenario_file(tmp_path, LOGGED)
@@ -269,6 +275,7 @@ def requests_with_secrets(served: Served) -> tuple[list[str], int]:
     return [CLIENT_SECRET, ALICE_PW, BOB_PW, NEW_PW, *tokens], sent
 
 
+@pytest.mark.slow
 def test_request_log_never_shows_a_secret_password_or_full_token(tmp_path: Path) -> None:
     path = scenario_file(tmp_path, SECRETS)
     launches = [Launch(tmp_path / fmt, ("--scenario", str(path), "--log-format", fmt)) for fmt in ("text", "json")]
@@ -284,6 +291,7 @@ def test_request_log_never_shows_a_secret_password_or_full_token(tmp_path: Path)
 
 
 # --no-admin, --admin-token, --journal-size, --scenario-dir
+@pytest.mark.slow
 def test_no_admin_flag_and_variable_remove_the_admin_api_but_keep_health(tmp_path: Path) -> None:
     path = scenario_file(tmp_path, LOGGED)
     flag = Launch(tmp_path / "flag", ("--scenario", str(path), "--no-admin"))
@@ -299,6 +307,7 @@ def test_no_admin_flag_and_variable_remove_the_admin_api_but_keep_health(tmp_pat
                 assert http.post("/api/v2/oauth/token", data=CLIENT).status_code == 200
 
 
+@pytest.mark.slow
 def test_admin_token_flag_and_variable_guard_the_admin_api_but_not_health(tmp_path: Path) -> None:
     token = "qa-admin-4711"
     path = scenario_file(tmp_path, LOGGED)
@@ -315,6 +324,7 @@ def test_admin_token_flag_and_variable_guard_the_admin_api_but_not_health(tmp_pa
                 assert http.get("/__admin/health").status_code == 200
 
 
+@pytest.mark.slow
 def test_journal_size_bounds_the_journal_to_the_newest_requests(tmp_path: Path) -> None:
     path = scenario_file(tmp_path, LOGGED)
     with (
@@ -329,6 +339,7 @@ def test_journal_size_bounds_the_journal_to_the_newest_requests(tmp_path: Path) 
         assert http.post("/__admin/requests/count", json={}).json() == {"count": 2}
 
 
+@pytest.mark.slow
 def test_scenario_dir_flag_replaces_the_variable_and_allows_only_its_folders(tmp_path: Path) -> None:
     from_env = scenario_file(tmp_path / "env-dir", V2.replace("reload-v2", "from-env-dir"))
     from_flag = scenario_file(tmp_path / "flag-dir", V2.replace("reload-v2", "from-flag-dir"))
@@ -344,6 +355,7 @@ def test_scenario_dir_flag_replaces_the_variable_and_allows_only_its_folders(tmp
         assert scenario_name(http) == "from-flag-dir"
 
 
+@pytest.mark.slow
 def test_scenario_dir_variable_holds_several_folders(tmp_path: Path) -> None:
     first = scenario_file(tmp_path / "first", V2.replace("reload-v2", "from-first"))
     second = scenario_file(tmp_path / "second", V2.replace("reload-v2", "from-second"))
@@ -401,6 +413,7 @@ def session(served: Served) -> tuple[str, ...]:
 UNSEEDED = "name: unseeded\nclients:\n  - {client_id: c, client_secret: s}\n"
 
 
+@pytest.mark.slow
 def test_same_seed_replays_tokens_and_user_ids_and_another_seed_differs(tmp_path: Path) -> None:
     path = scenario_file(tmp_path, UNSEEDED)
     launches = [Launch(tmp_path / f"run{n}", ("--scenario", str(path), "--seed", seed)) for n, seed in enumerate("778")]
@@ -410,6 +423,7 @@ def test_same_seed_replays_tokens_and_user_ids_and_another_seed_differs(tmp_path
     assert all(a != b for a, b in zip(runs[0], runs[2], strict=True)), "every value depends on the seed"
 
 
+@pytest.mark.slow
 def test_a_run_without_seed_logs_the_seed_that_replays_it(tmp_path: Path) -> None:
     path = scenario_file(tmp_path, UNSEEDED)
     with serving(tmp_path / "drawn", "--scenario", str(path)) as served:

@@ -59,6 +59,7 @@ faults:
     respond: {status: 503}
 """
 TRANSPORT_ERRORS = (httpx.ConnectError, httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError)
+pytestmark = pytest.mark.slow  # every test needs a `mock-finapi serve` process (a second or so each to start)
 
 
 @dataclass

@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.e2e.test_cli import serving
+from tests.e2e.server import serving
 from tests.helpers import CLIENT_ID, CLIENT_SECRET, bearer
 
 README = Path(__file__).resolve().parents[2] / "README.md"
@@ -19,6 +19,7 @@ README_URL = "http://127.0.0.1:8080"
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
 
 
+@pytest.mark.slow
 def test_create_exchange_with_invalidate_use_the_token_then_a_second_exchange_is_refused(tmp_path: Path) -> None:
     with serving(tmp_path) as served, httpx.Client(base_url=served.url, timeout=5) as http:
         created = http.post(
@@ -88,6 +89,7 @@ def documented(output: str) -> re.Pattern[str]:
     return re.compile(".*".join(re.escape(part) for part in body.split("…")))
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(shutil.which("curl") is None, reason="needs curl")
 def test_readme_curl_flow_works_verbatim(tmp_path: Path) -> None:
     steps = readme_process_flow()

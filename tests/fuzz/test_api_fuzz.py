@@ -20,10 +20,9 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 
-from mock_finapi.clock import Clock
-from mock_finapi.http.app import create_app
+from mock_finapi.http.app import Emulator, create_app
 from mock_finapi.settings import Settings
 from mock_finapi.testing.inprocess import InProcessClient
 from tests.helpers import CLIENT_CREDENTIALS, START, TOKEN_PATH, password_grant
@@ -40,8 +39,8 @@ ERROR_MESSAGE_KEYS = {"errors", "date", "requestId", "endpoint", "authContext"}
 OAUTH_ERROR_KEYS = {"error", "error_description"}
 
 
-def _fresh_app() -> ASGIApp:
-    return create_app(Settings(scenario="default", seed=1), clock=Clock(START, frozen=True))
+def _fresh_app() -> Emulator:
+    return create_app(Settings(scenario="default", seed=1), freeze_at=START)
 
 
 class _Emulator:

@@ -14,10 +14,11 @@ import yaml
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from mock_finapi.clock import Clock
 from mock_finapi.errors import ScenarioError
 from mock_finapi.scenarios import loader
 from mock_finapi.scenarios.schema import Scenario
-from mock_finapi.world import World
+from mock_finapi.world import World, build_state
 
 SOURCE = "fuzzed/scenario.yaml"
 BUILTINS = {path.stem: path.read_text(encoding="utf-8") for path in sorted(loader.builtin_dir().glob("*.yaml"))}
@@ -39,7 +40,8 @@ def load_or_refuse(text: str) -> Scenario | None:
         refusal = exc
     else:
         assert isinstance(scenario, Scenario)
-        World(scenario, seed=1)
+        clock = Clock()
+        World(scenario, 1, build_state(scenario, 1, clock.real(), journal_size=10), clock)
         return scenario
     assert refusal.source == SOURCE
     assert str(refusal).startswith(f"{SOURCE}:"), str(refusal)
@@ -118,6 +120,7 @@ def test_arbitrary_dumped_data_loads_or_names_the_file(data: Any) -> None:
     load_or_refuse(yaml.safe_dump(data, allow_unicode=True))
 
 
+@pytest.mark.slow
 @FUZZ
 @given(data=st.dictionaries(st.sampled_from(loader.ROOT_KEYS), nested, max_size=len(loader.ROOT_KEYS)))
 def test_root_keys_with_arbitrary_values_load_or_name_the_file(data: dict[str, Any]) -> None:
@@ -186,6 +189,7 @@ def mutate(doc: Any, path: Where, how: str, value: Any, unknown: str) -> Any:
 PARSED = {name: yaml.safe_load(text) for name, text in BUILTINS.items()}
 
 
+@pytest.mark.slow
 @FUZZ
 @given(name=st.sampled_from(sorted(PARSED)), data=st.data())
 def test_mutated_builtin_scenarios_load_or_name_file_and_key(name: str, data: st.DataObject) -> None:

@@ -32,6 +32,7 @@ RUN_TIMEOUT = 180.0
 PORT = 8080  # the Dockerfile's EXPOSE and CMD
 
 
+@pytest.mark.slow
 def test_example_tests_pass_as_a_project_of_their_own(tmp_path: Path) -> None:
     """`pytest examples` from the repository root: the plugin comes from the entry point, there is no conftest."""
     report = tmp_path / "report.xml"
@@ -163,6 +164,7 @@ print(httpx.get(url + "/__admin/health").json()["status"])
 """
 
 
+@pytest.mark.slow
 def test_shell_recipe_waits_for_health_runs_the_command_and_stops_the_server() -> None:
     result = run_recipe(sys.executable, "-c", PROBE)
 
@@ -174,6 +176,7 @@ def test_shell_recipe_waits_for_health_runs_the_command_and_stops_the_server() -
         httpx.get(url + HEALTH, timeout=2)
 
 
+@pytest.mark.slow
 def test_shell_recipe_fails_with_the_commands_exit_code() -> None:
     result = run_recipe("sh", "-c", 'echo "$FINAPI_BASE_URL"; exit 3')
 

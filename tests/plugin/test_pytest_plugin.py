@@ -116,9 +116,13 @@ def test_after_markers_the_session_scenario_seed_and_clock_are_back(finapi):
 
 
 def test_finapi_client_works_in_process(finapi_client, finapi_app):
+    from mock_finapi.testing import InProcessClient
+
     assert str(finapi_client.base_url) == "http://mock-finapi"  # resolves nowhere: no socket is involved
     token = client_token(finapi_client)["access_token"]
-    assert token in finapi_app.state.world.store.tokens
+    with InProcessClient(finapi_app) as same_app:  # the token is in finapi_app's state
+        tokens = same_app.get("/__admin/state/tokens").json()["tokens"]
+    assert [t["token"] for t in tokens] == [token[:4] + "…"]
 
 
 @pytest.mark.finapi(scenario="expiring-tokens", now="2030-02-03T04:05:06+01:00")
@@ -180,6 +184,7 @@ WRONG_MARKER_MESSAGES = [
 ]
 
 
+@pytest.mark.slow
 def test_fixtures_reset_and_marker_work_without_a_conftest(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_fixtures=FIXTURES, test_wrong_markers=WRONG_MARKERS)
 
@@ -236,6 +241,7 @@ def test_then_the_options_apply_again(finapi):
 )
 
 
+@pytest.mark.slow
 def test_options_set_the_session_default(pytester: pytest.Pytester) -> None:
     pytester.makefile(".yaml", session=SESSION_SCENARIO)
     pytester.makepyfile(test_session=SESSION_DEFAULT)
@@ -252,6 +258,7 @@ def test_options_set_the_session_default(pytester: pytest.Pytester) -> None:
     result.assert_outcomes(passed=6)
 
 
+@pytest.mark.slow
 def test_unknown_scenario_option_stops_the_run_with_a_usage_error(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_never="def test_never(finapi):\n    raise AssertionError('must not run')\n")
 
@@ -291,6 +298,7 @@ def test_each_worker_has_its_own_server(n, finapi, worker_id):
 """
 
 
+@pytest.mark.slow
 def test_xdist_workers_get_their_own_servers(pytester: pytest.Pytester, tmp_path: Path) -> None:
     pytester.makepyfile(test_parallel=XDIST_PROJECT.format(out=str(tmp_path), count=XDIST_TESTS))
     pytester.makefile(".yaml", session=SESSION_SCENARIO)  # no generated users: workers start without loading Faker

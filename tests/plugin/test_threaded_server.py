@@ -100,6 +100,7 @@ def test_admin_before_start_and_a_second_start_are_errors() -> None:
     server.stop()  # stopping twice is harmless
 
 
+@pytest.mark.slow
 def test_stop_cuts_off_a_request_still_in_flight() -> None:
     """A test that leaves a slow request behind must not hang the suite's teardown (nor leave the thread)."""
     answers: list[object] = []

@@ -12,15 +12,17 @@ from typing import Any
 
 import httpx
 import pytest
-from starlette.applications import Starlette
 
 from mock_finapi import errors
-from mock_finapi.clock import Clock, format_v1
+from mock_finapi.clock import format_v1
 from mock_finapi.scenarios import loader
 from mock_finapi.services import processes
+from mock_finapi.services.faults import FaultRequest, matches
+from mock_finapi.state.models import FaultRule
 from tests.helpers import (
     CLIENT_CREDENTIALS,
     TOKEN_PATH,
+    AdminClock,
     bearer,
     client_token,
     error_codes,
@@ -172,15 +174,19 @@ def _delay_only(name: str, match: dict[str, str], delay_ms: int) -> dict[str, An
     }
 
 
-@scenario("slow-bank")
-def test_slow_bank_rules_match_every_token_and_users_path(app: Starlette) -> None:
-    token, users = app.state.world.scenario.faults
+def test_slow_bank_rules_match_every_token_and_users_path() -> None:
+    """On the scenario's rules themselves: over HTTP each match would cost the rule's real delay."""
+    token, users = loader.load("slow-bank").faults
+
+    def hit(rule: FaultRule, method: str, path: str) -> bool:
+        return matches(rule, FaultRequest(method, path, {}, None))
+
     for path in ("/api/v2/oauth/token", "/oauth/token"):
-        assert token.matches("POST", path, {}, None)
-    assert not token.matches("POST", "/api/v2/oauth/revoke", {}, None)
+        assert hit(token, "POST", path)
+    assert not hit(token, "POST", "/api/v2/oauth/revoke")
     for method, path in (("GET", "/api/v2/users"), ("POST", "/api/v1/users"), ("POST", "/api/v2/users/verify/x")):
-        assert users.matches(method, path, {}, None)
-    assert not users.matches("GET", "/api/v2/clientConfiguration", {}, None)
+        assert hit(users, method, path)
+    assert not hit(users, "GET", "/api/v2/clientConfiguration")
 
 
 @scenario("slow-bank")
@@ -215,8 +221,11 @@ def test_locked_user_password_change_unlocks(client: httpx.Client, user: str) ->
             login(client, user, "wrong-password")
     assert login(client, user).status_code == 423
     change_password(client, user, "new-password-1")
-    assert login(client, user, "new-password-1").status_code == 200
-    assert login(client, user, "password").status_code == 400
+    fresh = login(client, user, "new-password-1")
+    assert fresh.status_code == 200, fresh.text
+    me = client.get("/api/v2/users", headers=bearer(fresh.json()["access_token"]))
+    assert (me.status_code, me.json()["id"]) == (200, user)
+    assert_error(login(client, user, "password"), 400, "BAD_REQUEST", errors.MSG_BAD_USER)
 
 
 # exhausted-process
@@ -230,7 +239,7 @@ def exchange(client: httpx.Client, token: str) -> httpx.Response:
 
 
 @scenario("exhausted-process")
-def test_exhausted_process_token_is_410_illegal_entity_state(client: httpx.Client, clock: Clock) -> None:
+def test_exhausted_process_token_is_410_illegal_entity_state(client: httpx.Client, clock: AdminClock) -> None:
     for _ in range(2):
         response = exchange(client, EXHAUSTED)
         assert_error(response, 410, "ILLEGAL_ENTITY_STATE", MSG_EXHAUSTED)

@@ -16,6 +16,11 @@ def fresh(**overrides: Any) -> dict[str, Any]:
     return cc.new_config(overrides, mandator_admin=False)
 
 
+def patched(config: dict[str, Any], params: dict[str, Any], version: int) -> dict[str, Any]:
+    """The configuration after a PATCH with `params` (the store applies the changes `patch_changes` answers)."""
+    return {**config, **cc.patch_changes(params, version)}
+
+
 # defaults and overrides
 def test_new_config_starts_from_the_sandbox_defaults() -> None:
     config = fresh()
@@ -95,29 +100,37 @@ def test_check_override_explains_what_is_wrong(key: str, value: Any, problem: st
 @pytest.mark.parametrize("value", [0, 60, 61, cc.INT32_MAX])
 @pytest.mark.parametrize("field", PERIODS)
 def test_patch_accepts_validity_periods_of_0_or_at_least_60(field: str, value: int) -> None:
-    config = fresh()
-    cc.patch(config, {field: value}, 2)
-    assert config[field] == value
+    assert cc.patch_changes({field: value}, 2) == {field: value}
 
 
 @pytest.mark.parametrize("value", [-60, 1, 59, cc.INT32_MAX + 1, "60", 60.0, False])
 @pytest.mark.parametrize("field", PERIODS)
 def test_patch_refuses_other_validity_periods(field: str, value: Any) -> None:
     with pytest.raises(IllegalFieldValue, match=rf"^'{field}' must be "):
-        cc.patch(fresh(), {field: value}, 2)
+        cc.patch_changes({field: value}, 2)
 
 
-def test_patch_checks_every_field_before_writing_any() -> None:
-    config = fresh()
+def test_patch_checks_every_field_and_answers_no_changes_when_one_is_wrong() -> None:
+    params = {"userAccessTokensValidityPeriod": 120, "betaBanksEnabled": "yes"}
     with pytest.raises(IllegalFieldValue, match="betaBanksEnabled"):
-        cc.patch(config, {"userAccessTokensValidityPeriod": 120, "betaBanksEnabled": "yes"}, 2)
-    assert config == fresh()
+        cc.patch_changes(params, 2)
+
+
+def test_patch_answers_the_changes_and_leaves_the_params_alone() -> None:
+    params = {"userAccessTokensValidityPeriod": 120, "betaBanksEnabled": True, "userNotificationCallbackUrl": ""}
+    before = dict(params)
+    changes = cc.patch_changes(params, 2)
+    assert changes == {
+        "userAccessTokensValidityPeriod": 120,
+        "betaBanksEnabled": True,
+        "userNotificationCallbackUrl": None,
+    }
+    assert params == before
 
 
 def test_patch_ignores_null_unknown_and_read_only_fields() -> None:
-    config = fresh()
-    cc.patch(config, {"userAccessTokensValidityPeriod": None, "isMandatorAdmin": True, "whatever": 1}, 2)
-    assert config == fresh()
+    params = {"userAccessTokensValidityPeriod": None, "isMandatorAdmin": True, "whatever": 1}
+    assert cc.patch_changes(params, 2) == {}
 
 
 @pytest.mark.parametrize(
@@ -134,8 +147,7 @@ def test_patch_ignores_null_unknown_and_read_only_fields() -> None:
 )
 def test_v2_patch_stores_its_fields_and_empty_strings_clear(field: str, value: Any, stored: Any) -> None:
     config = fresh(userSynchronizationCallbackUrl="http://old.example/sync", finTSProductRegistrationNumber="ABC")
-    cc.patch(config, {field: value}, 2)
-    assert config[field] == stored
+    assert patched(config, {field: value}, 2)[field] == stored
 
 
 @pytest.mark.parametrize(
@@ -152,30 +164,25 @@ def test_v2_patch_stores_its_fields_and_empty_strings_clear(field: str, value: A
 )
 def test_v2_patch_refuses_illegal_values(field: str, value: Any) -> None:
     with pytest.raises(IllegalFieldValue, match=f"'{field}'"):
-        cc.patch(fresh(), {field: value}, 2)
+        cc.patch_changes({field: value}, 2)
 
 
 def test_v1_patch_maps_is_pin_storage_available_and_ignores_the_consent_type() -> None:
-    config = fresh()
-    cc.patch(config, {"isPinStorageAvailableInWebForm": False, "preferredConsentType": "ONETIME"}, 1)
+    config = patched(fresh(), {"isPinStorageAvailableInWebForm": False, "preferredConsentType": "ONETIME"}, 1)
     assert (config["pinStorageAvailableInWebForm"], config["preferredConsentType"]) == (False, "RECURRING")
 
 
 def test_v2_patch_ignores_the_v1_web_form_fields() -> None:
-    config = fresh()
-    cc.patch(config, {"isPinStorageAvailableInWebForm": False, "applicationName": "App"}, 2)
-    assert config == fresh()
+    assert cc.patch_changes({"isPinStorageAvailableInWebForm": False, "applicationName": "App"}, 2) == {}
 
 
 @pytest.mark.parametrize(("field", "limit"), sorted(cc.TEXT_MAX.items()))
 def test_v1_patch_bounds_the_web_form_texts(field: str, limit: int) -> None:
-    config = fresh()
-    cc.patch(config, {field: "x" * limit}, 1)
+    config = patched(fresh(), {field: "x" * limit}, 1)
     assert config[field] == "x" * limit
     with pytest.raises(IllegalFieldValue, match=f"'{field}' must be at most {limit} characters"):
-        cc.patch(config, {field: "x" * (limit + 1)}, 1)
-    cc.patch(config, {field: ""}, 1)
-    assert config[field] is None
+        cc.patch_changes({field: "x" * (limit + 1)}, 1)
+    assert patched(config, {field: ""}, 1)[field] is None
 
 
 # views

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from pathlib import Path
 
 import pytest
-from starlette.applications import Starlette
 
-from mock_finapi.http.app import create_app
-from mock_finapi.reload import MAX_LISTED, Reloader, summary
+from mock_finapi.http.app import Emulator, create_app
+from mock_finapi.reload import MAX_LISTED, Reloader, summary, watch
 from mock_finapi.scenarios import loader
 from mock_finapi.settings import Settings
+from mock_finapi.state.models import User
+
+pytestmark = pytest.mark.anyio
 
 SERVED = """\
 name: served
@@ -33,88 +36,125 @@ def path(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def app(path: Path) -> Starlette:
+def app(path: Path) -> Emulator:
     return create_app(Settings(scenario=str(path)))
 
 
 @pytest.fixture
-def reloader(app: Starlette, path: Path) -> Reloader:
-    return Reloader(app.state, path, SERVED, app.state.settings)
+def reloader(app: Emulator, path: Path) -> Reloader:
+    return Reloader(app.sandbox, path, SERVED)
 
 
 def messages(caplog: pytest.LogCaptureFixture, level: int) -> list[str]:
     return [r.getMessage() for r in caplog.records if r.name == "mock_finapi" and r.levelno == level]
 
 
-def test_an_unchanged_file_keeps_the_world(reloader: Reloader, app: Starlette, path: Path) -> None:
-    world = app.state.world
+async def test_an_unchanged_file_keeps_the_world(reloader: Reloader, app: Emulator, path: Path) -> None:
+    world = app.sandbox.world
     path.write_text(SERVED, encoding="utf-8")  # saved without a change: no reset of the state
-    assert not reloader.check()
-    assert not reloader.check()
-    assert app.state.world is world
+    assert not await reloader.check()
+    assert not await reloader.check()
+    assert app.sandbox.world is world
 
 
-def test_a_new_text_is_served_once_two_looks_agree(
-    reloader: Reloader, app: Starlette, path: Path, caplog: pytest.LogCaptureFixture
+async def test_a_new_text_is_served_once_two_looks_agree(
+    reloader: Reloader, app: Emulator, path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO, "mock_finapi")
     path.write_text(CHANGED, encoding="utf-8")
-    assert not reloader.check(), "the first look may catch a writer halfway"
-    assert app.state.world.scenario.name == "served"
-    assert reloader.check()
-    assert app.state.world.scenario.name == "changed"
-    assert not reloader.check()
+    assert not await reloader.check(), "the first look may catch a writer halfway"
+    assert app.sandbox.world.scenario.name == "served"
+    assert await reloader.check()
+    assert app.sandbox.world.scenario.name == "changed"
+    assert not await reloader.check()
     assert messages(caplog, logging.INFO) == [
         f"scenario reloaded from {path} (state reset): name served→changed",
     ]
 
 
-def test_a_text_still_being_written_waits_for_the_writer(reloader: Reloader, app: Starlette, path: Path) -> None:
+async def test_a_text_still_being_written_waits_for_the_writer(reloader: Reloader, app: Emulator, path: Path) -> None:
     path.write_text(CHANGED[:20], encoding="utf-8")
-    assert not reloader.check()
+    assert not await reloader.check()
     path.write_text(CHANGED, encoding="utf-8")  # the next look sees other text: it waits again
-    assert not reloader.check()
-    assert reloader.check()
-    assert app.state.world.scenario.name == "changed"
+    assert not await reloader.check()
+    assert await reloader.check()
+    assert app.sandbox.world.scenario.name == "changed"
 
 
-def test_a_broken_text_is_reported_once_and_changes_nothing(
-    reloader: Reloader, app: Starlette, path: Path, caplog: pytest.LogCaptureFixture
+async def test_a_broken_text_is_reported_once_and_changes_nothing(
+    reloader: Reloader, app: Emulator, path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    world = app.state.world
+    world = app.sandbox.world
     path.write_text(BROKEN, encoding="utf-8")
     for _ in range(4):
-        assert not reloader.check()
-    assert app.state.world is world
+        assert not await reloader.check()
+    assert app.sandbox.world is world
     assert messages(caplog, logging.ERROR) == [
         f"scenario change ignored, still serving served: {path}:8: tokens.format: must be uuid or finapi"
     ]
 
 
-def test_going_back_to_the_served_text_reloads_nothing(
-    reloader: Reloader, app: Starlette, path: Path, caplog: pytest.LogCaptureFixture
+async def test_going_back_to_the_served_text_reloads_nothing(
+    reloader: Reloader, app: Emulator, path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO, "mock_finapi")
-    world = app.state.world
+    world = app.sandbox.world
     path.write_text(BROKEN, encoding="utf-8")
     for _ in range(2):
-        reloader.check()
+        await reloader.check()
     path.write_text(SERVED, encoding="utf-8")
-    assert not reloader.check()
-    assert not reloader.check()
-    assert app.state.world is world
+    assert not await reloader.check()
+    assert not await reloader.check()
+    assert app.sandbox.world is world
     assert messages(caplog, logging.INFO) == [f"scenario file {path} is back to the served version: nothing to reload"]
 
 
-def test_a_missing_file_is_reported_once_and_keeps_serving(
-    reloader: Reloader, app: Starlette, path: Path, caplog: pytest.LogCaptureFixture
+async def test_a_missing_file_is_reported_once_and_keeps_serving(
+    reloader: Reloader, app: Emulator, path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     path.unlink()
     for _ in range(4):
-        assert not reloader.check()
-    assert app.state.world.scenario.name == "served"
+        assert not await reloader.check()
+    assert app.sandbox.world.scenario.name == "served"
     (error,) = messages(caplog, logging.ERROR)
     assert error.startswith(f"scenario change ignored, still serving served: {path}: cannot read: ")
+
+
+async def test_a_reload_serves_the_new_scenario_from_a_fresh_state(
+    reloader: Reloader, app: Emulator, path: Path
+) -> None:
+    store = app.sandbox.store
+    await store.create_user(User("m", "carol", "carol-password"))
+    path.write_text(SERVED.replace("alice", "bob"), encoding="utf-8")
+    assert not await reloader.check()
+    assert await reloader.check()
+    assert app.sandbox.store is store  # the one store of the sandbox, its state replaced in one step
+    assert app.sandbox.world.store is store
+    assert [u.id for u in await store.users(None, 0.0)] == ["bob"]
+
+
+async def test_watching_goes_on_after_a_reload_failed(
+    reloader: Reloader, path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    looks: list[int] = []
+
+    async def check() -> bool:
+        looks.append(len(looks))
+        if len(looks) == 1:
+            raise RuntimeError("cannot be built")
+        return False
+
+    monkeypatch.setattr(reloader, "check", check)
+    watching = asyncio.create_task(watch(reloader, interval=0.001))
+    for _ in range(1000):
+        await asyncio.sleep(0.001)
+        if len(looks) >= 3:
+            break
+    watching.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await watching
+    assert len(looks) >= 3
+    assert messages(caplog, logging.ERROR) == [f"reloading {path} failed; still serving the previous scenario"]
 
 
 def summarized(old: str, new: str) -> str:

@@ -10,7 +10,9 @@ import pytest
 
 from mock_finapi.http import request_log
 from mock_finapi.http.request_log import RequestLog, json_line, text_line
-from mock_finapi.services.journal import Entry
+from mock_finapi.state.models import Entry
+
+pytestmark = pytest.mark.anyio
 
 TIME = "2026-11-29T05:07:25.123456+00:00"
 RID = "selfgen-3f1c6a52-8d0e-4b7a-9c1d-2e5f6a7b8c9d"
@@ -24,7 +26,7 @@ def entry(
     fault: str | None = None,
     duration_ms: float = 1.234,
 ) -> Entry:
-    return ((1.0, 0.0, True), 0.0, duration_ms / 1000, method, path, b"", 200, rid, None, fault, None, None, None)
+    return Entry(1.0, duration_ms / 1000, method, path, b"", 200, rid, "c", "m", fault, None, None, None)
 
 
 @pytest.mark.parametrize(
@@ -68,82 +70,74 @@ def test_json_lines_hold_the_documented_fields(requested: str, path: str) -> Non
         }
 
 
+def test_lines_leave_out_the_query_string_and_credentials() -> None:
+    sent = entry()._replace(query_string=b"client_secret=hush", authorization=b"Basic aHVzaDpodXNo", body=b"hush")
+    assert "hush" not in text_line(sent)
+    assert "hush" not in json_line(sent, TIME)
+    assert text_line(sent) == text_line(entry())
+
+
 async def turns(count: int = 2) -> None:
     """Let the event loop run `count` turns (a timer already due fires in the turn after it was set)."""
     for _ in range(count):
         await asyncio.sleep(0)
 
 
-def test_after_a_quiet_spell_a_line_is_written_at_once(capsys: pytest.CaptureFixture[str]) -> None:
-    async def serve() -> list[str]:
-        log = RequestLog("text")
-        log.flush_soon()
-        log.ended += [entry(), entry("/api/v2/users", method="GET")]
-        before = capsys.readouterr().out
-        await turns()
-        return [before, capsys.readouterr().out]
-
-    before, after = asyncio.run(serve())
+async def test_after_a_quiet_spell_a_line_is_written_at_once(capsys: pytest.CaptureFixture[str]) -> None:
+    log = RequestLog("text")
+    log.add(entry())
+    log.add(entry("/api/v2/users", method="GET"))
+    before = capsys.readouterr().out
+    await turns()
     assert before == ""
-    assert after.splitlines() == [
+    assert capsys.readouterr().out.splitlines() == [
         f"POST /api/v2/oauth/token 200 1.2ms rid={RID}",
         f"GET /api/v2/users 200 1.2ms rid={RID}",
     ]
 
 
-def test_while_requests_keep_coming_lines_wait_for_the_interval_or_the_host(
+async def test_while_requests_keep_coming_lines_wait_for_the_interval_or_the_host(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setattr(request_log, "INTERVAL", 3600.0)
-
-    async def serve() -> list[str]:
-        log = RequestLog("text")
-        written = []
-        for path in ("/first", "/second"):
-            log.flush_soon()
-            log.ended.append(entry(path))
-            await turns(5)
-            written.append(capsys.readouterr().out)
-        log.write()  # what the host does once serving stopped
-        return [*written, capsys.readouterr().out]
-
-    first, second, at_stop = asyncio.run(serve())
+    log = RequestLog("text")
+    written = []
+    for path in ("/first", "/second"):
+        log.add(entry(path))
+        await turns(5)
+        written.append(capsys.readouterr().out)
+    log.write()  # what the host does once serving stopped
+    first, second, at_stop = [*written, capsys.readouterr().out]
+    log.write()  # a later write finds nothing to write
+    assert capsys.readouterr().out == ""
     assert first == f"POST /first 200 1.2ms rid={RID}\n"
     assert second == ""
     assert at_stop == f"POST /second 200 1.2ms rid={RID}\n"
 
 
-def test_lines_that_waited_are_written_once_the_interval_passed(
+async def test_lines_that_waited_are_written_once_the_interval_passed(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setattr(request_log, "INTERVAL", 0.01)
-
-    async def serve() -> str:
-        log = RequestLog("text")
-        for path in ("/first", "/second"):
-            log.flush_soon()
-            log.ended.append(entry(path))
-        await turns()
-        capsys.readouterr()  # the first line
-        log.flush_soon()
-        log.ended.append(entry("/third"))
-        for _ in range(200):
-            await asyncio.sleep(0.01)
-            if out := capsys.readouterr().out:
-                return out
-        return ""
-
-    assert asyncio.run(serve()) == f"POST /third 200 1.2ms rid={RID}\n"
+    log = RequestLog("text")
+    for path in ("/first", "/second"):
+        log.add(entry(path))
+    await turns()
+    assert capsys.readouterr().out == f"POST /first 200 1.2ms rid={RID}\nPOST /second 200 1.2ms rid={RID}\n"
+    log.add(entry("/third"))
+    out = ""
+    for _ in range(200):
+        await asyncio.sleep(0.01)
+        if out := capsys.readouterr().out:
+            break
+    assert out == f"POST /third 200 1.2ms rid={RID}\n"
 
 
-def written_together(fmt: str, entries: list[Entry], capsys: pytest.CaptureFixture[str]) -> list[str]:
-    async def serve() -> None:
-        log = RequestLog(fmt)
-        log.flush_soon()
-        log.ended += entries
-        await turns()
-
-    asyncio.run(serve())
+async def written_together(fmt: str, entries: list[Entry], capsys: pytest.CaptureFixture[str]) -> list[str]:
+    log = RequestLog(fmt)
+    for ended in entries:
+        log.add(ended)
+    await turns()
     return capsys.readouterr().out.splitlines()
 
 
@@ -168,19 +162,19 @@ NOT_PLAIN = [  # each makes all lines written with it go line by line: the lines
 
 
 @pytest.mark.parametrize("odd", [None, *NOT_PLAIN])
-def test_text_lines_written_together_are_the_lines_one_at_a_time(
+async def test_text_lines_written_together_are_the_lines_one_at_a_time(
     odd: Entry | None, capsys: pytest.CaptureFixture[str]
 ) -> None:
     entries = [*PLAIN, odd] if odd else PLAIN
-    assert written_together("text", entries, capsys) == [text_line(e) for e in entries]
+    assert await written_together("text", entries, capsys) == [text_line(e) for e in entries]
 
 
 @pytest.mark.parametrize("odd", [None, *NOT_PLAIN])
-def test_json_lines_written_together_are_the_lines_one_at_a_time(
+async def test_json_lines_written_together_are_the_lines_one_at_a_time(
     odd: Entry | None, capsys: pytest.CaptureFixture[str]
 ) -> None:
     entries = [*PLAIN, odd] if odd else PLAIN
-    lines = written_together("json", entries, capsys)
+    lines = await written_together("json", entries, capsys)
     time = json.loads(lines[0])["time"]  # one for the lines written together
     assert lines == [json_line(e, time) for e in entries]
     assert [json.loads(line)["durationMs"] for line in lines[:3]] == [1.234, 0.05, 1234.568]

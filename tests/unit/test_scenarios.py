@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import logging
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -11,8 +12,12 @@ from mock_finapi.clock import FINAPI_TZ
 from mock_finapi.errors import ScenarioError
 from mock_finapi.scenarios import loader
 from mock_finapi.scenarios.schema import GenerateUsers, UserSpec
-from mock_finapi.world import World
+from mock_finapi.state.models import User
+from mock_finapi.world import World, build_state, resolve_seed
 from tests.helpers import CLIENT_ID, CLIENT_SECRET, START
+from tests.unit.support import now_of, world_of
+
+pytestmark = pytest.mark.anyio
 
 FIXTURES = Path(__file__).resolve().parents[1] / "scenarios"
 CLIENT = "clients: [{client_id: c, client_secret: s}]"
@@ -235,16 +240,18 @@ def test_broken_scenario_names_file_line_and_key_path(text: str, path: str, prob
 
 
 @pytest.mark.parametrize("name", loader.builtin_names())
-def test_every_builtin_scenario_loads_and_builds_a_world(name: str) -> None:
+async def test_every_builtin_scenario_loads_and_builds_a_world(name: str) -> None:
     scenario = loader.load(name)
     assert scenario.name
-    world = World(scenario)
-    assert set(world.store.clients) == {c.client_id for c in scenario.clients}
+    world = world_of(scenario)
+    assert [c.client_id for c in await world.store.clients()] == [c.client_id for c in scenario.clients]
 
 
 @pytest.mark.parametrize("path", sorted(FIXTURES.glob("*.yaml")), ids=lambda p: p.name)
-def test_every_test_fixture_scenario_loads(path: Path) -> None:
-    World(loader.load(str(path)))
+async def test_every_test_fixture_scenario_loads(path: Path) -> None:
+    scenario = loader.load(str(path))
+    world = world_of(scenario)
+    assert [c.client_id for c in await world.store.clients()] == [c.client_id for c in scenario.clients]
 
 
 def test_builtins_include_default_with_the_documented_client_and_user() -> None:
@@ -312,38 +319,77 @@ users:
 GENERATED = f"name: t\n{CLIENT}\nusers:\n  - generate: 5\n"
 
 
-def generated_users(world: World) -> list[tuple[str, str, str | None, str | None]]:
-    return sorted(
-        (u.id, u.password, u.email, u.phone) for m in world.store.mandators.values() for u in m.users.values()
-    )
+async def generated_users(world: World) -> list[tuple[str, str, str | None, str | None]]:
+    users = await world.store.users(None, await now_of(world))
+    return sorted((u.id, u.password, u.email, u.phone) for u in users)
 
 
-def test_same_seed_makes_the_same_faker_users() -> None:
+async def test_same_seed_makes_the_same_faker_users() -> None:
     scenario = loader.load_text(GENERATED, "s.yaml")
-    first = generated_users(World(scenario, seed=11))
-    assert first == generated_users(World(scenario, seed=11))
+    first = await generated_users(world_of(scenario, seed=11))
+    assert first == await generated_users(world_of(scenario, seed=11))
     assert len(first) == 5
 
 
-def test_different_seed_makes_different_faker_users() -> None:
+async def test_different_seed_makes_different_faker_users() -> None:
     scenario = loader.load_text(GENERATED, "s.yaml")
-    assert generated_users(World(scenario, seed=11)) != generated_users(World(scenario, seed=12))
+    assert await generated_users(world_of(scenario, seed=11)) != await generated_users(world_of(scenario, seed=12))
 
 
-def test_scenario_seed_is_used_unless_overridden() -> None:
+async def test_scenario_seed_is_used_unless_overridden() -> None:
     seeded = loader.load_text(f"seed: 11\n{GENERATED}", "s.yaml")
-    assert World(seeded).seed == 11
-    assert generated_users(World(seeded)) == generated_users(World(seeded, seed=11))
-    assert World(seeded, seed=12).seed == 12
+    assert world_of(seeded).seed == 11
+    assert await generated_users(world_of(seeded)) == await generated_users(world_of(seeded, seed=11))
+    assert world_of(seeded, seed=12).seed == 12
 
 
-def test_explicit_user_keeps_its_id_and_password_when_generated_users_are_listed_first() -> None:
+def test_a_scenario_without_seed_gets_a_fresh_one_and_logs_it(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, "mock_finapi")
+    scenario = loader.load_text(GENERATED, "s.yaml")
+    seed = resolve_seed(scenario, None)
+    assert caplog.messages == [f"scenario t has no seed; using seed {seed} (pass --seed {seed} to replay)"]
+    assert resolve_seed(scenario, 7) == 7
+
+
+async def test_explicit_user_keeps_its_id_and_password_when_generated_users_are_listed_first() -> None:
     scenario = loader.load_text(f"name: t\nseed: 3\n{CLIENT}\nusers:\n  - generate: 1\n", "s.yaml")
-    [(taken, *_)] = generated_users(World(scenario))
+    [(taken, *_)] = await generated_users(world_of(scenario))
     both = loader.load_text(
         f"name: t\nseed: 3\n{CLIENT}\nusers:\n  - generate: 1\n  - {{id: '{taken}', password: mine123}}\n", "s.yaml"
     )
-    world = World(both)
-    users = generated_users(world)
+    users = await generated_users(world_of(both))
     assert len(users) == 2
     assert (taken, "mine123") in [(u[0], u[1]) for u in users]
+
+
+FULL_STATE = f"""
+name: t
+clock: {{start: "2026-03-01T10:00:00+01:00", frozen: true}}
+{CLIENT}
+users:
+  - {{id: a, password: secret1, email: a@b.de, phone: '+49 1', is_auto_update_enabled: true, verified: false,
+     locked: true}}
+"""
+
+
+async def test_the_state_a_scenario_starts_with_holds_its_clock_clients_and_users() -> None:
+    scenario = loader.load_text(FULL_STATE, "s.yaml")
+    world = world_of(scenario, seed=1)
+    now = await now_of(world)
+    assert now == datetime(2026, 3, 1, 10, 0, tzinfo=FINAPI_TZ).timestamp()
+    assert (await world.store.prepare()).clock.frozen
+    [client] = await world.store.clients()
+    assert (client.client_id, client.secret, client.role, client.registered) == ("c", "s", "app", False)
+    assert client.config["userAccessTokensValidityPeriod"] == 3600
+    assert await world.store.users(None, now) == [
+        User(client.mandator_id, "a", "secret1", "a@b.de", "+49 1", True, False, True, created_at=now)
+    ]
+
+
+async def test_freeze_at_starts_the_clock_there_frozen_whatever_the_scenario_says() -> None:
+    scenario = loader.load_text(f"name: t\nclock: {{start: '2030-01-01T00:00:00Z'}}\n{CLIENT}", "s.yaml")
+    store = build_state(scenario, 1, 50.0, journal_size=10, freeze_at=START)
+    clock = (await store.prepare()).clock
+    assert (clock.frozen, clock.time(5000.0)) == (True, START.timestamp())
+    running = (await build_state(scenario, 1, 50.0, journal_size=10).prepare()).clock
+    assert (running.frozen, running.time(60.0)) == (False, datetime(2030, 1, 1, tzinfo=UTC).timestamp() + 10)
