@@ -37,16 +37,18 @@ _run = random.Random(secrets.randbits(64))
 
 def request_id() -> str:
     """`selfgen-<uuid>`: unique within this process's run (not seeded: a reset must not repeat them)."""
-    return "selfgen-" + _format_uuid(_run.getrandbits(128).to_bytes(16))
+    return "selfgen-" + _format_uuid(_run.getrandbits(128))
 
 
-def _format_uuid(raw: bytes) -> str:
-    """A version 4 UUID made of 16 random bytes."""
-    digits = bytearray(raw[:16])
-    digits[6] = digits[6] & 0x0F | 0x40
-    digits[8] = digits[8] & 0x3F | 0x80
-    hexed = digits.hex()
-    return f"{hexed[:8]}-{hexed[8:12]}-{hexed[12:16]}-{hexed[16:20]}-{hexed[20:]}"
+_UUID_CLEAR = ~((0xF000 << 64) | (0xC000 << 48))
+_UUID_SET = (4 << 76) | (0x8000 << 48)
+"""The version (4) and variant (RFC 4122) bits of a UUID."""
+
+
+def _format_uuid(bits: int) -> str:
+    """A version 4 UUID of 128 random bits: what `str(uuid.UUID(int=bits, version=4))` gives, made faster."""
+    digits = (bits & _UUID_CLEAR | _UUID_SET).to_bytes(16).hex()
+    return f"{digits[:8]}-{digits[8:12]}-{digits[12:16]}-{digits[16:20]}-{digits[20:]}"
 
 
 class Randomness:
@@ -65,7 +67,7 @@ class Randomness:
         return out[:length]
 
     def uuid(self, stream: str, position: int) -> str:
-        return _format_uuid(self._bytes(stream, position, 16))
+        return _format_uuid(int.from_bytes(self._bytes(stream, position, 16)))
 
     def token(self, fmt: str, position: int) -> str:
         """An access or refresh token: a UUID, or finAPI's 128 characters of [A-Za-z0-9_]."""

@@ -4,42 +4,38 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from starlette.applications import Starlette
-from starlette.exceptions import HTTPException
-from starlette.middleware import Middleware
+from starlette.types import Receive, Scope, Send
 
-from mock_finapi import errors
 from mock_finapi.clock import Clock
-from mock_finapi.http import openapi, render
+from mock_finapi.http import openapi
 from mock_finapi.http.middleware import RequestLifecycle
 from mock_finapi.http.request_log import RequestLog
-from mock_finapi.http.routes import admin, client_config, oauth, processes, users
+from mock_finapi.http.routes import RouteTable, admin, client_config, not_found, oauth, processes, users
 from mock_finapi.scenarios import loader
 from mock_finapi.scenarios.schema import Scenario
 from mock_finapi.settings import Settings
-from mock_finapi.validation import Invalid
 from mock_finapi.world import Sandbox
 
 
-class Emulator(Starlette):
-    """Starlette serving the emulator's routes around `RequestLifecycle`, with the sandbox of its worlds."""
+class Emulator:
+    """The emulator as an ASGI app: `RequestLifecycle` around the emulator's routes, with the sandbox of its worlds.
+    (No redirects: finAPI answers `/users/` with an error, not a redirect to `/users`.)"""
 
     def __init__(self, sandbox: Sandbox, request_log: RequestLog | None) -> None:
-        handled: list[type[Exception]] = [errors.ApiError, errors.OAuthError, HTTPException, Invalid]
-        super().__init__(
-            routes=[
-                *oauth.routes,
-                *users.routes,
-                *client_config.routes,
-                *processes.routes,
-                *admin.routes(sandbox.settings),
-                *openapi.routes,
-            ],
-            middleware=[Middleware(RequestLifecycle, sandbox=sandbox, request_log=request_log)],
-            exception_handlers=dict.fromkeys(handled, render.handle),
-        )
-        self.router.redirect_slashes = False  # finAPI answers /users/ with an error, not a redirect to /users
         self.sandbox, self.request_log = sandbox, request_log
+        routes = [
+            *oauth.routes,
+            *users.routes,
+            *client_config.routes,
+            *processes.routes,
+            *admin.routes(sandbox.settings),
+            *openapi.routes,
+        ]
+        self.routes = RouteTable(routes, not_found)
+        self._app = RequestLifecycle(self.routes, sandbox, request_log)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self._app(scope, receive, send)
 
     def stopped(self) -> None:
         """What a server or client calls once the app serves no more: the request log writes the lines it holds."""

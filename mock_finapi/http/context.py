@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, cast
 
 from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
 
 from mock_finapi.clock import ClockState
 from mock_finapi.state.models import Client, FaultRule
@@ -50,13 +52,23 @@ class RequestContext:
         self.client_id, self.mandator_id = client.client_id, client.mandator_id
         self.auth_context = f"{client.mandator_id}/{client.client_id}" + (f"/{user_id}" if user_id else "")
 
+    async def answer(self, response: Response, scope: Scope, receive: Receive, send: Send) -> None:
+        """Send `response` with the headers every answer carries, noting its status."""
+        self.status = response.status_code
+        response.raw_headers.extend(self.response_headers)
+        await response(scope, receive, send)
+
     def header(self, name: bytes) -> str:
         """The first value of a request header (`name` in lower case), or ""."""
         return self.headers.get(name, b"").decode("latin-1")
 
 
 def context(request: Request) -> RequestContext:
-    return cast(RequestContext, request.scope[SCOPE_KEY])
+    return scope_context(request.scope)
+
+
+def scope_context(scope: Scope) -> RequestContext:
+    return cast(RequestContext, scope[SCOPE_KEY])
 
 
 def world(request: Request) -> World:

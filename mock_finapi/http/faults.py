@@ -56,8 +56,8 @@ async def act(rule: FaultRule, ctx: RequestContext, scope: Scope, receive: Recei
     """`malformed_json` sends a complete response whose JSON is cut short; other network faults end the connection;
     a `respond` answers as `injected_response` says."""
     if rule.network == "malformed_json":
-        await Response(TRUNCATED_JSON, media_type="application/json")(scope, receive, send)
+        await ctx.answer(Response(TRUNCATED_JSON, media_type="application/json"), scope, receive, send)
     elif rule.network is not None:
         await break_connection(rule.network, scope, receive)
     else:
-        await injected_response(rule, ctx, scope["method"], scope["path"])(scope, receive, send)
+        await ctx.answer(injected_response(rule, ctx, scope["method"], scope["path"]), scope, receive, send)

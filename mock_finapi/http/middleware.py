@@ -18,7 +18,7 @@ import logging
 from urllib.parse import parse_qsl
 
 from starlette.requests import ClientDisconnect
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mock_finapi import bodies, errors, randomness
 from mock_finapi.credentials import parse_authorization
@@ -47,21 +47,14 @@ class RequestLifecycle:
             await self.app(scope, receive, send)
             return
         ctx = scope[SCOPE_KEY] = self.prepare(scope)
-
-        async def send_answer(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                ctx.status = message["status"]
-                message["headers"] = [*message.get("headers", ()), *ctx.response_headers]
-            await send(message)
-
         try:
-            await self.serve(ctx, scope, receive, send_answer)
+            await self.serve(ctx, scope, receive, send)
         except ClientDisconnect:
             pass  # the client left while sending its body: nobody to answer, nothing went wrong here
         except faults.NetworkFault:
             raise  # in-process clients see network faults as exceptions
         except Exception as exc:
-            await self.render_failure(ctx, scope, receive, send_answer, exc)
+            await self.render_failure(ctx, scope, receive, send, exc)
         finally:
             await self.record(ctx, scope)
 
@@ -131,7 +124,7 @@ class RequestLifecycle:
             error = errors.UnexpectedError(errors.MSG_UNEXPECTED)
             response = render.error_message(ctx, scope["method"], scope["path"], error)
         if not ctx.status:  # nothing sent yet
-            await response(scope, receive, send)
+            await ctx.answer(response, scope, receive, send)
 
     async def record(self, ctx: RequestContext, scope: Scope) -> None:
         journaled = self.sandbox.settings.journal_size > 0 and not scope["path"].startswith(ADMIN_PREFIX)

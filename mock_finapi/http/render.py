@@ -3,28 +3,35 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 import orjson
-from starlette.exceptions import HTTPException
-from starlette.requests import Request
 from starlette.responses import Response
 
 from mock_finapi import errors
 from mock_finapi.clock import format_v1, format_v2, to_datetime
-from mock_finapi.http.context import RequestContext, context
+from mock_finapi.http.context import RequestContext
 from mock_finapi.services.tokens import IssuedToken
 from mock_finapi.state.models import User
 from mock_finapi.validation import Invalid
 
-NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+NO_STORE = [(b"cache-control", b"no-store"), (b"pragma", b"no-cache")]
 MASKED_PASSWORD = "XXXXX"
 
 
 class JSON(Response):
-    """Compact UTF-8 JSON (as Starlette's JSONResponse), encoded by orjson."""
+    """Compact UTF-8 JSON (as Starlette's JSONResponse), encoded by orjson, with its few headers built directly (a
+    third of an answer's cost in Starlette's generic `init_headers`)."""
 
     media_type = "application/json"
+
+    def __init__(self, content: Any, status_code: int = 200, headers: Mapping[str, str] | None = None) -> None:
+        self.status_code, self.background = status_code, None
+        self.body = self.render(content)
+        self.raw_headers = [(b"content-length", b"%d" % len(self.body)), (b"content-type", b"application/json")]
+        if headers:
+            self.raw_headers += [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
 
     def render(self, content: Any) -> bytes:
         try:
@@ -66,31 +73,9 @@ def failure(ctx: RequestContext, method: str, path: str, exc: Exception) -> Resp
         return error_message(ctx, method, path, exc)
     if isinstance(exc, errors.OAuthError):
         return oauth_error(exc)
-    if isinstance(exc, HTTPException):
-        return error_message(ctx, method, path, _http_error(method, path, exc))
     if isinstance(exc, Invalid):  # admin input: names the key
         return error_message(ctx, method, path, errors.IllegalFieldValue(str(exc)))
     return None
-
-
-async def handle(request: Request, exc: Exception) -> Response:
-    """Starlette's exception handler for our errors and its own 404/405."""
-    response = failure(context(request), request.scope["method"], request.scope["path"], exc)
-    if response is None:
-        raise exc
-    return response
-
-
-def _http_error(method: str, path: str, exc: HTTPException) -> errors.ApiError:
-    """Starlette's own 404/405 (no route, wrong method) as finAPI errors."""
-    if exc.status_code == 405:
-        headers = dict(exc.headers or {})
-        if "Allow" in headers:  # Starlette joins a set: sort it, so the header is the same on every run
-            headers["Allow"] = ", ".join(sorted(m.strip() for m in headers["Allow"].split(",")))
-        return errors.MethodNotAllowed(errors.MSG_METHOD_NOT_ALLOWED.format(method=method), headers=headers)
-    if exc.status_code == 404:
-        return errors.UnknownEntity(errors.MSG_NO_ENDPOINT.format(method=method, path=path))
-    return errors.BadRequest(str(exc.detail), status=exc.status_code)
 
 
 def token(issued: IssuedToken) -> Response:
@@ -102,7 +87,9 @@ def token(issued: IssuedToken) -> Response:
     }
     if issued.refresh_token is not None:
         body["refresh_token"] = issued.refresh_token
-    return JSON(body, headers=NO_STORE)
+    response = JSON(body)
+    response.raw_headers += NO_STORE
+    return response
 
 
 def user(user: User, *, status: int = 200, masked: bool = True) -> Response:

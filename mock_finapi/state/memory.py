@@ -56,7 +56,6 @@ class _Tables:
     """Everything the store holds; replaced whole by `replace` and `reset_mandator`."""
 
     def __init__(self, clock: ClockState, journal_size: int) -> None:
-        self.clock = clock
         self.positions: dict[str, int] = {}
         self.clients: dict[str, Client] = {}
         self.mandators: dict[str, dict[str, User]] = {}
@@ -75,7 +74,8 @@ class _Tables:
         self.deletions: list[tuple[float, str, str]] = []
         """(when, mandator, user key) of scheduled user deletions."""
         self.faults: list[FaultCount] = []
-        self.rules: tuple[FaultRule, ...] = ()
+        self.prelude = Prelude(clock, ())
+        """What `prepare` answers: replaced whenever the clock moves or the rules change."""
         self.journal: deque[Entry] = deque(maxlen=journal_size)
 
 
@@ -103,8 +103,9 @@ class MemoryStore:
         self._create_processes(self._t, client_id, new, now, limits)
 
     def load_faults(self, rules: Sequence[FaultRule]) -> None:
-        self._t.faults = [FaultCount(rule) for rule in rules]
-        self._t.rules = tuple(rules)
+        t = self._t
+        t.faults = [FaultCount(rule) for rule in rules]
+        t.prelude = Prelude(t.prelude.clock, tuple(rules))
 
     def draw_now(self, stream: str) -> int:
         """`draw` for building."""
@@ -112,8 +113,7 @@ class MemoryStore:
 
     # per request
     async def prepare(self) -> Prelude:
-        t = self._t
-        return Prelude(t.clock, t.rules)
+        return self._t.prelude
 
     async def draw(self, stream: str) -> int:
         return self._draw(self._t, stream)
@@ -127,8 +127,9 @@ class MemoryStore:
     # clock
     async def move_clock(self, move: ClockMove, real: float) -> ClockState:
         t = self._t
-        t.clock = move.apply(t.clock, real)
-        return t.clock
+        clock = move.apply(t.prelude.clock, real)
+        t.prelude = t.prelude._replace(clock=clock)
+        return clock
 
     # clients
     async def client(self, client_id: str) -> Client | None:
@@ -373,7 +374,7 @@ class MemoryStore:
         if any(count.rule.name == rule.name for count in t.faults):
             return False
         t.faults.append(FaultCount(rule))
-        t.rules = (*t.rules, rule)
+        t.prelude = t.prelude._replace(faults=(*t.prelude.faults, rule))
         return True
 
     async def fault_counts(self) -> list[FaultCount]:
@@ -382,7 +383,8 @@ class MemoryStore:
     async def clear_faults(self) -> int:
         t = self._t
         cleared = len(t.faults)
-        t.faults, t.rules = [], ()
+        t.faults = []
+        t.prelude = t.prelude._replace(faults=())
         return cleared
 
     async def fire_fault(self, matching: Sequence[str]) -> FaultRule | None:
@@ -441,8 +443,8 @@ class MemoryStore:
         old, new = self._t, fresh._t
         if mandator_id not in old.mandators and mandator_id not in new.mandators:
             return False
-        t = _Tables(old.clock, self.journal_size)
-        t.positions, t.faults, t.rules = old.positions, old.faults, old.rules
+        t = _Tables(old.prelude.clock, self.journal_size)
+        t.positions, t.faults, t.prelude = old.positions, old.faults, old.prelude
         t.clients = {k: c for k, c in old.clients.items() if c.mandator_id != mandator_id}
         t.clients.update({k: c for k, c in new.clients.items() if c.mandator_id == mandator_id})
         t.mandators = {**old.mandators, mandator_id: new.mandators.get(mandator_id, {})}

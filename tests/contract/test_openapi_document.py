@@ -11,9 +11,9 @@ import pytest
 import yaml
 from openapi_spec_validator import validate
 from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
-from starlette.applications import Starlette
-from starlette.routing import Route
 
+from mock_finapi.http.app import Emulator
+from mock_finapi.http.routes import Handlers
 from tests.contract.validator import METHODS, V1_SPEC, V2_DIGEST, NoTimestamps, surface_of
 
 pytestmark = pytest.mark.skipif(
@@ -44,13 +44,11 @@ def document(client: httpx.Client) -> dict[str, Any]:
     return doc
 
 
-def served_operations(app: Starlette) -> set[tuple[str, str]]:
-    operations = set()
-    for route in app.routes:
-        assert isinstance(route, Route), f"{route!r}: only plain routes are expected"
-        for method in route.methods or ():
-            if method != "HEAD":  # Starlette adds HEAD to every GET
-                operations.add((method.lower(), route.path))
+def served_operations(app: Emulator) -> set[tuple[str, str]]:
+    operations: set[tuple[str, str]] = set()
+    for route in app.routes.routes:
+        assert isinstance(route.endpoint, Handlers), f"{route!r}: only routes of `route()` are expected"
+        operations.update((method.lower(), route.path) for method in route.endpoint.handlers)
     return operations
 
 
@@ -66,7 +64,7 @@ def test_the_served_document_is_a_valid_openapi_3_document(document: dict[str, A
         pytest.fail(f"/openapi.json is not a valid OpenAPI document: {exc}")
 
 
-def test_every_route_the_app_serves_is_documented_and_nothing_else(app: Starlette, document: dict[str, Any]) -> None:
+def test_every_route_the_app_serves_is_documented_and_nothing_else(app: Emulator, document: dict[str, Any]) -> None:
     served = served_operations(app)
     documented = documented_operations(document)
     assert served - documented == set(), "served but not in /openapi.json"

@@ -12,9 +12,9 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
-import uvicorn
 from uvicorn.server import ServerState
 
+from mock_finapi.http import server as http_server
 from mock_finapi.http.app import Emulator, create_app
 from mock_finapi.http.protocol import DISCONNECT, MAX_HEADER_BYTES, _Coalesced, http_protocol
 from mock_finapi.scenarios.loader import load_text
@@ -107,9 +107,9 @@ class Connection:
     """One connection of the protocol to `app`, fed by hand."""
 
     def __init__(self, app: Emulator, app_state: dict[str, Any] | None = None) -> None:
-        protocol_class = http_protocol()
-        config = uvicorn.Config(app, http=protocol_class, lifespan="off", log_level="warning")
+        config = http_server.config(app, grace=1)  # as served: no WebSockets (their import warns on old uvicorns)
         config.load()
+        protocol_class = http_protocol()
         self.app_state: dict[str, Any] = {} if app_state is None else app_state
         self.protocol = protocol_class(config=config, server_state=ServerState(), app_state=self.app_state)
         self.transport = Recording()

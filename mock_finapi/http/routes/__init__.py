@@ -1,7 +1,9 @@
-"""Route tables, one module per surface.
+"""Route tables, one module per surface, and the table that dispatches to them.
 
 Handlers are plain `async (Request) -> Response` functions: parse, call a service, render. `route()` serves all
-methods of one path from one Starlette `Route`, so a wrong method gets 405 with the complete `Allow` header.
+methods of one path from one Starlette `Route`: a method the path has no handler for is 405 with the complete
+`Allow` header; a path no route has is 404 (`not_found`). Both in finAPI's shape, raised to `RequestLifecycle`,
+which renders every error.
 """
 
 from __future__ import annotations
@@ -10,8 +12,11 @@ from collections.abc import Awaitable, Callable
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import Match, Route
 from starlette.types import Receive, Scope, Send
+
+from mock_finapi import errors
+from mock_finapi.http.context import scope_context
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 
@@ -21,12 +26,59 @@ class Handlers:
 
     def __init__(self, handlers: dict[str, Endpoint]) -> None:
         self.handlers = handlers
+        methods = {*handlers, *(["HEAD"] if "GET" in handlers else [])}
+        self.allow = ", ".join(sorted(methods))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        method = "GET" if scope["method"] == "HEAD" else scope["method"]
-        response = await self.handlers[method](Request(scope, receive, send))
-        await response(scope, receive, send)
+        handler = self.handlers.get("GET" if scope["method"] == "HEAD" else scope["method"])
+        if handler is None:
+            message = errors.MSG_METHOD_NOT_ALLOWED.format(method=scope["method"])
+            raise errors.MethodNotAllowed(message, headers={"Allow": self.allow})
+        response = await handler(Request(scope, receive, send))
+        await scope_context(scope).answer(response, scope, receive, send)
 
 
 def route(path: str, **handlers: Endpoint) -> Route:
-    return Route(path, Handlers(handlers), methods=list(handlers))
+    return Route(path, Handlers(handlers))
+
+
+async def not_found(scope: Scope, receive: Receive, send: Send) -> None:
+    raise errors.UnknownEntity(errors.MSG_NO_ENDPOINT.format(method=scope["method"], path=scope["path"]))
+
+
+class RouteTable:
+    """Routes tried in order, as Starlette's `Router` tries them, but only those that can match the request's path:
+    a fixed path that no earlier route takes is one dict lookup, any other path tries the routes with parameters
+    whose literal start it has. (Trying every route costs about 0.75 µs per route before the one that matches.)
+    Matching itself is Starlette's (`Route.matches`)."""
+
+    def __init__(self, routes: list[Route], default: Callable[[Scope, Receive, Send], Awaitable[None]]) -> None:
+        self.routes, self.default = routes, default
+        self.fixed: dict[str, Route] = {}
+        for index, fixed in enumerate(routes):
+            if "{" not in fixed.path and not any(_takes(earlier, fixed.path) for earlier in routes[:index]):
+                self.fixed[fixed.path] = fixed
+        self.shadowed = {r.path for r in routes if "{" not in r.path} - self.fixed.keys()
+        self.patterned = [(r.path.partition("{")[0], r) for r in routes if "{" in r.path]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path: str = scope["path"]
+        route = self.fixed.get(path)
+        if route is not None:
+            candidates = [route]
+        elif path in self.shadowed:  # a fixed path an earlier route with parameters may take: all, in order
+            candidates = self.routes
+        else:
+            candidates = [r for start, r in self.patterned if path.startswith(start)]
+        for candidate in candidates:
+            match, child_scope = candidate.matches(scope)
+            if match is Match.FULL:
+                scope.update(child_scope)
+                await candidate.handle(scope, receive, send)
+                return
+        await self.default(scope, receive, send)
+
+
+def _takes(route: Route, path: str) -> bool:
+    match, _ = route.matches({"type": "http", "path": path, "root_path": "", "method": "GET"})
+    return match is Match.FULL
