@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from starlette.types import Receive, Scope, Send
-
 from mock_finapi.clock import Clock
 from mock_finapi.http import openapi
 from mock_finapi.http.middleware import RequestLifecycle
@@ -17,25 +15,23 @@ from mock_finapi.settings import Settings
 from mock_finapi.world import Sandbox
 
 
-class Emulator:
+class Emulator(RequestLifecycle):
     """The emulator as an ASGI app: `RequestLifecycle` around the emulator's routes, with the sandbox of its worlds.
     (No redirects: finAPI answers `/users/` with an error, not a redirect to `/users`.)"""
 
     def __init__(self, sandbox: Sandbox, request_log: RequestLog | None) -> None:
-        self.sandbox, self.request_log = sandbox, request_log
-        routes = [
-            *oauth.routes,
-            *users.routes,
-            *client_config.routes,
-            *processes.routes,
-            *admin.routes(sandbox.settings),
-            *openapi.routes,
-        ]
-        self.routes = RouteTable(routes, not_found)
-        self._app = RequestLifecycle(self.routes, sandbox, request_log)
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await self._app(scope, receive, send)
+        self.routes = RouteTable(
+            [
+                *oauth.routes,
+                *users.routes,
+                *client_config.routes,
+                *processes.routes,
+                *admin.routes(sandbox.settings),
+                *openapi.routes,
+            ],
+            not_found,
+        )
+        super().__init__(self.routes, sandbox, request_log)
 
     def stopped(self) -> None:
         """What a server or client calls once the app serves no more: the request log writes the lines it holds."""

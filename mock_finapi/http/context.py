@@ -6,8 +6,8 @@ and renderers reach it through `context(request)` and the accessors below.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, cast
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -20,6 +20,8 @@ if TYPE_CHECKING:
     from mock_finapi.world import Sandbox, World
 
 SCOPE_KEY = "mock_finapi.context"
+STOPPED = ClockState(0.0, 0.0)
+"""The clock of a request before the store was read (its errors are dated 1970)."""
 
 
 @dataclass(slots=True, eq=False)
@@ -32,7 +34,9 @@ class RequestContext:
     """Real time (the clock's source) when the request came in."""
     world: World
     """The world the request is served by: taken once its body is in (a swap meanwhile is seen)."""
-    clock: ClockState = field(default_factory=ClockState)
+    response_headers: list[tuple[bytes, bytes]]
+    """Added to every answer (`X-Request-Id`, `X-Mock-Fault`)."""
+    clock: ClockState = STOPPED
     now: float = 0.0
     """Virtual time the request is served at."""
     body: bytes | None = None
@@ -45,8 +49,6 @@ class RequestContext:
     auth_context: str = "-"
     """finAPI's `authContext` of error bodies: `mandator/client[/user]` once authenticated."""
     fault: FaultRule | None = None
-    response_headers: list[tuple[bytes, bytes]] = field(default_factory=list)
-    """Added to every answer (`X-Request-Id`, `X-Mock-Fault`)."""
 
     def authenticated(self, client: Client, user_id: str | None = None) -> None:
         self.client_id, self.mandator_id = client.client_id, client.mandator_id
@@ -64,11 +66,8 @@ class RequestContext:
 
 
 def context(request: Request) -> RequestContext:
-    return scope_context(request.scope)
-
-
-def scope_context(scope: Scope) -> RequestContext:
-    return cast(RequestContext, scope[SCOPE_KEY])
+    ctx: RequestContext = request.scope[SCOPE_KEY]
+    return ctx
 
 
 def world(request: Request) -> World:

@@ -65,8 +65,8 @@ class RequestLifecycle:
         ok = given and len(given) <= MAX_REQUEST_ID
         request_id = given.decode("latin-1") if given and ok else randomness.request_id()
         world = sandbox.world
-        ctx = RequestContext(sandbox, headers, request_id, world.clock.real(), world)
-        ctx.response_headers.append((b"x-request-id", request_id.encode("latin-1")))
+        answer_headers = [(b"x-request-id", request_id.encode("latin-1"))]
+        ctx = RequestContext(sandbox, headers, request_id, world.clock.real(), world, answer_headers)
         if scope["method"] == "POST" and b"x-http-method-override" in headers:
             override = headers[b"x-http-method-override"].strip().upper()
             scope["method"] = OVERRIDABLE.get(override, "POST")

@@ -76,7 +76,9 @@ class _Tables:
         self.faults: list[FaultCount] = []
         self.prelude = Prelude(clock, ())
         """What `prepare` answers: replaced whenever the clock moves or the rules change."""
-        self.journal: deque[Entry] = deque(maxlen=journal_size)
+        self.journal: deque[tuple[Any, ...]] = deque(maxlen=journal_size)
+        """Entries as plain tuples: the garbage collector stops visiting a tuple of plain values, but not an `Entry`
+        (a tuple subclass); kept as Entries, the journal's entries were visited by every collection."""
 
 
 class MemoryStore:
@@ -404,18 +406,18 @@ class MemoryStore:
 
     # journal
     async def record(self, entry: Entry) -> None:
-        self._t.journal.append(entry)
+        self._t.journal.append(tuple(entry))
 
     async def journal(self, query: JournalQuery, limit: int | None = None) -> list[Entry]:
-        selected = (entry for entry in reversed(self._t.journal) if query.selects(entry))
+        selected = (entry for entry in map(Entry._make, reversed(self._t.journal)) if query.selects(entry))
         return list(islice(selected, limit))
 
     async def count_journal(self, query: JournalQuery) -> int:
-        return sum(1 for entry in self._t.journal if query.selects(entry))
+        return sum(1 for entry in map(Entry._make, self._t.journal) if query.selects(entry))
 
     async def clear_journal(self, query: JournalQuery | None = None) -> int:
         journal = self._t.journal
-        kept = [] if query is None else [entry for entry in journal if not query.selects(entry)]
+        kept = [] if query is None else [raw for raw in journal if not query.selects(Entry._make(raw))]
         cleared = len(journal) - len(kept)
         journal.clear()
         journal.extend(kept)
@@ -436,7 +438,7 @@ class MemoryStore:
             len(t.processes),
             len(t.expiry),
             len(t.journal),
-            sum(len(entry.body) for entry in t.journal if entry.body),
+            sum(len(entry.body) for entry in map(Entry._make, t.journal) if entry.body),
         )
 
     async def reset_mandator(self, mandator_id: str, fresh: MemoryStore) -> bool:
@@ -468,7 +470,7 @@ class MemoryStore:
         heapq.heapify(t.deletions)
         t.expiry = [(tk.expires_at, v) for v, tk in t.tokens.items() if tk.expires_at is not None]
         heapq.heapify(t.expiry)
-        t.journal.extend(entry for entry in old.journal if entry.mandator_id != mandator_id)
+        t.journal.extend(raw for raw in old.journal if Entry._make(raw).mandator_id != mandator_id)
         self._t = t
         return True
 

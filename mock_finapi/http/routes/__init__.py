@@ -16,7 +16,7 @@ from starlette.routing import Match, Route
 from starlette.types import Receive, Scope, Send
 
 from mock_finapi import errors
-from mock_finapi.http.context import scope_context
+from mock_finapi.http.context import SCOPE_KEY, RequestContext
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 
@@ -35,7 +35,8 @@ class Handlers:
             message = errors.MSG_METHOD_NOT_ALLOWED.format(method=scope["method"])
             raise errors.MethodNotAllowed(message, headers={"Allow": self.allow})
         response = await handler(Request(scope, receive, send))
-        await scope_context(scope).answer(response, scope, receive, send)
+        ctx: RequestContext = scope[SCOPE_KEY]
+        await ctx.answer(response, scope, receive, send)
 
 
 def route(path: str, **handlers: Endpoint) -> Route:
