@@ -46,13 +46,19 @@ class RequestContext:
     client_id: str | None = None
     """The client that authenticated (or that the request names)."""
     mandator_id: str | None = None
-    auth_context: str = "-"
-    """finAPI's `authContext` of error bodies: `mandator/client[/user]` once authenticated."""
+    user_id: str | None = None
+    """The user of an authenticated user token."""
     fault: FaultRule | None = None
 
     def authenticated(self, client: Client, user_id: str | None = None) -> None:
-        self.client_id, self.mandator_id = client.client_id, client.mandator_id
-        self.auth_context = f"{client.mandator_id}/{client.client_id}" + (f"/{user_id}" if user_id else "")
+        self.client_id, self.mandator_id, self.user_id = client.client_id, client.mandator_id, user_id
+
+    @property
+    def auth_context(self) -> str:
+        """finAPI's `authContext` of error bodies: `mandator/client[/user]` once authenticated, else `-`."""
+        if self.mandator_id is None or self.client_id is None:
+            return "-"
+        return f"{self.mandator_id}/{self.client_id}" + (f"/{self.user_id}" if self.user_id else "")
 
     async def answer(self, response: Response, scope: Scope, receive: Receive, send: Send) -> None:
         """Send `response` with the headers every answer carries, noting its status."""

@@ -76,7 +76,8 @@ class RequestLifecycle:
         ctx.body = await read_body(receive, ctx.headers, self.sandbox.settings.max_body_bytes)
         ctx.world = world = self.sandbox.world
         prelude = await world.store.prepare()
-        ctx.clock, ctx.now = prelude.clock, world.clock.now(prelude.clock)
+        ctx.clock = prelude.clock
+        ctx.now = prelude.clock.time(world.clock.real())
         given = ctx.headers.get(b"x-request-id")
         if given is not None and len(given) > MAX_REQUEST_ID:
             raise errors.BadRequest(errors.MSG_REQUEST_ID_TOO_LONG)

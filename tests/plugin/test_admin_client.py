@@ -1,0 +1,124 @@
+"""Every AdminClient method against a real server: what it sends and what it hands back."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import cast
+
+import httpx
+import pytest
+
+from mock_finapi.testing import AdminClient, ThreadedServer
+from tests.helpers import CLIENT_CREDENTIALS, CLIENT_ID, TOKEN_PATH, password_grant
+
+MANDATOR = "2c6b8f0e-7d42-4f1a-9a43-1f0c2d3e4a5b"
+START = "2026-01-01T09:00:00.000+01:00"
+USED: set[str] = set()
+"""The AdminClient methods the tests of this module called (the last test checks none is left out)."""
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[ThreadedServer]:
+    with ThreadedServer(scenario="default") as running:
+        yield running
+
+
+@pytest.fixture
+def admin(server: ThreadedServer) -> Iterator[AdminClient]:
+    server.reset()
+    with AdminClient(server.url) as client:
+        yield cast(AdminClient, _Recording(client))
+
+
+class _Recording:
+    """An AdminClient that notes which of its methods were called."""
+
+    def __init__(self, client: AdminClient) -> None:
+        self._client = client
+
+    def __getattr__(self, name: str) -> object:
+        USED.add(name)
+        return getattr(self._client, name)
+
+
+def token(server: ThreadedServer, data: dict[str, str] = CLIENT_CREDENTIALS) -> str:
+    response = httpx.post(server.url + TOKEN_PATH[2], data=data)
+    assert response.status_code == 200, response.text
+    value: str = response.json()["access_token"]
+    return value
+
+
+def test_health_and_version(admin: AdminClient) -> None:
+    assert admin.health() == {"status": "ok", "scenario": "default"}
+    assert admin.version() == {"version": "0.1.0", "scenario": "default", "seed": 1}
+
+
+def test_clock_set_time_freeze_and_advance(admin: AdminClient) -> None:
+    assert admin.clock()["frozen"] is False
+    frozen = admin.freeze()
+    assert frozen["frozen"] is True
+    assert admin.clock() == frozen
+    assert admin.set_time("2026-03-01T12:00:00+01:00") == {"now": "2026-03-01T12:00:00.000+01:00", "frozen": True}
+    assert admin.set_time(datetime(2026, 3, 1, 10, 0, tzinfo=UTC)) == {
+        "now": "2026-03-01T11:00:00.000+01:00",
+        "frozen": True,
+    }
+    assert admin.advance(61) == {"now": "2026-03-01T11:01:01.000+01:00", "frozen": True}
+    assert admin.freeze(False)["frozen"] is False
+
+
+def test_journal_requests_count_and_clear_requests(server: ThreadedServer, admin: AdminClient) -> None:
+    token(server)
+    token(server)
+    [newest, _] = admin.requests(method="POST", path=TOKEN_PATH[2])
+    assert (newest["status"], newest["clientId"], newest["body"]["client_secret"]) == (200, CLIENT_ID, "***")
+    assert admin.requests(limit=1) == [newest]
+    assert admin.count(method="POST", status=200) == 2
+    assert admin.clear_requests() == 2
+    assert admin.requests() == []
+
+
+def test_faults_add_list_and_clear(server: ThreadedServer, admin: AdminClient) -> None:
+    rule = {"name": "down", "match": {"path": TOKEN_PATH[2]}, "times": 1, "respond": {"status": 503}}
+    assert admin.add_fault(rule) == {
+        "name": "down",
+        "match": {"path": TOKEN_PATH[2]},
+        "after": 0,
+        "times": 1,
+        "probability": 1.0,
+        "delay_ms": 0,
+        "respond": {"status": 503, "headers": {}, "body": None},
+    }
+    assert httpx.post(server.url + TOKEN_PATH[2], data=CLIENT_CREDENTIALS).status_code == 503
+    assert [(f["name"], f["matched"], f["fired"]) for f in admin.faults()] == [("down", 1, 1)]
+    assert admin.clear_faults() == 1
+    assert admin.faults() == []
+
+
+def test_state_views_expire_token_and_lock_user(server: ThreadedServer, admin: AdminClient) -> None:
+    user_token = token(server, password_grant())
+    assert [u["id"] for u in admin.users(mandator=MANDATOR)] == ["username"]
+    assert [t["type"] for t in admin.tokens()] == ["access", "refresh"]
+    assert admin.processes() == []
+    admin.expire_token(user_token)
+    assert [t["type"] for t in admin.tokens()] == ["refresh"]
+    admin.lock_user("username", mandator=MANDATOR)
+    assert admin.users()[0]["locked"] is True
+    assert admin.tokens() == []
+    assert httpx.post(server.url + TOKEN_PATH[2], data=password_grant()).status_code == 423
+
+
+def test_reset_and_load_scenario(server: ThreadedServer, admin: AdminClient) -> None:
+    admin.load_scenario(name="locked-user")
+    assert admin.health()["scenario"] == "locked-user"
+    admin.reset()
+    assert admin.version() == {"version": "0.1.0", "scenario": "locked-user", "seed": 14}
+    admin.reset(mandator=MANDATOR)
+    assert sorted(u["id"] for u in admin.users()) == ["locked", "username"]
+
+
+def test_every_admin_client_method_is_used_by_a_test() -> None:
+    public = {name for name, _ in inspect.getmembers(AdminClient, inspect.isfunction) if not name.startswith("_")}
+    assert public - {"close"} - USED == set()
