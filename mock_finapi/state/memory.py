@@ -4,14 +4,17 @@ All of it lives in one `_Tables` object: dicts with O(1) lookups by token, clien
 token. Operations run on the server's single event loop and never await inside, so each is atomic with respect to
 the others; replacing the state (a reset, a scenario swap) is one assignment of a new `_Tables`.
 
-Expired tokens and users whose deletion is due are dropped on sight, and purged from heaps ordered by time a bounded
-number at a time (`purge_expired`; every operation that issues or looks up tokens purges a few), so memory stays
-bounded however many short-lived tokens a run issues, and no single request pays for a whole clock jump.
+Expired tokens and users whose deletion is due are dropped on sight, and purged in order of time a bounded number at
+a time (`purge_expired`; every operation that issues or looks up tokens purges a few), so memory stays bounded however
+many short-lived tokens a run issues, and no single request pays for a whole clock jump. A client token needs no grant
+(its grant is itself), and the expiry index files token values by the second they expire in: a live client token
+costs about 300 bytes (bench/memory.py).
 """
 
 from __future__ import annotations
 
 import heapq
+import math
 from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -43,11 +46,12 @@ COMPACT_SLACK = 1024
 
 @dataclass(eq=False, slots=True)
 class _Grant:
-    """One authorization: its access tokens (oldest first; the last is the current one) and refresh token."""
+    """One user authorization (a password login or a process exchange): its access tokens (oldest first; the last is
+    the current one) and its refresh token."""
 
     client_id: str
     mandator_id: str
-    user_key: str | None
+    user_key: str
     access: list[str] = field(default_factory=list)
     refresh: str | None = None
 
@@ -62,15 +66,20 @@ class _Tables:
         """Users by mandator, keyed by `User.key` (the lower-cased id)."""
         self.tokens: dict[str, Token] = {}
         self.grant_of: dict[str, _Grant] = {}
-        self.client_grants: dict[str, _Grant] = {}
-        """Token reuse: the current client_credentials grant of each client."""
+        """The grant of each user token."""
+        self.client_tokens: dict[str, str] = {}
+        """Token reuse: the current client token of each client."""
         self.user_grants: dict[tuple[str, str], _Grant] = {}
         """Token reuse: the current password grant per (client id, user key)."""
         self.grants_of_user: dict[tuple[str, str], list[_Grant]] = {}
         """Every grant of a user, by (mandator, user key): revoked together."""
         self.processes: dict[str, Process] = {}
         """Keyed by the lower-cased process token."""
-        self.expiry: list[tuple[float, str]] = []
+        self.expiry: dict[int, list[str]] = {}
+        """Token values by the whole second they expire by (revoked ones stay until their second is purged)."""
+        self.expiry_seconds: list[int] = []
+        """A heap of the keys of `expiry`."""
+        self.expiry_entries = 0
         self.deletions: list[tuple[float, str, str]] = []
         """(when, mandator, user key) of scheduled user deletions."""
         self.faults: list[FaultCount] = []
@@ -168,11 +177,12 @@ class MemoryStore:
         t = self._t
         self._purge(t, now, PURGE_BUDGET)
         client = t.clients[client_id]
-        grant = t.client_grants.get(client_id)
-        if policy.reuse and grant is not None and (token := self._reusable(t, grant, now)) is not None:
+        current = t.client_tokens.get(client_id)
+        if policy.reuse and current is not None and (token := self._reusable(t, current, now)) is not None:
             return token
-        grant = t.client_grants[client_id] = _Grant(client_id, client.mandator_id, None)
-        return self._mint(t, grant, client.config["clientAccessTokensValidityPeriod"], now, policy)
+        token = self._mint(t, client, None, client.config["clientAccessTokensValidityPeriod"], now, policy)
+        t.client_tokens[client_id] = token.value
+        return token
 
     async def login(self, client_id: str, username: str, password: str, now: float, policy: TokenPolicy) -> Login:
         t = self._t
@@ -196,14 +206,16 @@ class MemoryStore:
         if user.failed_logins:
             user = self._put_user(t, replace(user, failed_logins=0))
         grant = t.user_grants.get((client_id, user.key))
-        if policy.reuse and grant is not None and (access := self._reusable(t, grant, now)) is not None:
-            refresh = self._live(t, grant.refresh, now) if grant.refresh is not None else None
-            if refresh is not None:
+        if policy.reuse and grant is not None and grant.access and grant.refresh is not None:
+            access = self._reusable(t, grant.access[-1], now)
+            refresh = self._live(t, grant.refresh, now)
+            if access is not None and refresh is not None:
                 return Login("ok", user, access, refresh)
         grant = self._user_grant(t, client, user)
         t.user_grants[(client_id, user.key)] = grant
-        access = self._mint(t, grant, client.config["userAccessTokensValidityPeriod"], now, policy)
-        refresh = self._mint(t, grant, client.config["refreshTokensValidityPeriod"], now, policy, is_refresh=True)
+        access = self._mint(t, client, grant, client.config["userAccessTokensValidityPeriod"], now, policy, user.id)
+        lifetime = client.config["refreshTokensValidityPeriod"]
+        refresh = self._mint(t, client, grant, lifetime, now, policy, user.id, is_refresh=True)
         return Login("ok", user, access, refresh)
 
     async def refresh(self, client_id: str, refresh_token: str, now: float, policy: TokenPolicy) -> Token | None:
@@ -215,8 +227,9 @@ class MemoryStore:
         grant = t.grant_of[refresh_token]
         for old in list(grant.access):
             self._drop_token(t, old)
-        lifetime = t.clients[client_id].config["userAccessTokensValidityPeriod"]
-        return self._mint(t, grant, lifetime, now, policy)
+        client = t.clients[client_id]
+        lifetime = client.config["userAccessTokensValidityPeriod"]
+        return self._mint(t, client, grant, lifetime, now, policy, token.user_id)
 
     async def resolve(self, value: str, now: float) -> Bearer | None:
         t = self._t
@@ -225,9 +238,8 @@ class MemoryStore:
         if token is None or token.is_refresh:
             return None
         client = t.clients.get(token.client_id)
-        grant = t.grant_of[value]
-        user = None if grant.user_key is None else self._user(t, grant.mandator_id, grant.user_key, now)
-        if client is None or (grant.user_key is not None and user is None):
+        user = None if token.user_id is None else self._user(t, token.mandator_id, token.user_id, now)
+        if client is None or (token.user_id is not None and user is None):
             return None
         return Bearer(token, client, user)
 
@@ -236,10 +248,11 @@ class MemoryStore:
         token = self._live(t, value, now)
         if token is None or token.client_id != client_id:
             return
-        if hint == "access_token" and not token.is_refresh:
+        grant = t.grant_of.get(value)
+        if grant is None or (hint == "access_token" and not token.is_refresh):  # a client token is its own grant
             self._drop_token(t, value)
         else:
-            self._revoke_grant(t, t.grant_of[value])
+            self._revoke_grant(t, grant)
 
     async def expire_token(self, value: str, now: float) -> Token | None:
         t = self._t
@@ -354,7 +367,7 @@ class MemoryStore:
         process = t.processes[token.lower()] = replace(process, exchanges=process.exchanges + 1, invalidated=invalidate)
         client = t.clients[process.client_id]
         grant = self._user_grant(t, client, user)
-        access = self._mint(t, grant, client.config["userAccessTokensValidityPeriod"], now, policy)
+        access = self._mint(t, client, grant, client.config["userAccessTokensValidityPeriod"], now, policy, user.id)
         self._schedule_retention(t, process, user, now, limits)
         return Exchange("ok", access)
 
@@ -429,14 +442,14 @@ class MemoryStore:
 
     async def stats(self) -> Stats:
         t = self._t
-        grants = len(t.client_grants) + sum(len(grants) for grants in t.grants_of_user.values())
+        grants = len(t.client_tokens) + sum(len(grants) for grants in t.grants_of_user.values())
         return Stats(
             len(t.clients),
             sum(len(users) for users in t.mandators.values()),
             len(t.tokens),
             grants,
             len(t.processes),
-            len(t.expiry),
+            t.expiry_entries,
             len(t.journal),
             sum(len(entry.body) for entry in map(Entry._make, t.journal) if entry.body),
         )
@@ -453,10 +466,12 @@ class MemoryStore:
         for source, theirs in ((old, False), (new, True)):  # the others' slices from old, the mandator's from new
             for value, token in source.tokens.items():
                 if (token.mandator_id == mandator_id) == theirs:
-                    t.tokens[value], t.grant_of[value] = token, source.grant_of[value]
-            for key, grant in source.client_grants.items():
-                if (grant.mandator_id == mandator_id) == theirs:
-                    t.client_grants[key] = grant
+                    t.tokens[value] = token
+                    if value in source.grant_of:
+                        t.grant_of[value] = source.grant_of[value]
+            for client_id, value in source.client_tokens.items():
+                if (source.tokens[value].mandator_id == mandator_id) == theirs:
+                    t.client_tokens[client_id] = value
             for pair, grant in source.user_grants.items():
                 if (grant.mandator_id == mandator_id) == theirs:
                     t.user_grants[pair] = grant
@@ -468,8 +483,7 @@ class MemoryStore:
                     t.processes[token_key] = process
             t.deletions.extend(d for d in source.deletions if (d[1] == mandator_id) == theirs)
         heapq.heapify(t.deletions)
-        t.expiry = [(tk.expires_at, v) for v, tk in t.tokens.items() if tk.expires_at is not None]
-        heapq.heapify(t.expiry)
+        self._index_expiry(t)
         t.journal.extend(raw for raw in old.journal if Entry._make(raw).mandator_id != mandator_id)
         self._t = t
         return True
@@ -517,42 +531,75 @@ class MemoryStore:
         return token
 
     @staticmethod
-    def _reusable(t: _Tables, grant: _Grant, now: float) -> Token | None:
-        """The grant's current access token if it may be handed out again: not in its last second (it would show
+    def _reusable(t: _Tables, value: str, now: float) -> Token | None:
+        """The current access token `value` if it may be handed out again: not in its last second (it would show
         `expires_in: 0`, which means "never expires", and die right after)."""
-        token = MemoryStore._live(t, grant.access[-1], now) if grant.access else None
+        token = MemoryStore._live(t, value, now)
         if token is not None and token.expires_at is not None and token.expires_at - now < 1:
             return None
         return token
 
     def _mint(
-        self, t: _Tables, grant: _Grant, lifetime: int, now: float, policy: TokenPolicy, *, is_refresh: bool = False
+        self,
+        t: _Tables,
+        client: Client,
+        grant: _Grant | None,
+        lifetime: int,
+        now: float,
+        policy: TokenPolicy,
+        user_id: str | None = None,
+        *,
+        is_refresh: bool = False,
     ) -> Token:
+        """A new token of `client` (and of `grant`'s user, whose id is `user_id`; no grant: a client token)."""
         value = self.rng.token(policy.format, self._draw(t, TOKENS))
-        user_id = None
-        if grant.user_key is not None:
-            user_id = t.mandators[grant.mandator_id][grant.user_key].id
-        token = Token(
-            value, grant.client_id, grant.mandator_id, user_id, is_refresh, now + lifetime if lifetime else None
-        )
+        expires_at = now + lifetime if lifetime else None
+        token = Token(value, client.client_id, client.mandator_id, user_id, is_refresh, expires_at)
         t.tokens[value] = token
-        t.grant_of[value] = grant
-        if is_refresh:
-            grant.refresh = value
-        else:
-            grant.access.append(value)
-        if token.expires_at is not None:
-            heapq.heappush(t.expiry, (token.expires_at, value))
-            if len(t.expiry) > 2 * len(t.tokens) + COMPACT_SLACK:
-                t.expiry = [(tk.expires_at, v) for v, tk in t.tokens.items() if tk.expires_at is not None]
-                heapq.heapify(t.expiry)
+        if grant is not None:
+            t.grant_of[value] = grant
+            if is_refresh:
+                grant.refresh = value
+            else:
+                grant.access.append(value)
+        if expires_at is not None:
+            self._file_expiry(t, expires_at, value)
+            if t.expiry_entries > 2 * len(t.tokens) + COMPACT_SLACK:
+                self._index_expiry(t)
         return token
+
+    @staticmethod
+    def _file_expiry(t: _Tables, expires_at: float, value: str) -> None:
+        second = math.ceil(expires_at)
+        bucket = t.expiry.get(second)
+        if bucket is None:
+            t.expiry[second] = [value]
+            heapq.heappush(t.expiry_seconds, second)
+        else:
+            bucket.append(value)
+        t.expiry_entries += 1
+
+    @staticmethod
+    def _index_expiry(t: _Tables) -> None:
+        """Build the expiry index anew from the live tokens, dropping the entries of revoked ones.
+
+        Revoked tokens leave their entry behind until their second is purged; without this, refreshing or revoking in
+        a loop would grow the index by one entry per token for a whole lifetime while `tokens` stays small. It runs
+        only when at least half the index is stale, so it costs O(1) per token issued, amortized."""
+        t.expiry, t.expiry_seconds, t.expiry_entries = {}, [], 0
+        for value, token in t.tokens.items():
+            if token.expires_at is not None:
+                MemoryStore._file_expiry(t, token.expires_at, value)
 
     @staticmethod
     def _drop_token(t: _Tables, value: str) -> None:
         token = t.tokens.pop(value, None)
+        if token is None:
+            return
         grant = t.grant_of.pop(value, None)
-        if token is None or grant is None:
+        if grant is None:  # a client token
+            if t.client_tokens.get(token.client_id) == value:
+                del t.client_tokens[token.client_id]
             return
         if token.is_refresh:
             grant.refresh = None
@@ -572,10 +619,6 @@ class MemoryStore:
 
     @staticmethod
     def _forget_grant(t: _Tables, grant: _Grant) -> None:
-        if grant.user_key is None:
-            if t.client_grants.get(grant.client_id) is grant:
-                del t.client_grants[grant.client_id]
-            return
         if t.user_grants.get((grant.client_id, grant.user_key)) is grant:
             del t.user_grants[(grant.client_id, grant.user_key)]
         grants = t.grants_of_user.get((grant.mandator_id, grant.user_key))
@@ -593,11 +636,15 @@ class MemoryStore:
             _, mandator_id, key = heapq.heappop(deletions)
             MemoryStore._user(t, mandator_id, key, now)  # deletes it if still due (the schedule may have moved)
             done += 1
-        expiry = t.expiry
-        while expiry and expiry[0][0] <= now and done < budget:
-            _, value = heapq.heappop(expiry)
-            MemoryStore._live(t, value, now)  # drops it if still there
-            done += 1
+        seconds = t.expiry_seconds
+        while seconds and seconds[0] <= now and done < budget:
+            bucket = t.expiry[seconds[0]]
+            while bucket and done < budget:
+                MemoryStore._live(t, bucket.pop(), now)  # drops it if still there (and expired: its second is past)
+                t.expiry_entries -= 1
+                done += 1
+            if not bucket:
+                del t.expiry[heapq.heappop(seconds)]
         return done
 
 
