@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
@@ -111,7 +110,7 @@ def _generate(store: MemoryStore, spec: GenerateUsers, now: float) -> None:
             created_at=now,
         )
         if not store.load_user(user):  # the id is taken: the same user under a fresh id
-            store.load_user(replace(user, id=store.rng.uuid(IDS, store.draw_now(IDS))))
+            store.load_user(user._replace(id=store.rng.uuid(IDS, store.draw_now(IDS))))
 
 
 class Sandbox:

@@ -17,7 +17,7 @@ import heapq
 import math
 from collections import deque
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any
 
@@ -159,7 +159,7 @@ class MemoryStore:
         client = t.clients.get(client_id)
         if client is None:
             return None
-        client = t.clients[client_id] = replace(client, config={**client.config, **changes})
+        client = t.clients[client_id] = client._replace(config={**client.config, **changes})
         return client
 
     async def mandator_client(self, mandator_id: str) -> Client | None:
@@ -197,14 +197,14 @@ class MemoryStore:
         if not secrets_equal(password, user.password):
             limit = client.config["maxUserLoginAttempts"]
             failed = user.failed_logins + 1
-            user = self._put_user(t, replace(user, failed_logins=failed, locked=bool(limit) and failed >= limit))
+            user = self._put_user(t, user._replace(failed_logins=failed, locked=bool(limit) and failed >= limit))
             if user.locked:
                 self._revoke_user(t, user)
             return Login("bad_password", user)
         if not user.verified:
             return Login("unverified", user)
         if user.failed_logins:
-            user = self._put_user(t, replace(user, failed_logins=0))
+            user = self._put_user(t, user._replace(failed_logins=0))
         grant = t.user_grants.get((client_id, user.key))
         if policy.reuse and grant is not None and grant.access and grant.refresh is not None:
             access = self._reusable(t, grant.access[-1], now)
@@ -279,13 +279,13 @@ class MemoryStore:
     async def update_user(self, mandator_id: str, user_id: str, changes: Mapping[str, Any]) -> User | None:
         t = self._t
         user = t.mandators.get(mandator_id, {}).get(user_id.lower())
-        return None if user is None else self._put_user(t, replace(user, **changes))
+        return None if user is None else self._put_user(t, user._replace(**changes))
 
     async def verify_user(self, mandator_id: str, user_id: str) -> User | None:
         t = self._t
         user = t.mandators.get(mandator_id, {}).get(user_id.lower())
         if user is not None and not user.verified:
-            self._put_user(t, replace(user, verified=True))
+            self._put_user(t, user._replace(verified=True))
         return user
 
     async def delete_user(self, mandator_id: str, user_id: str, *, unverified_only: bool = False) -> User | None:
@@ -301,7 +301,7 @@ class MemoryStore:
         if user is None:
             return None
         self._revoke_user(t, user)
-        return self._put_user(t, replace(user, locked=True))
+        return self._put_user(t, user._replace(locked=True))
 
     async def change_password(self, mandator_id: str, user_id: str, change_token: str, password: str) -> bool | None:
         t = self._t
@@ -310,7 +310,7 @@ class MemoryStore:
             return None
         if not secrets_equal(change_token, user.password_change_token):
             return False
-        self._put_user(t, replace(user, password=password, password_change_token=None, locked=False, failed_logins=0))
+        self._put_user(t, user._replace(password=password, password_change_token=None, locked=False, failed_logins=0))
         self._revoke_user(t, user)
         return True
 
@@ -364,7 +364,7 @@ class MemoryStore:
         user = self._user(t, process.mandator_id, process.user_id, now)
         if user is None or not user.process_user:  # deleted, maybe its id taken by a user created since
             return Exchange("user_gone")
-        process = t.processes[token.lower()] = replace(process, exchanges=process.exchanges + 1, invalidated=invalidate)
+        process = t.processes[token.lower()] = process._replace(exchanges=process.exchanges + 1, invalidated=invalidate)
         client = t.clients[process.client_id]
         grant = self._user_grant(t, client, user)
         access = self._mint(t, client, grant, client.config["userAccessTokensValidityPeriod"], now, policy, user.id)
@@ -380,7 +380,7 @@ class MemoryStore:
         ended = process.invalidated or process.exchanges >= limits.max_exchanges
         end = now if ended else process.created_at + limits.validity_days * DAY
         when = end + limits.user_retention_days * DAY
-        self._put_user(t, replace(user, delete_at=when))
+        self._put_user(t, user._replace(delete_at=when))
         heapq.heappush(t.deletions, (when, user.mandator_id, user.key))
 
     # faults

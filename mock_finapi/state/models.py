@@ -2,6 +2,7 @@
 
 A store hands these out and takes them in; changing one means asking the store for a new version (`Store`), so a
 record held by a request can never change under it, and a backend across a network can hold them as plain data.
+Records made per request are NamedTuples: built about four times faster than frozen dataclasses.
 
 Mandator → clients (each with its ClientConfiguration) and users; a token belongs to a grant (one authorization: a
 client_credentials token, a password login with its refresh token and the access tokens minted from it, or a process
@@ -18,8 +19,7 @@ from typing import Any, Literal, NamedTuple
 Role = Literal["app", "mandator_admin"]
 
 
-@dataclass(frozen=True, slots=True)
-class Client:
+class Client(NamedTuple):
     client_id: str
     secret: str
     role: Role
@@ -30,8 +30,7 @@ class Client:
     """Accepted on first use (`clients: {auto_register: true}`), not part of the scenario."""
 
 
-@dataclass(frozen=True, slots=True)
-class User:
+class User(NamedTuple):
     mandator_id: str
     id: str
     password: str
@@ -78,8 +77,7 @@ class Bearer(NamedTuple):
     user: User | None
 
 
-@dataclass(frozen=True, slots=True)
-class Process:
+class Process(NamedTuple):
     """A Process Controller process: its token exchanges for access tokens of its hidden user."""
 
     token: str
