@@ -28,6 +28,11 @@ def parse_form(text: str) -> dict[str, str]:
     return dict(map(_split_field, reversed(text.split("&"))))  # in C: most bodies have nothing to unquote
 
 
+def query(query_string: bytes) -> dict[str, str]:
+    """The parameters of a query string, the first of repeated keys winning (as the endpoints take them)."""
+    return dict(reversed(parse_qsl(query_string.decode("latin-1"), keep_blank_values=True)))
+
+
 def parse_json(raw: bytes) -> Any:
     """A JSON document (RFC 8259: strict UTF-8 without lone surrogates, no NaN; a BOM tolerated), nested at most
     MAX_JSON_DEPTH deep. Raises ValueError."""

@@ -11,20 +11,20 @@ _NO_SECRET = b"\0" * 36
 
 
 class Authorization(NamedTuple):
-    """An `Authorization` header: `scheme` in lower case, and its credentials (Bearer: the token; Basic: the
-    decoded `user:password`, `None` when it does not decode)."""
+    """An `Authorization` header: its scheme as sent, and its credentials (Bearer: the token; Basic: the decoded
+    `user:password`, None when it does not decode; "" when the header has no scheme, only a credential)."""
 
     scheme: str
     credentials: str | None
 
     @property
     def bearer(self) -> str | None:
-        return self.credentials if self.scheme == "bearer" and self.credentials else None
+        return self.credentials if self.scheme.lower() == "bearer" and self.credentials else None
 
     @property
     def basic(self) -> tuple[str, str] | None:
         """`(client id, secret)` of HTTP Basic credentials."""
-        if self.scheme != "basic" or self.credentials is None:
+        if self.scheme.lower() != "basic" or self.credentials is None:
             return None
         user, _, password = self.credentials.partition(":")
         return user, password
@@ -32,8 +32,8 @@ class Authorization(NamedTuple):
 
 def parse_authorization(header: str) -> Authorization:
     scheme, _, value = header.strip().partition(" ")
-    scheme, value = scheme.lower(), value.strip()
-    if scheme == "basic":
+    value = value.strip()
+    if scheme.lower() == "basic":
         try:
             return Authorization(scheme, base64.b64decode(value, validate=True).decode("utf-8"))
         except (binascii.Error, UnicodeDecodeError):

@@ -63,6 +63,5 @@ def form_params(request: Request) -> dict[str, str]:
         except ValueError:  # also UnicodeDecodeError
             raise errors.BadRequest(errors.MSG_MALFORMED_FORM) from None
     if request.scope["query_string"]:
-        for key, value in request.query_params.multi_items():
-            params.setdefault(key, value)
+        params = {**bodies.query(request.scope["query_string"]), **params}
     return params

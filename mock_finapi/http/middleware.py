@@ -15,7 +15,8 @@ Cancellation is not swallowed: on shutdown the sandbox ends delayed requests its
 from __future__ import annotations
 
 import logging
-from urllib.parse import parse_qsl
+from collections.abc import Mapping
+from typing import Any
 
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -96,17 +97,19 @@ class RequestLifecycle:
 
     async def pick_fault(self, ctx: RequestContext, scope: Scope, rules: tuple[FaultRule, ...]) -> FaultRule | None:
         """The rule that fires for this request; fields and client are only worked out when a rule matches on them."""
-        fields: dict[str, object] = {}
+        fields: dict[str, Any] = {}
         client_id = None
         if any(rule.needs_body for rule in rules):
-            fields = dict(parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True))
-            fields.update(bodies.fields(ctx.header(b"content-type"), ctx.body) or {})
+            fields = {
+                **bodies.query(scope["query_string"]),
+                **(bodies.fields(ctx.header(b"content-type"), ctx.body) or {}),
+            }
             client_id = await self.speaking_client(ctx, fields)
         request = FaultRequest(scope["method"], scope["path"], fields, client_id)
         return await pick(ctx.world.store, rules, request)
 
     @staticmethod
-    async def speaking_client(ctx: RequestContext, fields: dict[str, object]) -> str | None:
+    async def speaking_client(ctx: RequestContext, fields: Mapping[str, Any]) -> str | None:
         """The client a request speaks for: credentials in its fields, HTTP Basic, or its bearer token's client."""
         authorization = ctx.header(b"authorization")
         named = journal.named_client(fields, authorization)

@@ -11,7 +11,6 @@ import functools
 import re
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import parse_qsl
 
 from mock_finapi import bodies
 from mock_finapi.clock import format_v2, to_datetime
@@ -93,16 +92,17 @@ def mask_authorization(value: str | None) -> str | None:
     """`Bearer abcd…`, `Basic ***`; a header without a scheme is a bare credential and is masked whole."""
     if value is None:
         return None
-    scheme, _, credentials = value.strip().partition(" ")
-    if not credentials:
-        return mask_token(scheme)
-    return f"{scheme} {mask_token(credentials.strip()) if scheme.lower() == 'bearer' else MASK}"
+    authorization = parse_authorization(value)
+    if authorization.credentials == "":  # nothing after the first word: the word is a credential
+        return mask_token(authorization.scheme)
+    bearer = authorization.bearer
+    return f"{authorization.scheme} {mask_token(bearer) if bearer else MASK}"
 
 
 def view(entry: Entry) -> dict[str, Any]:
     """An entry as the admin API shows it, every secret masked."""
     fields = bodies.fields(entry.content_type.decode("latin-1") if entry.content_type else "", entry.body)
-    query = dict(parse_qsl(entry.query_string.decode("latin-1"), keep_blank_values=True))
+    query = bodies.query(entry.query_string)
     shown = {
         "time": format_v2(to_datetime(entry.time)),
         "method": entry.method,

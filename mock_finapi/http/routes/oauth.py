@@ -17,7 +17,7 @@ async def token(request: Request) -> Response:
     params = body.form_params(request)
     if "client_id" not in params:  # OAuth's client_secret_basic: the credentials as HTTP Basic (Spring takes it)
         authorization = parse_authorization(ctx.header(b"authorization"))
-        if authorization.scheme == "basic":
+        if authorization.scheme.lower() == "basic":
             if authorization.basic is None:
                 raise errors.InvalidClient()
             params.setdefault("client_id", authorization.basic[0])
