@@ -138,21 +138,25 @@ class RequestLifecycle:
             await self.identify_client(ctx)
         ended = ctx.world.clock.real()
         body = ctx.body
-        entry = Entry(
-            ctx.clock.time(ended),
-            ended - ctx.started,
-            scope["method"],
-            scope["path"],
-            scope["query_string"],
-            ctx.status,
-            ctx.request_id,
-            ctx.client_id,
-            ctx.mandator_id,
-            ctx.fault.name if ctx.fault else None,
-            ctx.headers.get(b"authorization"),
-            ctx.headers.get(b"content-type"),
-            body[:JOURNAL_BODY_BYTES] if body else body,
-            body is not None and len(body) > JOURNAL_BODY_BYTES,
+        # Built as the tuple it is: NamedTuple's generated __new__ made the journal cost half as much again (bench/).
+        entry: Entry = tuple.__new__(
+            Entry,
+            (
+                ctx.clock.time(ended),
+                ended - ctx.started,
+                scope["method"],
+                scope["path"],
+                scope["query_string"],
+                ctx.status,
+                ctx.request_id,
+                ctx.client_id,
+                ctx.mandator_id,
+                ctx.fault.name if ctx.fault else None,
+                ctx.headers.get(b"authorization"),
+                ctx.headers.get(b"content-type"),
+                body[:JOURNAL_BODY_BYTES] if body else body,
+                body is not None and len(body) > JOURNAL_BODY_BYTES,
+            ),
         )
         if journaled:
             await ctx.world.store.record(entry)

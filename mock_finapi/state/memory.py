@@ -85,9 +85,7 @@ class _Tables:
         self.faults: list[FaultCount] = []
         self.prelude = Prelude(clock, ())
         """What `prepare` answers: replaced whenever the clock moves or the rules change."""
-        self.journal: deque[tuple[Any, ...]] = deque(maxlen=journal_size)
-        """Entries as plain tuples: the garbage collector stops visiting a tuple of plain values, but not an `Entry`
-        (a tuple subclass); kept as Entries, the journal's entries were visited by every collection."""
+        self.journal: deque[Entry] = deque(maxlen=journal_size)
 
 
 class MemoryStore:
@@ -419,18 +417,18 @@ class MemoryStore:
 
     # journal
     async def record(self, entry: Entry) -> None:
-        self._t.journal.append(tuple(entry))
+        self._t.journal.append(entry)
 
     async def journal(self, query: JournalQuery, limit: int | None = None) -> list[Entry]:
-        selected = (entry for entry in map(Entry._make, reversed(self._t.journal)) if query.selects(entry))
+        selected = (entry for entry in reversed(self._t.journal) if query.selects(entry))
         return list(islice(selected, limit))
 
     async def count_journal(self, query: JournalQuery) -> int:
-        return sum(1 for entry in map(Entry._make, self._t.journal) if query.selects(entry))
+        return sum(1 for entry in self._t.journal if query.selects(entry))
 
     async def clear_journal(self, query: JournalQuery | None = None) -> int:
         journal = self._t.journal
-        kept = [] if query is None else [raw for raw in journal if not query.selects(Entry._make(raw))]
+        kept = [] if query is None else [entry for entry in journal if not query.selects(entry)]
         cleared = len(journal) - len(kept)
         journal.clear()
         journal.extend(kept)
@@ -451,7 +449,7 @@ class MemoryStore:
             len(t.processes),
             t.expiry_entries,
             len(t.journal),
-            sum(len(entry.body) for entry in map(Entry._make, t.journal) if entry.body),
+            sum(len(entry.body) for entry in t.journal if entry.body),
         )
 
     async def reset_mandator(self, mandator_id: str, fresh: MemoryStore) -> bool:
@@ -484,7 +482,7 @@ class MemoryStore:
             t.deletions.extend(d for d in source.deletions if (d[1] == mandator_id) == theirs)
         heapq.heapify(t.deletions)
         self._index_expiry(t)
-        t.journal.extend(raw for raw in old.journal if Entry._make(raw).mandator_id != mandator_id)
+        t.journal.extend(entry for entry in old.journal if entry.mandator_id != mandator_id)
         self._t = t
         return True
 
