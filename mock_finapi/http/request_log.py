@@ -11,7 +11,9 @@ characters and `%` in the path and escape them (`\\x20`) in other values; JSON e
 Lines are written together: after a quiet spell a request's line is written in the event loop's next turn (a reader
 of a pipe sees it at once); while requests keep coming, their lines go out at most every `INTERVAL`, hundreds per
 write under load (a write costs beyond its lines: the system call, a file's update). Their JSON `time` is when they
-are written: the lines written together share it, at most `INTERVAL` after their requests ended.
+are written: the lines written together share it, at most `INTERVAL` after their requests ended. Lines of a write
+that need no escaping, masking or fault (nearly always all of them) are checked at once and formatted by one f-string
+each (`_plain`): the log's cost is about half of what formatting each by `text_line`/`json_line` costs.
 """
 
 from __future__ import annotations
@@ -64,6 +66,42 @@ def text_line(entry: Entry) -> str:
     return f"{line} fault={fault}" if fault else line
 
 
+def _plain(entries: list[Entry]) -> bool:
+    """Whether none of `entries` needs more than the f-strings of `_text_lines` and `_json_lines`: no fault, no token
+    to mask in a path, nothing to escape in a path or request id (for JSON: quotes, backslashes, control characters,
+    non-ASCII text; for text also spaces and `%`). Methods are HTTP tokens."""
+    if any(entry.fault for entry in entries):
+        return False
+    paths = {entry.path for entry in entries}  # most are the same few
+    text = "".join([*paths, *(entry.request_id for entry in entries)])
+    return (
+        text.isascii()
+        and text.isprintable()
+        and not any(c in text for c in ' %"\\')
+        and not any(path.startswith(TOKEN_PATHS) for path in paths)
+    )
+
+
+def _text_lines(entries: list[Entry]) -> str:
+    if not _plain(entries):
+        return "\n".join([text_line(entry) for entry in entries])
+    return "\n".join(  # what `text_line` writes of them
+        [f"{e.method} {e.path} {e.status} {e.duration * 1000:.1f}ms rid={e.request_id}" for e in entries]
+    )
+
+
+def _json_lines(entries: list[Entry], time: str) -> str:
+    if not _plain(entries):
+        return "\n".join([json_line(entry, time) for entry in entries])
+    return "\n".join(  # what `json_line` writes of them
+        [
+            f'{{"time":"{time}","method":"{e.method}","path":"{e.path}","status":{e.status},'
+            f'"durationMs":{e.duration * 1000:.3f},"requestId":"{e.request_id}","fault":null}}'
+            for e in entries
+        ]
+    )
+
+
 def _percent(match: re.Match[str]) -> str:
     return f"%{ord(match[0]):02X}"
 
@@ -99,10 +137,9 @@ class RequestLog:
             return
         ended, self.ended = self.ended, []
         if self.json:
-            time = wall_clock().isoformat(timespec="microseconds")
-            text = "\n".join([json_line(entry, time) for entry in ended])
+            text = _json_lines(ended, wall_clock().isoformat(timespec="microseconds"))
         else:
-            text = "\n".join([text_line(entry) for entry in ended])
+            text = _text_lines(ended)
         with contextlib.suppress(OSError, ValueError):  # stdout closed (reader gone): serving matters more
             sys.stdout.write(text + "\n")
             sys.stdout.flush()
