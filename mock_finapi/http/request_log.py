@@ -136,10 +136,7 @@ class RequestLog:
         if not self.ended:
             return
         ended, self.ended = self.ended, []
-        if self.json:
-            text = _json_lines(ended, wall_clock().isoformat(timespec="microseconds"))
-        else:
-            text = _text_lines(ended)
+        text = _json_lines(ended, wall_clock().isoformat(timespec="microseconds")) if self.json else _text_lines(ended)
         with contextlib.suppress(OSError, ValueError):  # stdout closed (reader gone): serving matters more
             sys.stdout.write(text + "\n")
             sys.stdout.flush()
