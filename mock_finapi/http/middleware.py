@@ -6,8 +6,8 @@
   taken and the store's prelude (clock, fault rules) read, so a request whose body arrives after a swap is served by
   the new world and recorded in its journal. `pick_fault` decides whether a rule delays, answers or breaks the
   connection; otherwise the app answers.
-- `render_failure`: the last line of defence: what Starlette's exception handlers did not answer is logged and
-  answered with a finAPI `UNEXPECTED_ERROR` 500, never a traceback.
+- `render_failure`: every error a handler or the route table raised, in finAPI's shape (`render.failure`); anything
+  else is logged and answered with a finAPI `UNEXPECTED_ERROR` 500, never a traceback.
 - `record`: each request outside /__admin goes to the journal, and each gets a request log line when enabled.
 Cancellation is not swallowed: on shutdown the sandbox ends delayed requests itself (`Sandbox.stopping`).
 """
@@ -63,8 +63,7 @@ class RequestLifecycle:
         sandbox = self.sandbox
         headers: dict[bytes, bytes] = dict(reversed(scope["headers"]))  # the first of repeated headers wins
         given = headers.get(b"x-request-id")
-        ok = given and len(given) <= MAX_REQUEST_ID
-        request_id = given.decode("latin-1") if given and ok else randomness.request_id()
+        request_id = given.decode("latin-1") if given and len(given) <= MAX_REQUEST_ID else randomness.request_id()
         world = sandbox.world
         answer_headers = [(b"x-request-id", request_id.encode("latin-1"))]
         ctx = RequestContext(sandbox, headers, request_id, world.clock.real(), world, answer_headers)
