@@ -1,13 +1,8 @@
 """The `mock-finapi` command: a thin shell over `create_app()` and uvicorn.
 
-    mock-finapi serve [--host 127.0.0.1] [--port 8080] [--scenario NAME|PATH] [--seed N] [--url-file PATH]
-                      [--log-level info] [--log-format text|json|off] [--journal-size 1000] [--reload]
-                      [--no-admin] [--admin-token TOKEN] [--scenario-dir DIR]...
+    mock-finapi serve [OPTIONS]        (serve_options.py: each option also reads MOCK_FINAPI_<OPTION>)
     mock-finapi validate PATH...
     mock-finapi scenarios
-
-Every option of `serve` also reads `MOCK_FINAPI_<OPTION>` (e.g. MOCK_FINAPI_PORT=0); a flag beats the variable.
-Switches read 1/true/yes/on; MOCK_FINAPI_SCENARIO_DIR holds folders separated by the path separator (`:`).
 
 stdout carries the base URL (always its first line) and then the request log; everything else goes to stderr.
 """
@@ -19,8 +14,8 @@ import asyncio
 import copy
 import gc
 import io
+import ipaddress
 import logging.config
-import os
 import signal
 import socket
 import sys
@@ -29,106 +24,66 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mock_finapi import __version__
+from mock_finapi import __version__, serve_options
 from mock_finapi.errors import ScenarioError
 from mock_finapi.scenarios import loader
-from mock_finapi.settings import DEFAULT_HOST, DEFAULT_PORT, Settings
+from mock_finapi.settings import Capacity, Settings
 
 if TYPE_CHECKING:
     from mock_finapi.reload import Reloader
 
-ENV_PREFIX = "MOCK_FINAPI_"
-LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
-LOG_FORMATS = ("text", "json", "off")
-TRUE = ("1", "true", "yes", "on")
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 GRACEFUL_SHUTDOWN = 3
 """Seconds a stop by signal lets requests in flight finish (a `delay_ms` fault, say) before cutting them off, so the
 process is gone within 5 s of SIGTERM however slow a request is."""
 
 
-def _env(option: str, default: str | None) -> str | None:
-    return os.environ.get(ENV_PREFIX + option.upper().replace("-", "_"), default)
-
-
-def _env_flag(option: str) -> bool:
-    return (_env(option, "") or "").lower() in TRUE
-
-
-def _port(text: str) -> int:
-    port = int(text)
-    if not 0 <= port <= 65535:
-        raise ValueError(text)
-    return port
-
-
-def _parser() -> argparse.ArgumentParser:
+def _parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
+    """The command's parser, and its `serve` subcommand's."""
     parser = argparse.ArgumentParser(prog="mock-finapi", description="Offline emulator of finAPI's sandbox.")
     parser.add_argument("--version", action="version", version=f"mock-finapi {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
 
-    serve = commands.add_parser("serve", help="serve a scenario over HTTP")
-    serve.add_argument("--host", default=_env("host", DEFAULT_HOST), help="interface to bind (default 127.0.0.1)")
-    serve.add_argument(
-        "--port", type=_port, default=_env("port", str(DEFAULT_PORT)), help="port; 0 picks a free one (default 8080)"
+    serve = commands.add_parser(
+        "serve",
+        help="serve a scenario over HTTP",
+        description="Serve a scenario over HTTP. Each option also reads the variable in brackets; a flag beats it.",
     )
-    serve.add_argument("--scenario", default=_env("scenario", "default"), help="built-in name or YAML path")
-    serve.add_argument("--seed", type=int, default=_env("seed", None), help="override the scenario's seed")
-    serve.add_argument("--url-file", default=_env("url-file", None), help="write the base URL here once ready")
-    serve.add_argument(
-        "--log-level",
-        default=_env("log-level", "info"),
-        type=str.lower,
-        choices=LOG_LEVELS,
-        help="server log level (default info)",
-    )
-    serve.add_argument(
-        "--log-format",
-        default=_env("log-format", "text"),
-        type=str.lower,
-        choices=LOG_FORMATS,
-        help="request log on stdout, one line per request (default text)",
-    )
-    serve.add_argument(
-        "--journal-size", type=int, default=_env("journal-size", "1000"), help="requests the journal keeps (1000)"
-    )
-    serve.add_argument("--no-admin", action="store_true", default=_env_flag("no-admin"), help="remove /__admin")
-    serve.add_argument("--admin-token", default=_env("admin-token", None), help="require this bearer on /__admin")
-    serve.add_argument(
-        "--scenario-dir",
-        action="append",
-        default=None,
-        help="a folder POST /__admin/scenario may load files from (repeatable)",
-    )
-    serve.add_argument(
-        "--reload", action="store_true", default=_env_flag("reload"), help="reload the scenario file when it changes"
-    )
+    serve_options.add_arguments(serve)
 
     validate = commands.add_parser("validate", help="check scenario files; exit 1 on the first broken one")
     validate.add_argument("paths", nargs="+", metavar="PATH")
 
     commands.add_parser("scenarios", help="list the built-in scenarios")
-    return parser
+    return parser, serve
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = _parser()
+    parser, serve = _parser()
     args = parser.parse_args(argv)
-    if args.command == "serve":  # argparse checks no defaults, i.e. no environment variables
-        for option, choices in (("log_level", LOG_LEVELS), ("log_format", LOG_FORMATS)):
-            if getattr(args, option) not in choices:
-                value = getattr(args, option)
-                flag = "--" + option.replace("_", "-")
-                parser.error(f"argument {flag}: invalid choice: {value!r} (choose from {', '.join(choices)})")
-        if args.journal_size < 0:
-            parser.error("argument --journal-size: must not be negative")
-        if args.scenario_dir is None:  # the variable holds a list; given flags replace it, as flags do elsewhere
-            args.scenario_dir = [d for d in (_env("scenario-dir", "") or "").split(os.pathsep) if d]
     if args.command == "validate":
         return _validate(args.paths)
     if args.command == "scenarios":
         return _list_scenarios()
-    return _serve(args)
+    return _serve(argparse.Namespace(**serve_options.resolve(serve, args)))
+
+
+LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
+
+
+def allowed_hosts(host: str, extra: list[str]) -> tuple[str, ...] | None:
+    """The Host names requests may carry: while bound to a loopback address, loopback names and `extra` (against DNS
+    rebinding); on any other address, any (None)."""
+    if not is_loopback(host):
+        return None
+    return tuple(dict.fromkeys([*LOOPBACK_NAMES, host.lower(), *(name.lower() for name in extra)]))
+
+
+def is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host.lower() == "localhost"
 
 
 def _validate(paths: list[str]) -> int:
@@ -172,10 +127,13 @@ def _serve(args: argparse.Namespace) -> int:
             scenario=args.scenario,
             seed=args.seed,
             admin=not args.no_admin,
-            admin_token=args.admin_token or None,
+            admin_token=args.admin_token,
             journal_size=args.journal_size,
             request_log=args.log_format,
             scenario_dirs=tuple(args.scenario_dir),
+            allowed_hosts=allowed_hosts(args.host, args.allow_host),
+            head_timeout=args.head_timeout,
+            capacity=Capacity(args.max_tokens, args.max_users, args.max_processes, args.max_clients),
         )
         if args.reload:  # the reloader compares the file with the very text this loaded
             from mock_finapi import reload  # only here: start-up without --reload does not pay for its import
@@ -221,7 +179,13 @@ def _serve(args: argparse.Namespace) -> int:
                 self.watcher.cancel()
             await super().shutdown(sockets)
 
-    config = http_server.config(app, grace=GRACEFUL_SHUTDOWN, log_level=args.log_level, log_config=log_config)
+    config = http_server.config(
+        app,
+        grace=GRACEFUL_SHUTDOWN,
+        head_timeout=settings.head_timeout,
+        log_level=args.log_level,
+        log_config=log_config,
+    )
     server = Server(app, config, GRACEFUL_SHUTDOWN)
     _tune_garbage_collector()
     # uvicorn re-raises SIGINT/SIGTERM once it has shut down gracefully, which would kill the process before the

@@ -16,7 +16,8 @@ MockFinapiError
 │   ├── IllegalEntityState      422 ILLEGAL_ENTITY_STATE
 │   ├── UserAlreadyVerified     422 USER_ALREADY_VERIFIED
 │   ├── Locked                  423 LOCKED
-│   └── UnexpectedError         500 UNEXPECTED_ERROR
+│   ├── UnexpectedError         500 UNEXPECTED_ERROR
+│   └── CapacityReached         503 UNEXPECTED_ERROR (the store keeps no more: settings.Capacity)
 ├── OAuthError          → {"error": ..., "error_description": ...}
 │   ├── InvalidClient           401 invalid_client (finAPI's BadCredentialsError)
 │   └── InvalidToken            401 invalid_token
@@ -151,6 +152,15 @@ class Locked(ApiError):
 
 class UnexpectedError(ApiError):
     status = 500
+    code = "UNEXPECTED_ERROR"
+    type = "TECHNICAL"
+
+
+class CapacityReached(ApiError):
+    """The store holds as many records of a kind as it may (`settings.Capacity`): nothing more is created until some
+    expire, are deleted or the sandbox is reset."""
+
+    status = 503
     code = "UNEXPECTED_ERROR"
     type = "TECHNICAL"
 

@@ -3,11 +3,24 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8080
 MAX_BODY_BYTES = 1024 * 1024
+
+
+class Capacity(NamedTuple):
+    """What a store keeps at most: growth beyond is refused with a finAPI-shaped error, never a crash."""
+
+    tokens: int = 1_000_000
+    users: int = 1_000_000
+    processes: int = 200_000
+    clients: int = 10_000
+    """Clients registered at run time (`clients: {auto_register: true}`)."""
+
+
+DEFAULT_CAPACITY = Capacity()
 
 
 @dataclass(frozen=True)
@@ -26,3 +39,9 @@ class Settings:
     """One line per request on stdout (the CLI turns it on)."""
     scenario_dirs: tuple[str, ...] = ()
     """Where `POST /__admin/scenario {"path"}` may read files, besides the built-ins and the served file's folder."""
+    allowed_hosts: tuple[str, ...] | None = None
+    """The `Host` names requests may carry (against DNS rebinding, while the server listens on loopback); None: any."""
+    head_timeout: float = 10.0
+    """Seconds a connection may take to send a complete request head before it is closed."""
+    capacity: Capacity = DEFAULT_CAPACITY
+    """What the store keeps at most (live tokens, users, processes, run-time clients)."""

@@ -29,6 +29,10 @@ from mock_finapi.state.models import Client, User
 from mock_finapi.state.protocol import NewProcess, Store, TokenPolicy
 
 log = logging.getLogger("mock_finapi")
+UPKEEP_INTERVAL = 0.5
+"""Seconds between two looks of the upkeep when nothing was left to purge."""
+UPKEEP_BATCH = 2000
+"""Expired entries purged at a time (a few milliseconds), the event loop serving requests in between."""
 
 
 class World:
@@ -121,6 +125,15 @@ class Sandbox:
         self._swapping = asyncio.Lock()
         self.stopping = asyncio.Event()
         """Set when serving stops and requests still waiting (a fault's delay) must end now."""
+
+    async def upkeep(self, interval: float = UPKEEP_INTERVAL) -> None:
+        """While serving: purge expired tokens and due user deletions a bounded batch at a time, so that memory
+        follows the clock (a clock jump that expires a million tokens) without any request paying for it."""
+        while True:
+            world = self.world
+            now = (await self.store.prepare()).clock.time(world.clock.real())
+            purged = await self.store.purge_expired(now, UPKEEP_BATCH)
+            await asyncio.sleep(0 if purged == UPKEEP_BATCH else interval)
 
     async def delay(self, seconds: float) -> bool:
         """Wait `seconds` of real time (a fault's `delay_ms`); False when serving stops first."""

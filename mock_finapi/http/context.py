@@ -49,6 +49,8 @@ class RequestContext:
     user_id: str | None = None
     """The user of an authenticated user token."""
     fault: FaultRule | None = None
+    endpoint: str | None = None
+    """The path template of the route that took the request (None: no route did)."""
 
     def authenticated(self, client: Client, user_id: str | None = None) -> None:
         self.client_id, self.mandator_id, self.user_id = client.client_id, client.mandator_id, user_id

@@ -28,7 +28,7 @@ TOO_LARGE = (
 )
 
 
-def http_protocol() -> Any:
+def http_protocol(head_timeout: float = 10.0) -> Any:
     """The protocol class for `uvicorn.Config(http=...)`, or "auto" when httptools is not installed."""
     try:
         from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol

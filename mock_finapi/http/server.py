@@ -38,13 +38,15 @@ def base_url(sock: socket.socket, host: str | None = None) -> str:
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
-def config(app: ASGIApp, *, grace: int, log_level: str = "warning", log_config: Any = None) -> uvicorn.Config:
+def config(
+    app: ASGIApp, *, grace: int, head_timeout: float = 10.0, log_level: str = "warning", log_config: Any = None
+) -> uvicorn.Config:
     """uvicorn as the emulator runs on it: httptools and uvloop (via `uvicorn[standard]`), the emulator's protocol,
     no access log (the emulator has its own), no lifespan, no WebSockets, no proxy headers (nothing uses the client's
     address), no `server` header. The benchmark's baseline (bench/baseline_app.py) is served by the same function."""
     return uvicorn.Config(
         app,
-        http=http_protocol(),
+        http=http_protocol(head_timeout),
         log_level=log_level,
         log_config=log_config,
         access_log=False,
@@ -57,14 +59,22 @@ def config(app: ASGIApp, *, grace: int, log_level: str = "warning", log_config: 
 
 
 class Server(uvicorn.Server):
-    """uvicorn's server; once it has been stopping for `grace` seconds, requests still waiting (a fault's delay)
-    end without an answer (`Sandbox.stopping`), so a stop never waits longer and never cancels a request mid-way."""
+    """uvicorn's server, running the sandbox's upkeep (`Sandbox.upkeep`) while it serves; once it has been stopping
+    for `grace` seconds, requests still waiting (a fault's delay) end without an answer (`Sandbox.stopping`), so a
+    stop never waits longer and never cancels a request mid-way."""
 
     def __init__(self, app: Emulator, config: uvicorn.Config, grace: int) -> None:
         super().__init__(config)
         self.app, self.grace = app, grace
+        self.upkeep: asyncio.Task[None] | None = None
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        self.upkeep = asyncio.get_running_loop().create_task(self.app.sandbox.upkeep())
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        if self.upkeep is not None:
+            self.upkeep.cancel()
         handle = asyncio.get_running_loop().call_later(self.grace, self.app.sandbox.stopping.set)
         try:
             await super().shutdown(sockets)

@@ -94,7 +94,7 @@ class ThreadedServer:
             raise RuntimeError(f"ThreadedServer is already started at {self.url}")
         sock = http_server.bind(self._host, 0, backlog=1024)
         self.url = http_server.base_url(sock, self._host)
-        config = http_server.config(self.app, grace=GRACEFUL_SHUTDOWN)
+        config = http_server.config(self.app, grace=GRACEFUL_SHUTDOWN, head_timeout=self.settings.head_timeout)
         server = self._server = http_server.Server(self.app, config, GRACEFUL_SHUTDOWN)
         self._error = None
         ready = threading.Event()

@@ -65,9 +65,11 @@ class RouteTable:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path: str = scope["path"]
         fixed = self.fixed.get(path)
+        ctx: RequestContext = scope[SCOPE_KEY]
         if fixed is not None:
             route, child_scope = fixed
             scope.update(child_scope, path_params={})
+            ctx.endpoint = route.path
             await route.handle(scope, receive, send)
             return
         if path in self.shadowed:  # a fixed path an earlier route with parameters may take: all, in order
@@ -78,6 +80,7 @@ class RouteTable:
             match, child_scope = candidate.matches(scope)
             if match is Match.FULL:
                 scope.update(child_scope)
+                ctx.endpoint = candidate.path
                 await candidate.handle(scope, receive, send)
                 return
         await self.default(scope, receive, send)
