@@ -1,11 +1,16 @@
 """The HTTP protocol `serve` runs (uvicorn's httptools protocol with the emulator's additions, `http/protocol.py`),
 driven through a transport that records what it is given: answers leave in one write each (`_Coalesced`), request
-heads are capped whatever the reads (only their own bytes count), and network faults break the connection through
-the `DISCONNECT` callable in each request's scope `state`."""
+heads are capped whatever the reads (only their own bytes count) and must be complete in time (`head_timeout`), a
+refused connection gets the answers before the refusal first, and network faults break the connection through the
+`DISCONNECT` callable in each request's scope `state`.
+
+Timeouts are checked by the order of the event loop's timers, never by how long something took: a sleep shorter than
+the head timeout ends before the timeout, a longer one after it."""
 
 from __future__ import annotations
 
 import asyncio
+import re
 import socket
 import struct
 from typing import Any
@@ -14,6 +19,7 @@ from urllib.parse import urlencode
 import pytest
 from uvicorn.server import ServerState
 
+from mock_finapi.http import protocol
 from mock_finapi.http import server as http_server
 from mock_finapi.http.app import Emulator, create_app
 from mock_finapi.http.protocol import DISCONNECT, MAX_HEADER_BYTES, _Coalesced, http_protocol
@@ -37,6 +43,12 @@ OVER, UNDER = MAX_HEADER_BYTES + 1024, MAX_HEADER_BYTES - 1024
 HEALTH = b"GET /__admin/health HTTP/1.1\r\nHost: t\r\n\r\n"
 OK = b"HTTP/1.1 200 OK\r\n"
 TOO_LARGE = b"HTTP/1.1 431 Request Header Fields Too Large\r\n"
+TIMED_OUT = (
+    b"HTTP/1.1 408 Request Timeout\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: 15\r\n"
+    b"connection: close\r\n\r\nRequest timeout"
+)
+HEAD_TIMEOUT = 0.2
+HALF_A_HEAD = b"GET /__admin/health HTTP/1.1\r\nHost: t\r\nX-Half: "
 FAULTS = """
 name: network-faults
 seed: 1
@@ -46,6 +58,7 @@ faults:
   - {name: reset, match: {path: /reset}, network: connection_reset}
   - {name: empty, match: {path: /empty}, network: empty_response}
   - {name: cut, match: {path: /cut}, network: malformed_json}
+  - {name: slow, match: {path: /slow}, delay_ms: 600, respond: {status: 503}}
 """
 
 
@@ -69,12 +82,13 @@ class Recording(asyncio.Transport):
     def __init__(self) -> None:
         super().__init__()
         self.writes: list[bytes] = []
-        self.closed = self.aborted = False
+        self.closed = self.aborted = self.eof = False
         self.socket = FakeSocket()
         self.protocol: asyncio.Protocol | None = None
 
     def write(self, data: bytes | bytearray | memoryview) -> None:
         assert not self.closed, "a write after close"
+        assert not self.eof, "a write after the end of writing"
         self.writes.append(bytes(data))
 
     def close(self) -> None:
@@ -88,6 +102,18 @@ class Recording(asyncio.Transport):
         if not self.closed and self.protocol is not None:
             asyncio.get_running_loop().call_soon(self.protocol.connection_lost, None)
         self.closed = True
+
+    def can_write_eof(self) -> bool:
+        return True
+
+    def write_eof(self) -> None:
+        assert not self.closed, "an end of writing after close"
+        self.eof = True
+
+    @property
+    def ended(self) -> bool:
+        """Nothing more is written: closed, or only our side (a lingering close)."""
+        return self.closed or self.eof
 
     def is_closing(self) -> bool:
         return self.closed
@@ -106,22 +132,22 @@ class Recording(asyncio.Transport):
 class Connection:
     """One connection of the protocol to `app`, fed by hand."""
 
-    def __init__(self, app: Emulator, app_state: dict[str, Any] | None = None) -> None:
+    def __init__(self, app: Emulator, app_state: dict[str, Any] | None = None, head_timeout: float = 10.0) -> None:
         config = http_server.config(app, grace=1)  # as served: no WebSockets (their import warns on old uvicorns)
         config.load()
-        protocol_class = http_protocol()
+        protocol_class = http_protocol(head_timeout)
         self.app_state: dict[str, Any] = {} if app_state is None else app_state
         self.protocol = protocol_class(config=config, server_state=ServerState(), app_state=self.app_state)
         self.transport = Recording()
         self.transport.protocol = self.protocol
         self.protocol.connection_made(self.transport)
 
-    async def send(self, data: bytes, writes: int, *, closed: bool = False) -> list[bytes]:
-        """Feed `data` and wait until the transport holds `writes` writes (and is closed, if `closed`), a little
+    async def send(self, data: bytes, writes: int, *, ended: bool = False) -> list[bytes]:
+        """Feed `data` and wait until the transport holds `writes` writes (and has ended, if `ended`), a little
         longer (a write too many would show); answers every write so far."""
         self.protocol.data_received(data)
         for _ in range(int(WAIT / 0.001)):
-            if len(self.transport.writes) >= writes and (self.transport.closed or not closed):
+            if len(self.transport.writes) >= writes and (self.transport.ended or not ended):
                 break
             await asyncio.sleep(0.001)
         await asyncio.sleep(SETTLE)
@@ -230,7 +256,7 @@ async def test_a_head_over_the_cap_in_one_read_is_answered_431_and_never_served(
     [answer] = await connection.send(head_of(OVER), 1)
     assert answer.startswith(TOO_LARGE)
     assert answer.endswith(b"\r\n\r\nRequest header fields too large")
-    assert connection.transport.closed
+    assert connection.transport.ended
     assert await journaled(app) == 0
 
 
@@ -241,7 +267,7 @@ async def test_a_head_over_the_cap_in_many_reads_is_answered_431_before_it_is_co
     await connection.send_in_reads(unfinished, 1000)
     writes = await connection.send(b"", 1)
     assert [w[: len(TOO_LARGE)] for w in writes] == [TOO_LARGE]
-    assert connection.transport.closed
+    assert connection.transport.ended
     assert await journaled(app) == 0
 
 
@@ -303,6 +329,100 @@ async def test_after_a_431_nothing_more_is_read(app: Emulator, connection: Conne
     assert await journaled(app) == 0
 
 
+async def test_requests_before_a_head_over_the_cap_are_answered_first_in_order(connection: Connection) -> None:
+    await connection.send(HEALTH + HEALTH + head_of(OVER), 2, ended=True)
+    received = b"".join(connection.transport.writes)  # the refusal may leave in one write with the last answer
+    assert re.findall(rb"HTTP/1\.1 [^\r]*\r\n", received) == [OK, OK, TOO_LARGE]
+    assert received.endswith(b"\r\n\r\nRequest header fields too large")
+    assert connection.transport.ended
+
+
+async def test_a_refused_connection_discards_what_comes_and_is_closed_after_the_linger_time(
+    connection: Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(protocol, "LINGER", HEAD_TIMEOUT)
+    [answer] = await connection.send(head_of(OVER), 1, ended=True)
+    assert answer.startswith(TOO_LARGE)
+    assert not connection.transport.closed  # only our side ended: the client reads the 431 whatever it still sends
+    connection.protocol.data_received(HEALTH)
+    await asyncio.sleep(2 * HEAD_TIMEOUT)
+    assert (len(connection.transport.writes), connection.transport.closed) == (1, True)
+
+
+# the time limit on request heads
+@pytest.fixture
+async def timed(app: Emulator, anyio_backend: str) -> Connection:
+    return Connection(app, head_timeout=HEAD_TIMEOUT)
+
+
+async def test_a_connection_that_sends_nothing_is_answered_408_and_closed_after_the_head_timeout(
+    timed: Connection,
+) -> None:
+    await asyncio.sleep(HEAD_TIMEOUT / 2)
+    assert (timed.transport.writes, timed.transport.ended) == ([], False)
+    assert await timed.send(b"", 1, ended=True) == [TIMED_OUT]
+    assert timed.transport.ended
+
+
+async def test_half_a_head_is_answered_408_after_the_head_timeout_and_never_served(
+    app: Emulator, timed: Connection
+) -> None:
+    timed.protocol.data_received(HALF_A_HEAD)
+    await asyncio.sleep(HEAD_TIMEOUT / 2)
+    assert (timed.transport.writes, timed.transport.ended) == ([], False)
+    assert await timed.send(b"", 1, ended=True) == [TIMED_OUT]
+    timed.protocol.data_received(b"x\r\n\r\n")  # the rest, too late
+    await asyncio.sleep(SETTLE)
+    assert timed.transport.writes == [TIMED_OUT]
+    assert await journaled(app) == 0
+
+
+async def test_the_first_head_counts_from_the_connection_opening(timed: Connection) -> None:
+    await asyncio.sleep(HEAD_TIMEOUT * 0.6)
+    timed.protocol.data_received(HALF_A_HEAD)  # a late first byte does not restart the clock
+    await asyncio.sleep(HEAD_TIMEOUT * 0.6)
+    assert (timed.transport.writes, timed.transport.ended) == ([TIMED_OUT], True)
+
+
+async def test_a_head_complete_in_time_over_several_reads_is_served_and_the_connection_kept(
+    timed: Connection,
+) -> None:
+    timed.protocol.data_received(HALF_A_HEAD)
+    await asyncio.sleep(HEAD_TIMEOUT / 2)
+    [answer] = await timed.send(b"x\r\n\r\n", 1)
+    assert answer.startswith(OK)
+    await asyncio.sleep(2 * HEAD_TIMEOUT)  # idle between requests: uvicorn's keep-alive timeout (5 s) applies
+    assert (len(timed.transport.writes), timed.transport.ended) == (1, False)
+
+
+async def test_a_later_head_counts_from_its_first_byte(timed: Connection) -> None:
+    [answer] = await timed.send(HEALTH, 1)
+    assert answer.startswith(OK)
+    await asyncio.sleep(2 * HEAD_TIMEOUT)
+    timed.protocol.data_received(HALF_A_HEAD)
+    await asyncio.sleep(HEAD_TIMEOUT / 2)
+    assert (len(timed.transport.writes), timed.transport.ended) == (1, False)
+    _, refused = await timed.send(b"", 2, ended=True)
+    assert refused == TIMED_OUT
+
+
+async def test_a_request_being_served_is_never_cut_and_a_head_after_it_counts_from_its_answer(
+    faulty: Emulator,
+) -> None:
+    timed = Connection(faulty, head_timeout=HEAD_TIMEOUT)  # the answer takes 600 ms: three head timeouts
+    [answer] = await timed.send(b"GET /slow HTTP/1.1\r\nHost: t\r\n\r\n" + HALF_A_HEAD, 1)
+    assert answer.startswith(b"HTTP/1.1 503 Service Unavailable\r\n")
+    assert not timed.transport.ended
+    _, refused = await timed.send(b"", 2, ended=True)
+    assert refused == TIMED_OUT
+
+
+async def test_a_head_over_the_cap_is_not_timed_out_twice(timed: Connection) -> None:
+    await timed.send_in_reads(head_of(4 * MAX_HEADER_BYTES)[:-4], 1000)
+    await asyncio.sleep(2 * HEAD_TIMEOUT)
+    assert [w[: len(TOO_LARGE)] for w in timed.transport.writes] == [TOO_LARGE]
+
+
 # breaking a connection: network faults
 @pytest.fixture
 def faulty() -> Emulator:
@@ -319,7 +439,7 @@ async def test_each_connection_has_a_state_of_its_own_with_its_disconnect(faulty
 
 async def test_a_connection_reset_fault_resets_the_connection_without_an_answer(faulty: Emulator) -> None:
     connection = Connection(faulty)
-    assert await connection.send(b"GET /reset HTTP/1.1\r\nHost: t\r\n\r\n", 0, closed=True) == []
+    assert await connection.send(b"GET /reset HTTP/1.1\r\nHost: t\r\n\r\n", 0, ended=True) == []
     assert (connection.transport.closed, connection.transport.aborted) == (True, True)
     linger = struct.pack("ii", 1, 0)  # closing sends RST, not FIN
     assert connection.transport.socket.options == [(socket.SOL_SOCKET, socket.SO_LINGER, linger)]
@@ -329,7 +449,7 @@ async def test_a_connection_reset_fault_resets_the_connection_without_an_answer(
 
 async def test_an_empty_response_fault_closes_the_connection_without_an_answer(faulty: Emulator) -> None:
     connection = Connection(faulty)
-    assert await connection.send(b"GET /empty HTTP/1.1\r\nHost: t\r\n\r\n", 0, closed=True) == []
+    assert await connection.send(b"GET /empty HTTP/1.1\r\nHost: t\r\n\r\n", 0, ended=True) == []
     assert (connection.transport.closed, connection.transport.aborted) == (True, False)
     assert connection.transport.socket.options == []
     [entry] = await faulty.sandbox.store.journal(JournalQuery())
