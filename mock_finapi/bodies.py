@@ -64,6 +64,19 @@ def _depth(text: str) -> int:
     return deepest
 
 
+def too_deep(value: Any, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Whether objects and arrays in `value` (parsed JSON or YAML) nest deeper than `limit` (`{"a": [1]}` is 2 deep).
+    Walks level by level without recursion, each container once a level (YAML aliases share them), and stops past
+    the limit, so a cyclic value is simply too deep."""
+    level: list[Any] = [value]
+    for _ in range(limit + 1):
+        containers = {id(item): item for item in level if isinstance(item, dict | list)}
+        if not containers:
+            return False
+        level = [item for c in containers.values() for item in (c.values() if isinstance(c, dict) else c)]
+    return True
+
+
 def fields(content_type: str, body: bytes | None) -> dict[str, Any] | None:
     """The fields of a form or JSON object body, parsed as the endpoints parse them (None when there is no body, it
     does not parse, or it is of another type)."""

@@ -4,7 +4,8 @@ Text: `POST /api/v2/oauth/token 503 1.2ms rid=selfgen-… fault=flaky` (`fault=`
 JSON: `{"time", "method", "path", "status", "durationMs", "requestId", "fault"}` (`fault` null when none).
 
 A line never holds a secret: the query string is left out (v1 clients send credentials there), and the paths that
-carry a token (a process token, the token of `POST /__admin/tokens/{token}/expire`) keep only its first characters.
+carry a token (a process token, the token of `POST /__admin/tokens/{token}/expire`, in any spelling: any case,
+repeated slashes, any API version) keep only its first characters (`journal.mask_path`).
 Whatever a client put in a path or header cannot break a line: text lines percent-encode spaces, control
 characters and `%` in the path and escape them (`\\x20`) in other values; JSON escapes them anyway.
 
@@ -26,7 +27,7 @@ import sys
 import orjson
 
 from mock_finapi.clock import wall_clock
-from mock_finapi.services.journal import TOKEN_PATHS, mask_path
+from mock_finapi.services.journal import mask_path, may_hold_token
 from mock_finapi.state.models import Entry
 
 _PATH_UNSAFE = re.compile(r"[\x00-\x20\x7f%]")
@@ -37,7 +38,7 @@ INTERVAL = 0.1
 
 
 def _shown_path(path: str) -> str:
-    return mask_path(path) if path.startswith(TOKEN_PATHS) else path
+    return mask_path(path) if may_hold_token(path) else path
 
 
 def json_line(entry: Entry, time: str) -> str:
@@ -78,7 +79,7 @@ def _plain(entries: list[Entry]) -> bool:
         text.isascii()
         and text.isprintable()
         and not any(c in text for c in ' %"\\')
-        and not any(path.startswith(TOKEN_PATHS) for path in paths)
+        and not any(may_hold_token(path) for path in paths)
     )
 
 

@@ -20,6 +20,7 @@ import re
 from collections.abc import Mapping
 from typing import Any, Final, NamedTuple
 
+from mock_finapi import bodies
 from mock_finapi.state.models import FaultCount, FaultRule, path_matches
 from mock_finapi.state.protocol import Store
 from mock_finapi.validation import Fields, Invalid
@@ -30,7 +31,7 @@ MATCH_KEYS = ("method", "path", "fields", "client_id")
 RESPOND_KEYS = ("status", "headers", "body")
 MAX_DELAY_MS = 600_000
 MAX_TEXT = 400
-"""Longest name, path glob, method or client id a rule may hold."""
+"""Longest name, path glob, method, client id, field name or field value a rule may hold."""
 NO_BODY_STATUSES: Final = (204, 304)
 # Framing headers a rule may not set: they would break the response in ways `network` names explicitly.
 FRAMING_HEADERS: Final = ("content-length", "transfer-encoding")
@@ -103,6 +104,8 @@ def parse_rule(data: Any, default_name: str) -> FaultRule:
         raise match.invalid("client_id", "must not be empty")
     fields = match.section("fields", None)
     for key, value in fields.data.items():
+        if len(str(key)) > MAX_TEXT:
+            raise match.invalid("fields", f"a field name must be at most {MAX_TEXT} characters")
         if not isinstance(value, str | int | float | bool) or len(_text(value)) > MAX_TEXT:
             raise fields.invalid(key, f"must be a string, number or boolean of at most {MAX_TEXT} characters")
     after = rule.take("after", int, 0)
@@ -132,6 +135,8 @@ def parse_rule(data: Any, default_name: str) -> FaultRule:
         body = respond.data.get("body")
         if body is not None and status in NO_BODY_STATUSES:
             raise respond.invalid("body", f"a {status} response has no body")
+        if bodies.too_deep(body):
+            raise respond.invalid("body", f"must not nest objects and arrays deeper than {bodies.MAX_JSON_DEPTH}")
     return FaultRule(
         name=name,
         method=method.upper() if method else None,

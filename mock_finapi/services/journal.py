@@ -20,16 +20,26 @@ from mock_finapi.validation import Fields, Invalid
 
 SECRET_WORDS = ("password", "secret")
 """A key holding one of these (any case: `password`, `newPassword`, `client_secret`) is a secret."""
+SECRET_KEYS = frozenset({"fintsproductregistrationnumber"})
+"""Keys (any case) that are secrets besides: v1's FinTS product registration number (finAPI shows it as `XXXXX`)."""
 TOKEN_SUFFIX = "token"
 """A key ending so (any case: `token`, `refresh_token`, `passwordChangeToken`) holds a token."""
 MASK = "***"
+MAX_DEPTH = bodies.MAX_JSON_DEPTH
+"""Masking goes no deeper (what a body can hold); a value nested deeper is masked whole."""
 _PLAIN, _SECRET, _TOKEN = range(3)
 _SCALARS = (str, int, float, type(None))
-# Path segments that are credentials: the process token of an exchange, the token of an admin expiry.
-_PROCESS_PREFIX = "/api/v1/processes/"
-_EXPIRE_PREFIX, _EXPIRE_SUFFIX = "/__admin/tokens/", "/expire"
-TOKEN_PATHS = (_PROCESS_PREFIX, _EXPIRE_PREFIX)
-"""Where paths that `mask_path` masks begin."""
+# Path segments that are credentials, however the path is spelt (any case, repeated slashes, any API version): the
+# segment after `processes` (a process token; only `…/processes/<mandatorId>/link` holds none) and the one after
+# `tokens` (`/__admin/tokens/<token>/expire`, which the request log writes).
+_TOKEN_HINT = re.compile(r"/(?:processes|tokens)/", re.IGNORECASE)
+_TOKEN_SEGMENT = re.compile(r"(/(processes|tokens)/+)([^/]+)", re.IGNORECASE)
+_NOT_A_TOKEN = {"processes": "link", "tokens": "expire"}
+
+
+def may_hold_token(path: str) -> bool:
+    """Whether `mask_path` may change `path` (a quick check for the request log's lines)."""
+    return _TOKEN_HINT.search(path) is not None
 
 
 def mask_token(value: str) -> str:
@@ -41,12 +51,14 @@ def _kind(key: str) -> int:
     lowered = key.lower()
     if lowered.endswith(TOKEN_SUFFIX):
         return _TOKEN
-    return _SECRET if any(word in lowered for word in SECRET_WORDS) else _PLAIN
+    secret = lowered in SECRET_KEYS or any(word in lowered for word in SECRET_WORDS)
+    return _SECRET if secret else _PLAIN
 
 
-def mask_value(key: str, value: Any) -> Any:
+def mask_value(key: str, value: Any, depth: int = 1) -> Any:
     """A token keeps a prefix to tell it apart; a secret, or anything but a string under a token key, goes whole.
-    `null` stays `null` (it hides nothing, and QA may need to see that a field was sent empty)."""
+    `null` stays `null` (it hides nothing, and QA may need to see that a field was sent empty). `depth`: how deep
+    `value` is nested; an object or array deeper than `MAX_DEPTH` is masked whole (masking never recurses further)."""
     if value is None:
         return None
     kind = _kind(key)
@@ -54,38 +66,43 @@ def mask_value(key: str, value: Any) -> Any:
         return mask_token(value) if isinstance(value, str) else MASK
     if kind == _SECRET:
         return MASK
-    return _mask_nested(value)
+    return _mask_nested(value, depth)
 
 
-def _mask_nested(value: Any) -> Any:
+def _mask_nested(value: Any, depth: int) -> Any:
     if isinstance(value, Mapping):
-        return mask_fields(value)
+        return mask_fields(value, depth) if depth <= MAX_DEPTH else MASK
     if isinstance(value, list):
-        return [_mask_nested(v) for v in value]
+        return [_mask_nested(v, depth + 1) for v in value] if depth <= MAX_DEPTH else MASK
     return value
 
 
-def mask_fields(fields: Mapping[str, Any]) -> dict[str, Any]:
+def mask_fields(fields: Mapping[str, Any], depth: int = 1) -> dict[str, Any]:
+    """`fields` (an object nested `depth` deep) with every secret masked."""
     masked: dict[str, Any] = {}
     for key, value in fields.items():  # plain scalars (most fields) are taken as they are, without a further call
         plain = _kind(key) == _PLAIN and isinstance(value, _SCALARS)
-        masked[key] = value if plain else mask_value(key, value)
+        masked[key] = value if plain else mask_value(key, value, depth + 1)
     return masked
 
 
 def mask_path(path: str) -> str:
-    """Tokens in paths keep only their first characters: `/api/v1/processes/<token>[/…]` (an exchange, where the
-    token is the credential; only `/api/v1/processes/<mandatorId>/link` holds no token) and
-    `/__admin/tokens/<token>/expire` (which the request log writes)."""
-    if path.startswith(_PROCESS_PREFIX):
-        token, slash, rest = path[len(_PROCESS_PREFIX) :].partition("/")
-        if token and rest != "link":
-            return _PROCESS_PREFIX + mask_token(token) + slash + rest
-    if path.startswith(_EXPIRE_PREFIX) and path.endswith(_EXPIRE_SUFFIX):
-        token = path[len(_EXPIRE_PREFIX) : -len(_EXPIRE_SUFFIX)]
-        if token:
-            return _EXPIRE_PREFIX + mask_token(token) + _EXPIRE_SUFFIX
-    return path
+    """Tokens in paths keep only their first characters: the segment after `processes` (`/api/v1/processes/<token>`,
+    an exchange, where the token is the credential) and after `tokens` (`/__admin/tokens/<token>/expire`, which the
+    request log writes), in any case, after any slashes and under any version: what a client sends to a wrong
+    spelling of a path is a credential as well. `/api/v1/processes/<mandatorId>/link` keeps its mandator id."""
+    if _TOKEN_HINT.search(path) is None:
+        return path
+    return _TOKEN_SEGMENT.sub(_masked_segment, path)
+
+
+def _masked_segment(match: re.Match[str]) -> str:
+    before, token = match[1], match[3]
+    kind = "tokens" if match[2][0] in "tT" else "processes"  # not .lower(): IGNORECASE also takes `proceſſes`
+    rest = match.string[match.end() :]
+    if (kind == "processes" and rest == "/link") or (token == _NOT_A_TOKEN[kind] and not rest):
+        return match[0]  # `…/processes/<mandatorId>/link`, or no token at all (`/__admin/tokens//expire`)
+    return before + mask_token(token)
 
 
 def mask_authorization(value: str | None) -> str | None:
@@ -100,8 +117,10 @@ def mask_authorization(value: str | None) -> str | None:
 
 
 def view(entry: Entry) -> dict[str, Any]:
-    """An entry as the admin API shows it, every secret masked."""
-    fields = bodies.fields(entry.content_type.decode("latin-1") if entry.content_type else "", entry.body)
+    """An entry as the admin API shows it, every secret masked. A body the journal cut (`bodyTruncated`) shows no
+    fields: a cut JSON does not parse, and a cut form may end in half a key that masking would not know."""
+    content_type = entry.content_type.decode("latin-1") if entry.content_type else ""
+    fields = None if entry.truncated else bodies.fields(content_type, entry.body)
     query = bodies.query(entry.query_string)
     shown = {
         "time": format_v2(to_datetime(entry.time)),

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 import pytest
 
+from mock_finapi import bodies
+from mock_finapi.services import journal as journal_service
 from tests.api.admin_helpers import (
     GUARDED,
     MANDATOR,
@@ -237,3 +240,83 @@ def test_admin_calls_are_not_journaled(client: httpx.Client) -> None:
     client.post("/__admin/clock", json={"advance": 1})
 
     assert journal(client) == []
+
+
+# bounds (issue 16, points 3 and 4)
+JOURNAL_BODY_BYTES = 16 * 1024
+MiB = 1024 * 1024
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+
+
+def form_of_size(size: int) -> str:
+    """A client-credentials form of exactly `size` bytes (a padding field last)."""
+    head = "&".join(f"{key}={value}" for key, value in CLIENT_CREDENTIALS.items()) + "&pad="
+    return head + "p" * (size - len(head))
+
+
+def test_a_body_up_to_16_kib_is_shown_whole(client: httpx.Client) -> None:
+    form = form_of_size(JOURNAL_BODY_BYTES)
+    ok(client.post(TOKEN_PATH[2], content=form, headers=FORM))
+
+    [entry] = journal(client)
+    assert "bodyTruncated" not in entry
+    assert entry["body"] == {**CLIENT_CREDENTIALS, "client_secret": "***", "pad": form.rpartition("=")[2]}
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        (form_of_size(JOURNAL_BODY_BYTES + 1).encode(), FORM["Content-Type"]),  # its 16 KiB prefix parses as a form
+        (b'{"id": "alice", "password": "' + b"p" * (MiB - 31) + b'"}', "application/json"),  # the largest body
+    ],
+    ids=["form-16KiB+1", "json-1MiB"],
+)
+def test_a_body_beyond_16_kib_is_shown_truncated_without_its_fields(
+    client: httpx.Client, body: bytes, content_type: str
+) -> None:
+    assert len(body) <= MiB
+    client.post("/api/v2/users", content=body, headers={"Content-Type": content_type})
+
+    [entry] = journal(client)
+    assert (entry["path"], entry["body"], entry["bodyTruncated"]) == ("/api/v2/users", None, True)
+
+
+def test_reading_with_limit_1_parses_and_masks_one_entry(client: httpx.Client, monkeypatch: pytest.MonkeyPatch) -> None:
+    for n in range(50):
+        client.post(TOKEN_PATH[2], data=CLIENT_CREDENTIALS, headers=rid(f"r{n}"))
+    calls = {"view": 0, "fields": 0}
+
+    def counted(name: str, function: Any) -> Any:
+        def call(*args: Any) -> Any:
+            calls[name] += 1
+            return function(*args)
+
+        return call
+
+    monkeypatch.setattr(journal_service, "view", counted("view", journal_service.view))
+    monkeypatch.setattr(bodies, "fields", counted("fields", bodies.fields))
+    assert request_ids(client, limit="1") == ["r49"]
+    assert request_ids(client, limit="1", method="POST", path="*/token") == ["r49"]
+    assert calls == {"view": 2, "fields": 2}
+
+
+FILTERS = ["method", "path", "clientId", "mandator", "fault"]
+
+
+def filter_text(key: str, length: int) -> str:
+    return "/" + "p" * (length - 1) if key == "path" else "x" * length
+
+
+@pytest.mark.parametrize("key", FILTERS)
+def test_journal_filters_take_at_most_400_characters(client: httpx.Client, key: str) -> None:
+    client.get("/api/v2/nothing")
+    reads: list[Callable[[dict[str, str]], httpx.Response]] = [
+        lambda params: client.get("/__admin/requests", params=params),
+        lambda params: client.post("/__admin/requests/count", json=params),
+        lambda params: client.delete("/__admin/requests", params=params),
+    ]
+    for read in reads:
+        answer = read({key: filter_text(key, 400)})
+        assert answer.status_code == 200, answer.text
+        assert_illegal(read({key: filter_text(key, 401)}), f"{key}: must be at most 400 characters")
+    assert len(journal(client)) == 1  # nothing matched the filters, and the refused ones deleted nothing

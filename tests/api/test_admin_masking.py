@@ -177,3 +177,71 @@ def test_request_log_masks_tokens_in_admin_and_process_paths(
     assert f"GET /api/v1/processes/{masked(process_token)} 200" in out
     assert access not in out
     assert process_token not in out
+
+
+# every spelling of a path that carries a token (issue 16, point 10)
+PROCESS_SPELLINGS = [
+    "/api/v1//processes/{}",
+    "/api/v1/processes//{}",
+    "/api//v1/processes/{}/",
+    "/API/v1/processes/{}",
+    "/api/V1/Processes/{}",
+    "/api/v2/processes/{}",
+    "/api/v3/PROCESSES/{}/exchange",
+]
+EXPIRE_SPELLINGS = [
+    "/__admin//tokens/{}/expire",
+    "/__admin/tokens//{}/expire",
+    "/__admin/tokens/{}//expire",
+    "/__ADMIN/tokens/{}/expire",
+    "/__admin/Tokens/{}/EXPIRE",
+]
+
+
+def test_journal_masks_a_live_process_token_on_every_spelling_of_its_path(client: httpx.Client) -> None:
+    process_token = create_process(client, CLIENT_ID, CLIENT_SECRET, "ref")
+    access = client_token(client)
+    paths = [spelling.format(process_token) for spelling in PROCESS_SPELLINGS]
+    paths += [f"/__ADMIN/tokens/{access}/expire", f"/__Admin/TOKENS/{access}/expire"]
+    for path in paths:
+        assert client.get(path).status_code == 404
+    text = client.get("/__admin/requests").text
+    assert (process_token in text, access in text) == (False, False)
+    shown = [entry["path"] for entry in reversed(journal(client))][2:]
+    assert shown == [
+        path.replace(process_token, masked(process_token)).replace(access, masked(access)) for path in paths
+    ]
+
+
+def test_request_log_masks_live_tokens_on_every_spelling_of_their_paths(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(request_log, "INTERVAL", 3600.0)
+    with emulator(request_log="text") as client:
+        process_token = create_process(client, CLIENT_ID, CLIENT_SECRET, "ref")
+        access = client_token(client)
+        for spelling in PROCESS_SPELLINGS:
+            assert client.get(spelling.format(process_token)).status_code == 404
+        for spelling in EXPIRE_SPELLINGS:
+            assert client.post(spelling.format(access)).status_code == 404
+    out = capsys.readouterr().out
+    assert (process_token in out, access in out) == (False, False)
+    for spelling in PROCESS_SPELLINGS:
+        assert f"GET {spelling.format(masked(process_token))} 404 " in out
+    for spelling in EXPIRE_SPELLINGS:
+        assert f"POST {spelling.format(masked(access))} 404 " in out
+
+
+@pytest.mark.parametrize("version", [1, 2])
+def test_journal_masks_the_fints_product_registration_number(client: httpx.Client, version: int) -> None:
+    number = "ABCDEF1234567890ABCDEF123"
+    token = client_token(client)
+    path = f"/api/v{version}/clientConfiguration"
+    ok(client.patch(path, json={"finTSProductRegistrationNumber": number}, headers=bearer(token)))
+    assert client.get("/api/v1/processes", params={"finTSProductRegistrationNumber": number}).status_code == 405
+
+    text = client.get("/__admin/requests").text
+    assert number not in text
+    query, patched = journal(client)[:2]
+    assert patched["body"] == {"finTSProductRegistrationNumber": "***"}
+    assert query["query"] == {"finTSProductRegistrationNumber": "***"}

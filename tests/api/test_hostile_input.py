@@ -17,11 +17,12 @@ from typing import Any
 import httpx
 import pytest
 
-from mock_finapi import cli, credentials, errors
+from mock_finapi import bodies, cli, credentials, errors
 from mock_finapi.http.app import create_app
 from mock_finapi.settings import Settings
 from mock_finapi.testing.inprocess import InProcessClient
 from mock_finapi.testing.server import ThreadedServer
+from tests.api.admin_helpers import CREDENTIALS, TWO_MANDATORS
 from tests.api.test_http_errors import SELFGEN, assert_error
 from tests.helpers import (
     CLIENT_CREDENTIALS,
@@ -286,6 +287,199 @@ def test_every_json_endpoint_refuses_unusable_json_with_400(client: httpx.Client
         assert response.status_code == 400, (method, path, response.text)
         message = response.json()["errors"][0]["message"]
         assert message == errors.MSG_MALFORMED_JSON, (method, path, message)
+    assert client.get("/__admin/health").json()["scenario"] == "default"
+
+
+# ------------------------------------------------------------------ a journal that cannot be poisoned (issue 16)
+POISON = [
+    (b'{"id": "\\ud800", "password": "pw"}', "application/json"),
+    (b'{"\\udc00": "x", "client_id": "\\ud800"}', "application/json"),
+    (b'"\\ud800"', "application/json"),
+    (b'{"id": "\xed\xa0\x80"}', "application/json"),  # a surrogate in CESU-8
+    (b'{"a": ' * 300 + b"1" + b"}" * 300, "application/json"),
+    (b'{"password": ' * 1_000 + b'"pw"' + b"}" * 1_000, "application/json"),
+    (b"[" * 1_000 + b"]" * 1_000, "application/json"),
+    (b'{"a": ' + b"[" * 999 + b"]" * 999 + b"}", "application/json"),
+    (b'{"id": "\xff\xfe", "password": "pw"}', "application/json"),
+    (b'{"id": "\\u0000", "password": "\x00"}', "application/json"),
+    (b"\x00" * 64, "application/json"),
+    (b"client_id=\xff\xfe&client_secret=x", "application/x-www-form-urlencoded"),
+    (b"client_id=%ED%A0%80&client_secret=%FF", "application/x-www-form-urlencoded"),
+    (b"client_id=\x00&password=\x00\x00&grant_type=password", "application/x-www-form-urlencoded"),
+    (b"client_id=%00&" + b"a[" * 1_000, "application/x-www-form-urlencoded"),
+    (b"\x00\xff" * 64, "text/plain; charset=\xff"),
+]
+POISON_IDS = [
+    "lone-surrogate",
+    "lone-surrogate-key",
+    "lone-surrogate-document",
+    "CESU-8",
+    "objects-300",
+    "password-objects-1000",
+    "arrays-1000",
+    "arrays-999-in-an-object",
+    "invalid-UTF-8",
+    "NUL-in-JSON",
+    "NUL-document",
+    "invalid-UTF-8-form",
+    "surrogate-form",
+    "NUL-form",
+    "brackets-form",
+    "binary-other-type",
+]
+POISONED_PATHS = [
+    ("POST", "/api/v2/oauth/token"),
+    ("POST", "/oauth/token"),
+    ("POST", "/api/v2/users"),
+    ("PATCH", "/api/v2/users"),
+    ("POST", "/api/v1/processes"),
+    ("PATCH", "/api/v1/clientConfiguration"),
+    ("POST", "/api/v2/nothing"),
+    ("PUT", "/x/%00/%ff"),
+]
+
+
+def assert_journal_answers(client: httpx.Client, count: int) -> None:
+    """Every way to read, count and clear the journal answers 200 over `count` entries."""
+    for params in ({}, {"limit": "1"}, {"method": "POST"}, {"path": "/api/*"}):
+        response = client.get("/__admin/requests", params=params)
+        assert response.status_code == 200, (params, response.text)
+    assert len(client.get("/__admin/requests").json()["requests"]) == count
+    for matcher in (None, {"path": "*"}, {"status": 400}):
+        response = client.post("/__admin/requests/count", json=matcher)
+        assert response.status_code == 200, (matcher, response.text)
+    assert client.post("/__admin/requests/count").json() == {"count": count}
+    assert client.delete("/__admin/requests", params={"path": "/api/v2/*"}).status_code == 200
+    deleted = client.delete("/__admin/requests")
+    assert deleted.status_code == 200, deleted.text
+    assert client.post("/__admin/requests/count").json() == {"count": 0}
+
+
+def raw_headers(content_type: str, token: str | None = None) -> dict[bytes, bytes]:
+    """A Content-Type of any bytes (httpx encodes str values as ASCII), and the bearer token when given."""
+    headers = {b"Content-Type": content_type.encode("latin-1")}
+    if token is not None:
+        headers[b"Authorization"] = b"Bearer " + token.encode()
+    return headers
+
+
+def add_field_rules(client: httpx.Client) -> None:
+    """Rules that match on the fields and client of every request (and never fire)."""
+    for rule in (
+        {"name": "fields", "match": {"fields": {"client_id": "nobody"}}, "respond": {"status": 503}},
+        {"name": "client", "match": {"client_id": "nobody"}, "respond": {"status": 503}},
+    ):
+        assert client.post("/__admin/faults", json=rule).status_code == 201
+
+
+@pytest.mark.parametrize(("content", "content_type"), POISON, ids=POISON_IDS)
+def test_no_body_poisons_the_journal(client: httpx.Client, content: bytes, content_type: str) -> None:
+    add_field_rules(client)
+    headers = raw_headers(content_type, client_token(client))
+    for method, path in POISONED_PATHS:
+        response = client.request(method, path, content=content, headers=headers)
+        assert response.status_code < 500, (method, path, response.text)
+    assert_journal_answers(client, 1 + len(POISONED_PATHS))
+
+
+def test_no_body_poisons_the_journal_of_a_server_over_a_socket(server: ThreadedServer) -> None:
+    with httpx.Client(base_url=server.url, timeout=TIMEOUT) as client:
+        add_field_rules(client)
+        assert client.delete("/__admin/requests").status_code == 200
+        for content, content_type in POISON:
+            for method, path in POISONED_PATHS[:3]:
+                response = client.request(method, path, content=content, headers=raw_headers(content_type))
+                assert response.status_code < 500, (method, path, response.text)
+        assert_journal_answers(client, 3 * len(POISON))
+        assert client.delete("/__admin/faults").status_code == 200
+
+
+def test_a_mandator_reset_after_poisoned_requests_answers_200_and_keeps_the_other_mandators() -> None:
+    with InProcessClient(create_app(Settings(scenario=TWO_MANDATORS))) as client:
+        add_field_rules(client)
+        tokens = {}
+        for side, (client_id, secret) in CREDENTIALS.items():
+            grant = {"grant_type": "client_credentials", "client_id": client_id, "client_secret": secret}
+            tokens[side] = client.post(TOKEN_PATH[2], data=grant).json()["access_token"]
+            for content, content_type in POISON:
+                headers = raw_headers(content_type, tokens[side])
+                for method, path in POISONED_PATHS:
+                    assert client.request(method, path, content=content, headers=headers).status_code < 500
+        created = client.post(
+            "/api/v2/users", json={"id": "new-b", "password": "password-b"}, headers=bearer(tokens["b"])
+        )
+        assert created.status_code == 201, created.text
+        users_b = client.get("/__admin/state/users", params={"mandator": "mandator-b"}).json()
+        tokens_before = client.get("/__admin/state/tokens").json()["tokens"]
+        journal_b = client.get("/__admin/requests", params={"mandator": "mandator-b"}).json()
+        assert len(journal_b["requests"]) > len(POISON) * len(POISONED_PATHS) / 2
+        total = client.post("/__admin/requests/count").json()["count"]
+        count_a = client.post("/__admin/requests/count", json={"mandator": "mandator-a"}).json()["count"]
+        assert count_a > len(POISON) * len(POISONED_PATHS) / 2
+
+        reset = client.post("/__admin/reset", params={"mandator": "mandator-a"})
+        assert (reset.status_code, reset.json()) == (200, {"reset": "mandator-a", "scenario": "two-mandators"})
+        assert client.get("/__admin/state/users", params={"mandator": "mandator-b"}).json() == users_b
+        assert client.get("/__admin/requests", params={"mandator": "mandator-b"}).json() == journal_b
+        assert client.post("/__admin/requests/count", json={"mandator": "mandator-a"}).json() == {"count": 0}
+        tokens_after = client.get("/__admin/state/tokens").json()["tokens"]
+        assert tokens_after == [t for t in tokens_before if t["mandatorId"] == "mandator-b"]
+        config = client.get("/api/v2/clientConfiguration", headers=bearer(tokens["b"]))
+        assert config.status_code == 200, config.text
+        assert client.get("/api/v2/clientConfiguration", headers=bearer(tokens["a"])).status_code == 401
+        assert_journal_answers(client, total - count_a + 2)
+
+
+# fault rules are bounded (issue 16, points 2 and 4)
+RULE_TEXTS = [
+    ("name", lambda text: {"name": text}, "name"),
+    ("method", lambda text: {"match": {"method": text}}, "match.method"),
+    ("path", lambda text: {"match": {"path": "/" + text[1:]}}, "match.path"),
+    ("client_id", lambda text: {"match": {"client_id": text}}, "match.client_id"),
+    ("field value", lambda text: {"match": {"fields": {"f": text}}}, "match.fields.f"),
+    ("field name", lambda text: {"match": {"fields": {text: "v"}}}, "match.fields"),
+]
+
+
+@pytest.mark.parametrize(("rule_of", "key"), [(r, k) for _, r, k in RULE_TEXTS], ids=[i for i, _, _ in RULE_TEXTS])
+def test_fault_rule_texts_take_at_most_400_characters(
+    client: httpx.Client, rule_of: Callable[[str], dict[str, Any]], key: str
+) -> None:
+    for length, status in ((400, 201), (401, 400)):
+        rule = {"name": f"rule-{length}", "respond": {"status": 503}} | rule_of("x" * length)
+        response = client.post("/__admin/faults", json=rule)
+        assert response.status_code == status, response.text
+    message = response.json()["errors"][0]["message"]
+    assert message.startswith(f"{key}: "), message
+    assert "at most 400 characters" in message
+    assert [rule["name"] for rule in client.get("/__admin/faults").json()["faults"]] == [
+        "x" * 400 if key == "name" else "rule-400"
+    ]
+
+
+def nested_yaml(depth: int) -> str:
+    """A JSON value `depth` deep, as YAML flow: [{"a": [{"a": … 1 …}]}]."""
+    return "[{a: " * (depth // 2) + "[" * (depth % 2) + "1" + "]" * (depth % 2) + "}]" * (depth // 2)
+
+
+def fault_scenario(depth: int) -> str:
+    body = nested_yaml(depth)
+    return SCENARIO.format(name="deep") + f"faults:\n  - {{name: deep, respond: {{status: 500, body: {body}}}}}\n"
+
+
+def test_a_fault_body_as_deep_as_a_json_body_may_be_is_answered(client: httpx.Client) -> None:
+    loaded = client.post("/__admin/scenario", json={"yaml": fault_scenario(bodies.MAX_JSON_DEPTH)})
+    assert loaded.status_code == 200, loaded.text
+    answer = client.get("/api/v2/users")
+    assert (answer.status_code, answer.text) == (500, nested_yaml(bodies.MAX_JSON_DEPTH).replace("a: ", '"a":'))
+    assert client.get("/__admin/faults").status_code == 200
+
+
+@pytest.mark.parametrize("depth", [bodies.MAX_JSON_DEPTH + 1, 300])
+def test_a_fault_body_nested_deeper_than_a_json_body_may_be_is_refused(client: httpx.Client, depth: int) -> None:
+    response = client.post("/__admin/scenario", json={"yaml": fault_scenario(depth)})
+    message = f"<admin>:5: faults[0].respond.body: must not nest objects and arrays deeper than {bodies.MAX_JSON_DEPTH}"
+    assert_error(response, 400, "BAD_REQUEST", message)
     assert client.get("/__admin/health").json()["scenario"] == "default"
 
 

@@ -4,12 +4,16 @@
 from __future__ import annotations
 
 import base64
+import fnmatch
 from typing import Any
 
+import orjson
 import pytest
 
+from mock_finapi.bodies import MAX_JSON_DEPTH
 from mock_finapi.clock import ClockState
 from mock_finapi.services import journal
+from mock_finapi.state import models
 from mock_finapi.state.memory import MemoryStore
 from mock_finapi.state.models import Entry, JournalQuery, path_matches
 from mock_finapi.validation import Invalid
@@ -126,9 +130,10 @@ def test_a_body_that_is_no_form_or_json_object_is_not_shown(body: bytes | None, 
     assert journal.view(entry("r1", body, content_type=content_type))["body"] is None
 
 
-def test_a_view_says_when_the_body_was_cut() -> None:
+def test_a_view_says_when_the_body_was_cut_and_shows_none_of_its_fields() -> None:
     assert "bodyTruncated" not in journal.view(entry("r1"))
-    assert journal.view(entry("r1", truncated=True))["bodyTruncated"] is True
+    cut = journal.view(entry("r1", b"grant_type=password&pad=xyz&passw", truncated=True))  # a form's prefix parses
+    assert (cut["body"], cut["bodyTruncated"]) == (None, True)
 
 
 @pytest.mark.parametrize(
@@ -141,6 +146,23 @@ def test_a_view_says_when_the_body_was_cut() -> None:
         ("/__admin/tokens/abcdefgh/expire", "/__admin/tokens/abcd…/expire"),
         ("/__admin/tokens//expire", "/__admin/tokens//expire"),
         ("/api/v2/users", "/api/v2/users"),
+        # every other spelling of a path that carries a token: any case, repeated slashes, any version
+        ("/api/v1//processes/3f1c6a52-8d0e", "/api/v1//processes/3f1c…"),
+        ("/api/v1/processes//3f1c6a52-8d0e", "/api/v1/processes//3f1c…"),
+        ("//api//v1//processes//3f1c6a52-8d0e//", "//api//v1//processes//3f1c…//"),
+        ("/API/v1/processes/3f1c6a52-8d0e", "/API/v1/processes/3f1c…"),
+        ("/api/V1/PROCESSES/3f1c6a52-8d0e", "/api/V1/PROCESSES/3f1c…"),
+        ("/api/v1/proceſſes/3f1c6a52-8d0e", "/api/v1/proceſſes/3f1c…"),  # what IGNORECASE takes for an s
+        ("/api/v2/processes/3f1c6a52-8d0e", "/api/v2/processes/3f1c…"),
+        ("/api/v99/Processes/3f1c6a52-8d0e/exchange", "/api/v99/Processes/3f1c…/exchange"),
+        ("/api/v1/processes/m-1/LINK", "/api/v1/processes/***/LINK"),  # a wrong spelling of link: masked
+        ("/api/v1//processes/m-1/link", "/api/v1//processes/m-1/link"),
+        ("/api/v1/processes//link", "/api/v1/processes//link"),
+        ("/__admin//tokens/abcdefgh/expire", "/__admin//tokens/abcd…/expire"),
+        ("/__admin/tokens//abcdefgh//expire", "/__admin/tokens//abcd…//expire"),
+        ("/__ADMIN/TOKENS/abcdefgh/EXPIRE", "/__ADMIN/TOKENS/abcd…/EXPIRE"),
+        ("/__admin/tokens/abcdefgh", "/__admin/tokens/abcd…"),
+        ("/api/v2/users/processes", "/api/v2/users/processes"),
     ],
 )
 def test_tokens_in_paths_keep_only_their_first_characters(path: str, shown: str) -> None:
@@ -162,6 +184,8 @@ def test_tokens_in_paths_keep_only_their_first_characters(path: str, shown: str)
         ("password", None, None),
         ("id", "alice", "alice"),
         ("items", [{"password": "x", "id": 1}], [{"password": "***", "id": 1}]),
+        ("finTSProductRegistrationNumber", "ABCDEF1234567890ABCDEF123", "***"),  # v1's PATCH clientConfiguration
+        ("fintsproductregistrationnumber", "ABCDEF1234567890ABCDEF123", "***"),
     ],
 )
 def test_mask_value_hides_secrets_and_keeps_token_prefixes(key: str, value: Any, masked: Any) -> None:
@@ -253,3 +277,37 @@ def test_parse_limit_refuses_anything_else(value: str) -> None:
 def test_paths_match_exactly_or_as_a_case_sensitive_glob(pattern: str, path: str, expected: bool) -> None:
     assert path_matches(pattern, path) is expected
     assert JournalQuery(path=pattern).selects(entry("r", path=path)) is expected
+
+
+def nested(depth: int, leaf: Any) -> Any:
+    """Objects and arrays in turn, `depth` deep, around `leaf`."""
+    value = leaf
+    for level in range(depth):
+        value = {"a": value} if level % 2 else [value]
+    return value
+
+
+def test_masking_a_body_as_deep_as_a_body_can_be_shows_all_of_it() -> None:
+    deepest = nested(MAX_JSON_DEPTH - 2, {"password": "pw", "id": "x"})  # with the body object: MAX_JSON_DEPTH deep
+    body = orjson.dumps({"b": deepest})
+    assert body.count(b"[") + body.count(b"{") == MAX_JSON_DEPTH
+    assert journal.view(entry("r1", body, content_type=JSON))["body"] == {
+        "b": nested(MAX_JSON_DEPTH - 2, {"password": "***", "id": "x"})
+    }
+
+
+@pytest.mark.parametrize("depth", [MAX_JSON_DEPTH + 1, 1_000, 100_000])
+def test_masking_never_recurses_without_bound(depth: int) -> None:
+    masked = journal.mask_fields({"b": nested(depth, {"password": "pw"})})
+    value, level = masked["b"], 2  # the body object is 1 deep
+    while value != journal.MASK:  # what lies deeper than MAX_JSON_DEPTH is masked whole
+        value, level = value["a"] if isinstance(value, dict) else value[0], level + 1
+    assert level == MAX_JSON_DEPTH + 1
+
+
+def test_glob_filters_are_compiled_in_a_bounded_cache_of_their_own() -> None:
+    fnmatch_cache = fnmatch._compile_pattern.cache_info().currsize  # type: ignore[attr-defined]
+    for n in range(1_000):
+        assert path_matches(f"/api/v2/users/{n}*", f"/api/v2/users/{n}") is True
+    assert fnmatch._compile_pattern.cache_info().currsize == fnmatch_cache  # type: ignore[attr-defined]
+    assert models._glob.cache_info().currsize <= 256

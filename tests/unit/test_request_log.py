@@ -178,3 +178,31 @@ async def test_json_lines_written_together_are_the_lines_one_at_a_time(
     time = json.loads(lines[0])["time"]  # one for the lines written together
     assert lines == [json_line(e, time) for e in entries]
     assert [json.loads(line)["durationMs"] for line in lines[:3]] == [1.234, 0.05, 1234.568]
+
+
+TOKEN = "85060c1c-2b1e-4c7a-9f3d-6a1b2c3d4e5f"
+SPELLINGS = [
+    (f"/api/v1//processes/{TOKEN}", "/api/v1//processes/8506…"),
+    (f"//api/v1/processes//{TOKEN}/", "//api/v1/processes//8506…/"),
+    (f"/API/v1/processes/{TOKEN}", "/API/v1/processes/8506…"),
+    (f"/api/v1/PROCESSES/{TOKEN}", "/api/v1/PROCESSES/8506…"),
+    (f"/api/v1/proceſſes/{TOKEN}", "/api/v1/proceſſes/8506…"),
+    (f"/api/v2/processes/{TOKEN}", "/api/v2/processes/8506…"),
+    (f"/api/v7/Processes/{TOKEN}/exchange", "/api/v7/Processes/8506…/exchange"),
+    (f"/__admin//tokens/{TOKEN}/expire", "/__admin//tokens/8506…/expire"),
+    (f"/__admin/tokens//{TOKEN}//expire", "/__admin/tokens//8506…//expire"),
+    (f"/__Admin/Tokens/{TOKEN}/Expire", "/__Admin/Tokens/8506…/Expire"),
+]
+
+
+@pytest.mark.parametrize(("requested", "path"), SPELLINGS, ids=[shown for _, shown in SPELLINGS])
+async def test_tokens_are_masked_on_every_spelling_of_a_path(
+    requested: str, path: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    logged = entry(requested)
+    assert text_line(logged) == f"POST {path} 200 1.2ms rid={RID}"
+    assert json.loads(json_line(logged, TIME))["path"] == path
+    for fmt in ("text", "json"):  # written together with lines that need no masking
+        lines = await written_together(fmt, [*PLAIN, logged], capsys)
+        assert TOKEN not in "".join(lines)
+        assert lines[-1] == (text_line(logged) if fmt == "text" else json_line(logged, json.loads(lines[0])["time"]))
