@@ -14,7 +14,6 @@ import asyncio
 import copy
 import gc
 import io
-import ipaddress
 import logging.config
 import signal
 import socket
@@ -26,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from mock_finapi import __version__, serve_options
 from mock_finapi.errors import ScenarioError
+from mock_finapi.hosts import allowed_hosts
 from mock_finapi.scenarios import loader
 from mock_finapi.settings import Capacity, Settings
 
@@ -68,24 +68,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     return _serve(argparse.Namespace(**serve_options.resolve(serve, args)))
 
 
-LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
-
-
-def allowed_hosts(host: str, extra: list[str]) -> tuple[str, ...] | None:
-    """The Host names requests may carry: while bound to a loopback address, loopback names and `extra` (against DNS
-    rebinding); on any other address, any (None)."""
-    if not is_loopback(host):
-        return None
-    return tuple(dict.fromkeys([*LOOPBACK_NAMES, host.lower(), *(name.lower() for name in extra)]))
-
-
-def is_loopback(host: str) -> bool:
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return host.lower() == "localhost"
-
-
 def _validate(paths: list[str]) -> int:
     failed = False
     for path in paths:
@@ -116,6 +98,13 @@ def _serve(args: argparse.Namespace) -> int:
     from mock_finapi.http import server as http_server
     from mock_finapi.http.app import create_app
 
+    url_file = Path(args.url_file) if args.url_file else None
+    if url_file is not None:  # a stale one (of a server that died) is gone before anything can fail or take time
+        try:
+            url_file.unlink(missing_ok=True)
+        except OSError as exc:
+            print(f"mock-finapi: cannot remove the URL file {url_file}: {exc.strerror or exc}", file=sys.stderr)
+            return 1
     if isinstance(sys.stdout, io.TextIOWrapper):
         # stdout is the URL line (flushed when printed) and the request log (flushed by each of its writes, many
         # lines at a time); a character the terminal's encoding lacks is escaped instead of losing the line.
@@ -153,7 +142,6 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"mock-finapi: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
         return 1
     url = http_server.base_url(sock, args.host)
-    url_file = Path(args.url_file) if args.url_file else None
     failed = False
 
     class Server(http_server.Server):

@@ -61,6 +61,7 @@ MSG_MALFORMED_FORM = "Malformed form request body"
 MSG_REQUEST_ID_TOO_LONG = "The X-Request-Id header must not be longer than 255 characters"
 MSG_UNEXPECTED = "An unexpected error occurred"
 MSG_INJECTED = "Injected fault '{name}'"
+MSG_CAPACITY = "Capacity reached: the sandbox keeps at most {limit} {what} (mock-finapi serve --max-{flag})"
 
 
 class MockFinapiError(Exception):

@@ -11,6 +11,7 @@ from mock_finapi.http.request_log import RequestLog
 from mock_finapi.http.routes import RouteTable, admin, client_config, not_found, oauth, processes, users
 from mock_finapi.scenarios import loader
 from mock_finapi.scenarios.schema import Scenario
+from mock_finapi.services.metrics import RequestCounts
 from mock_finapi.settings import Settings
 from mock_finapi.world import Sandbox
 
@@ -20,18 +21,19 @@ class Emulator(RequestLifecycle):
     (No redirects: finAPI answers `/users/` with an error, not a redirect to `/users`.)"""
 
     def __init__(self, sandbox: Sandbox, request_log: RequestLog | None) -> None:
+        counts: RequestCounts = {}
         self.routes = RouteTable(
             [
                 *oauth.routes,
                 *users.routes,
                 *client_config.routes,
                 *processes.routes,
-                *admin.routes(sandbox.settings),
+                *admin.routes(sandbox.settings, counts),
                 *openapi.routes,
             ],
             not_found,
         )
-        super().__init__(self.routes, sandbox, request_log)
+        super().__init__(self.routes, sandbox, request_log, counts)
 
     def stopped(self) -> None:
         """What a server or client calls once the app serves no more: the request log writes the lines it holds."""

@@ -4,11 +4,13 @@
   characters, else `selfgen-<uuid>`; every answer carries it in `X-Request-Id`), `X-HTTP-Method-Override`.
 - `serve`: the body is read whole (fault rules match on its fields, the journal keeps it), then the served world is
   taken and the store's prelude (clock, fault rules) read, so a request whose body arrives after a swap is served by
-  the new world and recorded in its journal. `pick_fault` decides whether a rule delays, answers or breaks the
-  connection; otherwise the app answers.
+  the new world and recorded in its journal. A `Host` the settings do not allow, and a state-changing admin request
+  from another site's page (`Origin`), are refused 403 (`hosts.py`). `pick_fault` decides whether a rule delays,
+  answers or breaks the connection; otherwise the app answers.
 - `render_failure`: every error a handler or the route table raised, in finAPI's shape (`render.failure`); anything
   else is logged and answered with a finAPI `UNEXPECTED_ERROR` 500, never a traceback.
-- `record`: each request outside /__admin goes to the journal, and each gets a request log line when enabled.
+- `record`: each request is counted (`services/metrics.py`), each outside /__admin goes to the journal, and each gets
+  a request log line when enabled.
 Cancellation is not swallowed: on shutdown the sandbox ends delayed requests itself (`Sandbox.stopping`).
 """
 
@@ -21,13 +23,14 @@ from typing import Any
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from mock_finapi import bodies, errors, randomness
+from mock_finapi import bodies, errors, hosts, randomness
 from mock_finapi.credentials import parse_authorization
 from mock_finapi.http import faults, render
 from mock_finapi.http.context import SCOPE_KEY, RequestContext
 from mock_finapi.http.request_log import RequestLog
 from mock_finapi.services import journal
 from mock_finapi.services.faults import FaultRequest, pick
+from mock_finapi.services.metrics import RequestCounts
 from mock_finapi.state.models import Entry, FaultRule
 from mock_finapi.world import Sandbox
 
@@ -37,11 +40,27 @@ JOURNAL_BODY_BYTES = 16 * 1024
 """What a journal entry keeps of a body at most (its view says when there was more)."""
 OVERRIDABLE = {b"PATCH": "PATCH", b"DELETE": "DELETE"}
 ADMIN_PREFIX = "/__admin"
+STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+MSG_HOST_REFUSED = (
+    "Host '{host}' is not allowed: a server listening on loopback answers loopback names only "
+    "(add others with --allow-host)"
+)
+MSG_ORIGIN_REFUSED = "Origin '{origin}' is not this server's: the admin API refuses changes from other sites' pages"
+KNOWN_HOSTS = 64
+"""`Host` values remembered as allowed (so that the usual one or two are checked by one set lookup)."""
 
 
 class RequestLifecycle:
-    def __init__(self, app: ASGIApp, sandbox: Sandbox, request_log: RequestLog | None) -> None:
+    def __init__(
+        self, app: ASGIApp, sandbox: Sandbox, request_log: RequestLog | None, counts: RequestCounts | None = None
+    ) -> None:
         self.app, self.sandbox, self.request_log = app, sandbox, request_log
+        self.counts: RequestCounts = counts if counts is not None else {}
+        """Requests answered by (method, endpoint, status): `GET /__admin/metrics`."""
+        allowed = sandbox.settings.allowed_hosts
+        self.allowed_hosts = frozenset(allowed) if allowed is not None else None
+        self.known_hosts: set[bytes] = set()
+        self.admin = sandbox.settings.admin
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -78,6 +97,12 @@ class RequestLifecycle:
         prelude = await world.store.prepare()
         ctx.clock = prelude.clock
         ctx.now = prelude.clock.time(world.clock.real())
+        if self.allowed_hosts is not None:
+            self.check_host(ctx.headers.get(b"host"))
+        if b"origin" in ctx.headers and scope["method"] in STATE_CHANGING and scope["path"].startswith(ADMIN_PREFIX):
+            origin = ctx.headers[b"origin"]
+            if self.admin and not hosts.same_origin(origin, ctx.headers.get(b"host")):
+                raise errors.UnauthorizedAccess(MSG_ORIGIN_REFUSED.format(origin=_shown(origin)))
         given = ctx.headers.get(b"x-request-id")
         if given is not None and len(given) > MAX_REQUEST_ID:
             raise errors.BadRequest(errors.MSG_REQUEST_ID_TOO_LONG)
@@ -93,6 +118,16 @@ class RequestLifecycle:
                     await faults.act(rule, ctx, scope, receive, send)
                     return
         await self.app(scope, receive, send)
+
+    def check_host(self, host: bytes | None) -> None:
+        """Refuse a `Host` that is not allowed (against DNS rebinding); a request without one is let through."""
+        if host is None or host in self.known_hosts:
+            return
+        name = hosts.host_name(host)
+        if self.allowed_hosts is not None and name not in self.allowed_hosts:
+            raise errors.UnauthorizedAccess(MSG_HOST_REFUSED.format(host=_shown(name.encode("latin-1"))))
+        if len(self.known_hosts) < KNOWN_HOSTS:
+            self.known_hosts.add(host)
 
     async def pick_fault(self, ctx: RequestContext, scope: Scope, rules: tuple[FaultRule, ...]) -> FaultRule | None:
         """The rule that fires for this request; fields and client are only worked out when a rule matches on them."""
@@ -130,6 +165,8 @@ class RequestLifecycle:
             await ctx.answer(response, scope, receive, send)
 
     async def record(self, ctx: RequestContext, scope: Scope) -> None:
+        counts, key = self.counts, (scope["method"], ctx.endpoint, ctx.status)
+        counts[key] = counts.get(key, 0) + 1
         journaled = self.sandbox.settings.journal_size > 0 and not scope["path"].startswith(ADMIN_PREFIX)
         if not journaled and self.request_log is None:
             return
@@ -173,6 +210,12 @@ class RequestLifecycle:
         client = await store.client(client_id) if client_id is not None else None
         ctx.client_id = client.client_id if client else None
         ctx.mandator_id = client.mandator_id if client else None
+
+
+def _shown(value: bytes, limit: int = 100) -> str:
+    """A header value as an error message names it: at most `limit` characters."""
+    text = value.decode("latin-1")
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 async def read_body(receive: Receive, headers: dict[bytes, bytes], limit: int) -> bytes | None:

@@ -387,6 +387,13 @@ def _paths() -> dict[str, Any]:
             }
             for method, summary in methods.items()
         }
+    metrics = {"description": "Prometheus text format, version 0.0.4", "content": {"text/plain": {}}}
+    paths["/__admin/metrics"]["get"]["responses"]["200"] = metrics
+    refused = {"description": "Error", **_json("ErrorMessage")}
+    for item in paths.values():  # a Host not allowed (--allow-host), on any path
+        for operation in item.values():
+            if isinstance(operation, dict) and "responses" in operation:
+                operation["responses"].setdefault("403", refused)
     v2_error, v1_error = json.dumps(_ref("ErrorMessage")), json.dumps(_ref("ErrorMessageV1"))
     for path, item in paths.items():  # Access v1 paths (also the Process Controller's) answer v1's ErrorMessage
         if path.startswith(("/oauth/", "/api/v1/")):
@@ -395,8 +402,8 @@ def _paths() -> dict[str, Any]:
 
 
 # 401 (with --admin-token) is the OAuth error finAPI uses for bad bearer tokens; 404 names an unknown mandator,
-# token, user or scenario; 400 a bad body, query or scenario
-ADMIN_ERRORS = {**COMMON, 400: "ErrorMessage", 401: "BadCredentialsError", 404: "ErrorMessage"}
+# token, user or scenario; 400 a bad body, query or scenario; 403 a Host not allowed or another site's Origin
+ADMIN_ERRORS = {**COMMON, 400: "ErrorMessage", 401: "BadCredentialsError", 403: "ErrorMessage", 404: "ErrorMessage"}
 ADMIN_CREATED = {("/__admin/faults", "post"): 201}
 
 
@@ -413,6 +420,7 @@ ADMIN_PATHS = {
     "/__admin/users/{userId}/lock": {"post": "Lock a user"},
     "/__admin/scenario": {"post": "Load another scenario (name, path or yaml)"},
     "/__admin/faults": {"get": "Fault rules", "post": "Add a fault rule", "delete": "Remove all fault rules"},
+    "/__admin/metrics": {"get": "Counters and sizes in Prometheus' text format"},
 }
 
 

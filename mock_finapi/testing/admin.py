@@ -23,6 +23,9 @@ class AdminClient:
         self._http = httpx.Client(base_url=self.base_url + "/__admin", headers=headers, timeout=timeout)
 
     def _call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+        return cast(dict[str, Any], self._send(method, path, **kwargs).json())
+
+    def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         response = self._http.request(method, path, **kwargs)
         if response.is_error:
             raise httpx.HTTPStatusError(
@@ -30,7 +33,7 @@ class AdminClient:
                 request=response.request,
                 response=response,
             )
-        return cast(dict[str, Any], response.json())
+        return response
 
     def close(self) -> None:
         self._http.close()
@@ -50,6 +53,10 @@ class AdminClient:
     def version(self) -> dict[str, Any]:
         """`{"version", "scenario", "seed"}` of what is served now."""
         return self._call("GET", "/version")
+
+    def metrics(self) -> str:
+        """The server's metrics in Prometheus' text format (`GET /__admin/metrics`)."""
+        return self._send("GET", "/metrics").text
 
     def reset(self, mandator: str | None = None) -> None:
         self._call("POST", "/reset", params={"mandator": mandator} if mandator else None)

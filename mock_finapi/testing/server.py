@@ -5,12 +5,14 @@
         server.admin.advance(61)
 
 Starting takes a few milliseconds and needs no port of its own: the socket is bound to port 0 before the thread
-starts, so parallel test processes never race for a port.
+starts, so parallel test processes never race for a port. As `mock-finapi serve` on a loopback address, it answers
+only requests whose `Host` names loopback or one of `settings.allowed_hosts` (against DNS rebinding).
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import threading
 from collections.abc import Coroutine
 from concurrent.futures import Future
@@ -18,6 +20,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any, TypeVar
 
+from mock_finapi import hosts
 from mock_finapi.http import server as http_server
 from mock_finapi.http.app import Emulator, create_app
 from mock_finapi.scenarios.schema import Scenario
@@ -34,12 +37,13 @@ GRACEFUL_SHUTDOWN = 2
 
 class ThreadedServer:
     def __init__(self, settings: Settings | None = None, *, host: str = DEFAULT_HOST, **overrides: Any) -> None:
-        """`overrides` are Settings fields, e.g. `ThreadedServer(scenario="locked-user", seed=3)`.
+        """`overrides` are Settings fields, e.g. `ThreadedServer(scenario="locked-user", seed=3)`; `allowed_hosts`
+        names `Host` names allowed besides loopback ones (as `--allow-host`).
 
         The scenario is loaded here (a bad one raises ScenarioError before any thread or socket exists).
         """
-        base = settings or Settings()
-        self.settings = Settings(**{**vars(base), **overrides})
+        base = Settings(**{**vars(settings or Settings()), **overrides})
+        self.settings = dataclasses.replace(base, allowed_hosts=hosts.allowed_hosts(host, base.allowed_hosts or ()))
         self.app: Emulator = create_app(self.settings)
         self.scenario: Scenario = self.world.scenario
         """The scenario the server was started with (what `reset()` goes back to)."""

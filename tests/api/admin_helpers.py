@@ -52,6 +52,7 @@ GUARDED = [
     ("GET", "/__admin/faults", 200),
     ("POST", "/__admin/faults", 400),
     ("DELETE", "/__admin/faults", 200),
+    ("GET", "/__admin/metrics", 200),
 ]
 GUARDED_IDS = [f"{method} {path}" for method, path, _ in GUARDED]
 

@@ -23,7 +23,7 @@ from mock_finapi.http import body, render
 from mock_finapi.http.context import context
 from mock_finapi.http.routes import Endpoint, route
 from mock_finapi.scenarios import loader
-from mock_finapi.services import clock_moves, faults, journal, views
+from mock_finapi.services import clock_moves, faults, journal, metrics, views
 from mock_finapi.settings import Settings
 from mock_finapi.world import allowed_scenario_path
 
@@ -160,6 +160,19 @@ async def clear_faults(request: Request) -> Response:
     return render.JSON({"deleted": await context(request).world.store.clear_faults()})
 
 
+# metrics
+def metrics_endpoint(counts: metrics.RequestCounts) -> Endpoint:
+    """`GET /__admin/metrics` over the request counts of the app it serves in (`services/metrics.py`)."""
+
+    async def serve_metrics(request: Request) -> Response:
+        store = context(request).world.store
+        stats, fault_counts = await store.stats(), await store.fault_counts()
+        text = metrics.render(counts, stats, fault_counts, metrics.resident_memory())
+        return Response(text, media_type=metrics.CONTENT_TYPE)
+
+    return serve_metrics
+
+
 def _guarded(endpoint: Endpoint, token: str) -> Endpoint:
     async def check(request: Request) -> Response:
         given = parse_authorization(context(request).header(b"authorization")).bearer
@@ -170,7 +183,8 @@ def _guarded(endpoint: Endpoint, token: str) -> Endpoint:
     return check
 
 
-def routes(settings: Settings) -> list[Route]:
+def routes(settings: Settings, counts: metrics.RequestCounts | None = None) -> list[Route]:
+    """The admin API's routes; `counts` are the requests the app counts (`RequestLifecycle.counts`), for metrics."""
     table = [route("/__admin/health", GET=health)]
     if not settings.admin:
         return table
@@ -187,6 +201,7 @@ def routes(settings: Settings) -> list[Route]:
         "/__admin/users/{userId}/lock": {"POST": lock_user},
         "/__admin/scenario": {"POST": load_scenario},
         "/__admin/faults": {"GET": list_faults, "POST": add_fault, "DELETE": clear_faults},
+        "/__admin/metrics": {"GET": metrics_endpoint(counts if counts is not None else {})},
     }
     token = settings.admin_token
     return table + [
