@@ -23,7 +23,7 @@ from mock_finapi.services import client_config, users
 from mock_finapi.services.processes import ProcessService
 from mock_finapi.services.tokens import TokenService
 from mock_finapi.services.users import UserService
-from mock_finapi.settings import Settings
+from mock_finapi.settings import DEFAULT_CAPACITY, Capacity, Settings
 from mock_finapi.state.memory import MemoryStore
 from mock_finapi.state.models import Client, User
 from mock_finapi.state.protocol import NewProcess, Store, TokenPolicy
@@ -58,12 +58,20 @@ def resolve_seed(scenario: Scenario, seed: int | None) -> int:
 
 
 def build_state(
-    scenario: Scenario, seed: int, real: float, *, journal_size: int, freeze_at: datetime | None = None
+    scenario: Scenario,
+    seed: int,
+    real: float,
+    *,
+    journal_size: int,
+    freeze_at: datetime | None = None,
+    capacity: Capacity = DEFAULT_CAPACITY,
 ) -> MemoryStore:
-    """The state `scenario` starts with; `freeze_at` starts its clock there, frozen."""
+    """The state `scenario` starts with; `freeze_at` starts its clock there, frozen. The scenario's own clients,
+    users and processes are all loaded whatever `capacity` says (the loader caps a scenario's totals); the capacity
+    limits what is created at run time."""
     start = freeze_at or scenario.clock.start
     clock = starting(start, freeze_at is not None or scenario.clock.frozen, real)
-    store = MemoryStore(seed, clock, journal_size=journal_size)
+    store = MemoryStore(seed, clock, journal_size=journal_size, capacity=capacity)
     for spec in scenario.clients:
         config = client_config.new_config(spec.config, mandator_admin=spec.role == "mandator_admin")
         store.load_client(Client(spec.client_id, spec.client_secret, spec.role, spec.mandator_id, config))
@@ -150,7 +158,14 @@ class Sandbox:
         """A sandbox serving `scenario` in memory (built here, before anything is served)."""
         clock = clock or Clock()
         seed = resolve_seed(scenario, settings.seed)
-        store = build_state(scenario, seed, clock.real(), journal_size=settings.journal_size, freeze_at=freeze_at)
+        store = build_state(
+            scenario,
+            seed,
+            clock.real(),
+            journal_size=settings.journal_size,
+            freeze_at=freeze_at,
+            capacity=settings.capacity,
+        )
         return cls(settings, store, World(scenario, seed, store, clock))
 
     async def swap(self, scenario: Scenario, *, seed: int | None = None, freeze_at: datetime | None = None) -> World:
@@ -165,6 +180,7 @@ class Sandbox:
                 self.world.clock.real(),
                 journal_size=self.settings.journal_size,
                 freeze_at=freeze_at,
+                capacity=self.settings.capacity,
             )
             await self.store.replace(fresh)
             self.world = World(scenario, seed, self.store, self.world.clock)
@@ -179,7 +195,12 @@ class Sandbox:
         world = self.world
         async with self._swapping:
             fresh = await asyncio.to_thread(
-                build_state, world.scenario, world.seed, world.clock.real(), journal_size=self.settings.journal_size
+                build_state,
+                world.scenario,
+                world.seed,
+                world.clock.real(),
+                journal_size=self.settings.journal_size,
+                capacity=self.settings.capacity,
             )
             return await self.store.reset_mandator(mandator_id, fresh)
 

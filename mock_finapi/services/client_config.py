@@ -1,8 +1,9 @@
 """ClientConfiguration: defaults, scenario overrides, PATCH rules and the v1/v2 views.
 
-A client's configuration is one dict keyed by finAPI's field names. `V2_FIELDS` and `V1_FIELDS` say which keys each
-API version shows (the complete models of Access v2 2024.18.1 and v1 1.151.1). Lifetimes are read when a token is
-minted, so a PATCH applies to new tokens only.
+A client's configuration is one mapping keyed by finAPI's field names. `V2_FIELDS` and `V1_FIELDS` say which keys
+each API version shows (the complete models of Access v2 2024.18.1 and v1 1.151.1). Lifetimes are read when a token is
+minted, so a PATCH applies to new tokens only. A configuration is never changed in place (a PATCH makes a new one),
+so clients registered at run time all share one default (`default_config`) until one of them is patched.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -194,6 +196,15 @@ def new_config(overrides: dict[str, Any], *, mandator_admin: bool) -> dict[str, 
         else:
             config[key] = value.copy() if isinstance(value, dict | list) else value
     return config
+
+
+def default_config(*, mandator_admin: bool) -> Mapping[str, Any]:
+    """The default configuration, one read-only mapping shared by every client that has no overrides (a registered
+    client holds a reference, not a copy of about 1.6 KB)."""
+    return _DEFAULT_CONFIGS[mandator_admin]
+
+
+_DEFAULT_CONFIGS = {admin: MappingProxyType(new_config({}, mandator_admin=admin)) for admin in (False, True)}
 
 
 def _check_period(field: str, value: int) -> str | None:

@@ -66,7 +66,7 @@ class TokenService:
                     secret,
                     "app",
                     client_config.mandator_for(client_id),
-                    client_config.new_config({}, mandator_admin=False),
+                    client_config.default_config(mandator_admin=False),
                     registered=True,
                 )
             )

@@ -5,10 +5,18 @@ token. Operations run on the server's single event loop and never await inside, 
 the others; replacing the state (a reset, a scenario swap) is one assignment of a new `_Tables`.
 
 Expired tokens and users whose deletion is due are dropped on sight, and purged in order of time a bounded number at
-a time (`purge_expired`; every operation that issues or looks up tokens purges a few), so memory stays bounded however
-many short-lived tokens a run issues, and no single request pays for a whole clock jump. A client token needs no grant
-(its grant is itself), and the expiry index files token values by the second they expire in: a live client token
-costs about 300 bytes (bench/memory.py).
+a time (`purge_expired`, which the sandbox's upkeep calls while serving; every operation that issues or looks up
+tokens purges a few too), so memory stays bounded however many short-lived tokens a run issues, and no single request
+pays for a whole clock jump. No operation on a request's path does work in proportion to the live tokens or users:
+revoked tokens leave their entry in the expiry index behind, and the index sheds them a bounded batch at a time
+(`_compact`); a user's grants are removed from its list by position. Once a mass expiry has emptied most of a large
+table, `purge_expired` copies what is left into a table of the right size, so the memory goes back.
+
+The store keeps at most `capacity` (settings.Capacity) live tokens, users, processes and clients registered at run
+time: an operation that would create more raises `errors.CapacityReached` before it changes anything. Bytes per live
+object (bench/objects.py): a client token about 250, a password login (two tokens and their grant) about 1,000, a user
+about 340, a process with its hidden user about 750, a registered client about 500 (its configuration is the shared
+default until it is patched).
 """
 
 from __future__ import annotations
@@ -21,9 +29,11 @@ from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any
 
+from mock_finapi import errors
 from mock_finapi.clock import ClockMove, ClockState
 from mock_finapi.credentials import secrets_equal
 from mock_finapi.randomness import FAULTS, IDS, TOKENS, Randomness
+from mock_finapi.settings import DEFAULT_CAPACITY, Capacity
 from mock_finapi.state.models import (
     Bearer,
     Client,
@@ -39,9 +49,11 @@ from mock_finapi.state.protocol import Exchange, Login, NewProcess, Prelude, Pro
 
 DAY = 86_400
 PURGE_BUDGET = 64
-"""Expired entries each token operation purges by the way."""
+"""Expired entries each token operation purges (and stale index entries it sheds) by the way."""
 COMPACT_SLACK = 1024
-"""Stale entries the expiry index may carry beyond the live tokens before it is rebuilt."""
+"""Stale entries the expiry index may carry beyond the live tokens before it starts shedding them."""
+SHRINK_FROM = 65_536
+"""A token table that held at least this many is copied into a smaller one once three quarters of it are gone."""
 
 
 @dataclass(eq=False, slots=True)
@@ -54,6 +66,8 @@ class _Grant:
     user_key: str
     access: list[str] = field(default_factory=list)
     refresh: str | None = None
+    index: int = 0
+    """Its position in the user's list of grants (`_Tables.grants_of_user`): removed from there in O(1)."""
 
 
 class _Tables:
@@ -80,6 +94,17 @@ class _Tables:
         self.expiry_seconds: list[int] = []
         """A heap of the keys of `expiry`."""
         self.expiry_entries = 0
+        """Entries of `expiry`, stale ones included (revoked tokens, until their second is purged or shed)."""
+        self.compact_todo: list[int] = []
+        """Seconds of `expiry` whose buckets `_compact` still has to go through (a pass is running when not empty)."""
+        self.compact_second: int | None = None
+        self.compact_old: list[str] = []
+        """The entries of the bucket being compacted not looked at yet (its bucket takes new and surviving ones)."""
+        self.tokens_peak = 0
+        """The most tokens held since the table was last copied (`_shrink`)."""
+        self.user_count = 0
+        self.registered = 0
+        """Clients registered at run time (`register_client`)."""
         self.deletions: list[tuple[float, str, str]] = []
         """(when, mandator, user key) of scheduled user deletions."""
         self.faults: list[FaultCount] = []
@@ -91,9 +116,12 @@ class _Tables:
 class MemoryStore:
     """The Store protocol on in-process dicts (see the module docstring)."""
 
-    def __init__(self, seed: int, clock: ClockState, *, journal_size: int = 1000) -> None:
+    def __init__(
+        self, seed: int, clock: ClockState, *, journal_size: int = 1000, capacity: Capacity = DEFAULT_CAPACITY
+    ) -> None:
         self.rng = Randomness(seed)
         self.journal_size = journal_size
+        self.capacity = capacity
         self._t = _Tables(clock, journal_size)
 
     # building (before the store serves: synchronous, not part of the protocol)
@@ -102,10 +130,13 @@ class MemoryStore:
         self._t.mandators.setdefault(client.mandator_id, {})
 
     def load_user(self, user: User) -> bool:
-        users = self._t.mandators.setdefault(user.mandator_id, {})
-        if user.key in users:
+        t = self._t
+        users = t.mandators.setdefault(user.mandator_id, {})
+        key = _key(user.id)
+        if key in users:
             return False
-        users[user.key] = user
+        users[key] = user
+        t.user_count += 1
         return True
 
     def load_processes(self, client_id: str, new: Sequence[NewProcess], now: float, limits: ProcessLimits) -> None:
@@ -148,8 +179,11 @@ class MemoryStore:
         t = self._t
         found = t.clients.get(client.client_id)
         if found is None:
+            if t.registered >= self.capacity.clients:
+                raise _full(self.capacity.clients, "registered clients", "clients")
             found = t.clients[client.client_id] = client
             t.mandators.setdefault(client.mandator_id, {})
+            t.registered += 1
         return found
 
     async def update_client_config(self, client_id: str, changes: Mapping[str, Any]) -> Client | None:
@@ -178,6 +212,7 @@ class MemoryStore:
         current = t.client_tokens.get(client_id)
         if policy.reuse and current is not None and (token := self._reusable(t, current, now)) is not None:
             return token
+        self._room(t, now, 1)
         token = self._mint(t, client, None, client.config["clientAccessTokensValidityPeriod"], now, policy)
         t.client_tokens[client_id] = token.value
         return token
@@ -209,8 +244,9 @@ class MemoryStore:
             refresh = self._live(t, grant.refresh, now)
             if access is not None and refresh is not None:
                 return Login("ok", user, access, refresh)
+        self._room(t, now, 2)
         grant = self._user_grant(t, client, user)
-        t.user_grants[(client_id, user.key)] = grant
+        t.user_grants[(client_id, grant.user_key)] = grant
         access = self._mint(t, client, grant, client.config["userAccessTokensValidityPeriod"], now, policy, user.id)
         lifetime = client.config["refreshTokensValidityPeriod"]
         refresh = self._mint(t, client, grant, lifetime, now, policy, user.id, is_refresh=True)
@@ -223,6 +259,7 @@ class MemoryStore:
         if token is None or not token.is_refresh or token.client_id != client_id:
             return None
         grant = t.grant_of[refresh_token]
+        self._room(t, now, 1 - len(grant.access))
         for old in list(grant.access):
             self._drop_token(t, old)
         client = t.clients[client_id]
@@ -264,15 +301,22 @@ class MemoryStore:
 
     # users
     async def create_user(self, user: User) -> bool:
+        t = self._t
+        if t.user_count >= self.capacity.users and _key(user.id) not in t.mandators.get(user.mandator_id, {}):
+            raise _full(self.capacity.users, "users", "users")
         return self.load_user(user)
 
     async def user(self, mandator_id: str, user_id: str, now: float) -> User | None:
         return self._user(self._t, mandator_id, user_id, now)
 
     async def users(self, mandator_id: str | None, now: float) -> list[User]:
-        t = self._t
-        self._purge(t, now, len(t.deletions))
-        return [u for m, users in t.mandators.items() if mandator_id in (None, m) for u in users.values()]
+        return [
+            u
+            for m, users in self._t.mandators.items()
+            if mandator_id in (None, m)
+            for u in users.values()
+            if u.delete_at is None or u.delete_at > now  # due deletions are left to the purge
+        ]
 
     async def update_user(self, mandator_id: str, user_id: str, changes: Mapping[str, Any]) -> User | None:
         t = self._t
@@ -316,7 +360,12 @@ class MemoryStore:
     async def create_processes(
         self, client_id: str, new: Sequence[NewProcess], now: float, limits: ProcessLimits
     ) -> list[Process]:
-        return self._create_processes(self._t, client_id, new, now, limits)
+        t, capacity = self._t, self.capacity
+        if len(t.processes) + len(new) > capacity.processes:
+            raise _full(capacity.processes, "processes", "processes")
+        if t.user_count + len(new) > capacity.users:  # each has a hidden user
+            raise _full(capacity.users, "users", "users")
+        return self._create_processes(t, client_id, new, now, limits)
 
     def _create_processes(
         self, t: _Tables, client_id: str, new: Sequence[NewProcess], now: float, limits: ProcessLimits
@@ -340,7 +389,7 @@ class MemoryStore:
             )
             user = User(client.mandator_id, user_id, password, created_at=now, process_user=True)
             self._put_user(t, user)
-            t.processes[token.lower()] = process
+            t.processes[_key(token)] = process
             self._schedule_retention(t, process, user, now, limits)
             created.append(process)
         return created
@@ -362,6 +411,7 @@ class MemoryStore:
         user = self._user(t, process.mandator_id, process.user_id, now)
         if user is None or not user.process_user:  # deleted, maybe its id taken by a user created since
             return Exchange("user_gone")
+        self._room(t, now, 1)
         process = t.processes[token.lower()] = process._replace(exchanges=process.exchanges + 1, invalidated=invalidate)
         client = t.clients[process.client_id]
         grant = self._user_grant(t, client, user)
@@ -379,7 +429,7 @@ class MemoryStore:
         end = now if ended else process.created_at + limits.validity_days * DAY
         when = end + limits.user_retention_days * DAY
         self._put_user(t, user._replace(delete_at=when))
-        heapq.heappush(t.deletions, (when, user.mandator_id, user.key))
+        heapq.heappush(t.deletions, (when, user.mandator_id, _key(user.id)))
 
     # faults
     async def add_fault(self, rule: FaultRule) -> bool:
@@ -436,14 +486,18 @@ class MemoryStore:
 
     # upkeep and whole-state operations
     async def purge_expired(self, now: float, budget: int) -> int:
-        return self._purge(self._t, now, budget)
+        t = self._t
+        done = self._purge(t, now, budget)
+        if len(t.tokens) < t.tokens_peak // 4 and t.tokens_peak >= SHRINK_FROM:
+            self._shrink(t)
+        return done
 
     async def stats(self) -> Stats:
         t = self._t
         grants = len(t.client_tokens) + sum(len(grants) for grants in t.grants_of_user.values())
         return Stats(
             len(t.clients),
-            sum(len(users) for users in t.mandators.values()),
+            t.user_count,
             len(t.tokens),
             grants,
             len(t.processes),
@@ -482,12 +536,16 @@ class MemoryStore:
             t.deletions.extend(d for d in source.deletions if (d[1] == mandator_id) == theirs)
         heapq.heapify(t.deletions)
         self._index_expiry(t)
+        t.user_count = sum(len(users) for users in t.mandators.values())
+        t.tokens_peak = len(t.tokens)
+        t.registered = sum(1 for client in t.clients.values() if client.registered)
         t.journal.extend(entry for entry in old.journal if entry.mandator_id != mandator_id)
         self._t = t
         return True
 
     async def replace(self, fresh: MemoryStore) -> None:
         self.rng, self.journal_size, self._t = fresh.rng, fresh.journal_size, fresh._t
+        self.capacity = fresh.capacity
 
     # the parts operations share
     @staticmethod
@@ -500,18 +558,26 @@ class MemoryStore:
 
     @staticmethod
     def _put_user(t: _Tables, user: User) -> User:
-        t.mandators.setdefault(user.mandator_id, {})[user.key] = user
+        users = t.mandators.setdefault(user.mandator_id, {})
+        key = _key(user.id)
+        if key not in users:
+            t.user_count += 1
+        users[key] = user
         return user
 
     @staticmethod
     def _remove_user(t: _Tables, user: User) -> None:
         MemoryStore._revoke_user(t, user)
-        t.mandators.get(user.mandator_id, {}).pop(user.key, None)
+        if t.mandators.get(user.mandator_id, {}).pop(user.key, None) is not None:
+            t.user_count -= 1
 
     @staticmethod
     def _user_grant(t: _Tables, client: Client, user: User) -> _Grant:
-        grant = _Grant(client.client_id, client.mandator_id, user.key)
-        t.grants_of_user.setdefault((user.mandator_id, user.key), []).append(grant)
+        key = _key(user.id)
+        grant = _Grant(client.client_id, client.mandator_id, key)
+        grants = t.grants_of_user.setdefault((user.mandator_id, key), [])
+        grant.index = len(grants)
+        grants.append(grant)
         return grant
 
     @staticmethod
@@ -560,11 +626,21 @@ class MemoryStore:
                 grant.refresh = value
             else:
                 grant.access.append(value)
+        if len(t.tokens) > t.tokens_peak:
+            t.tokens_peak = len(t.tokens)
         if expires_at is not None:
             self._file_expiry(t, expires_at, value)
-            if t.expiry_entries > 2 * len(t.tokens) + COMPACT_SLACK:
-                self._index_expiry(t)
+            if not t.compact_todo and t.expiry_entries > 2 * len(t.tokens) + COMPACT_SLACK:
+                t.compact_todo = list(t.expiry_seconds)  # a pass of `_compact`, a bounded batch per operation
         return token
+
+    def _room(self, t: _Tables, now: float, needed: int) -> None:
+        """Raise CapacityReached unless `needed` more tokens fit (expired ones waiting for the purge make room)."""
+        limit = self.capacity.tokens
+        if needed > 0 and len(t.tokens) + needed > limit:
+            self._purge(t, now, PURGE_BUDGET)
+            if len(t.tokens) + needed > limit:
+                raise _full(limit, "live tokens", "tokens")
 
     @staticmethod
     def _file_expiry(t: _Tables, expires_at: float, value: str) -> None:
@@ -579,15 +655,52 @@ class MemoryStore:
 
     @staticmethod
     def _index_expiry(t: _Tables) -> None:
-        """Build the expiry index anew from the live tokens, dropping the entries of revoked ones.
-
-        Revoked tokens leave their entry behind until their second is purged; without this, refreshing or revoking in
-        a loop would grow the index by one entry per token for a whole lifetime while `tokens` stays small. It runs
-        only when at least half the index is stale, so it costs O(1) per token issued, amortized."""
+        """Build the expiry index anew from the tokens of `t` (a state being assembled, not one being served)."""
         t.expiry, t.expiry_seconds, t.expiry_entries = {}, [], 0
+        t.compact_todo, t.compact_second, t.compact_old = [], None, []
         for value, token in t.tokens.items():
             if token.expires_at is not None:
                 MemoryStore._file_expiry(t, token.expires_at, value)
+
+    @staticmethod
+    def _compact(t: _Tables, budget: int) -> int:
+        """Shed up to `budget` stale entries' worth of the expiry index (a pass runs once most of it is stale).
+
+        Revoked tokens leave their entry behind until their second is purged; without this, refreshing or revoking
+        in a loop would grow the index by one entry per token for a whole lifetime while `tokens` stays small. A pass
+        goes through the buckets one entry at a time: the bucket being compacted takes new entries and the surviving
+        old ones, so a pass is spread over any number of operations and each does a bounded part of it."""
+        done = 0
+        while done < budget:
+            old = t.compact_old
+            if not old:
+                t.compact_second = None
+                if not t.compact_todo:
+                    break
+                second = t.compact_todo.pop()
+                bucket = t.expiry.get(second)
+                done += 1
+                if bucket:
+                    t.compact_second, t.compact_old, t.expiry[second] = second, bucket, []
+                continue
+            assert t.compact_second is not None
+            bucket = t.expiry[t.compact_second]
+            tokens = t.tokens
+            for _ in range(min(len(old), budget - done)):
+                value = old.pop()
+                if value in tokens:
+                    bucket.append(value)
+                else:
+                    t.expiry_entries -= 1
+                done += 1
+        return done
+
+    @staticmethod
+    def _shrink(t: _Tables) -> None:
+        """Copy the token tables into ones of their size: a dict keeps the room of its largest size until then."""
+        t.tokens = dict(t.tokens)
+        t.grant_of = dict(t.grant_of)
+        t.tokens_peak = len(t.tokens)
 
     @staticmethod
     def _drop_token(t: _Tables, value: str) -> None:
@@ -620,14 +733,18 @@ class MemoryStore:
         if t.user_grants.get((grant.client_id, grant.user_key)) is grant:
             del t.user_grants[(grant.client_id, grant.user_key)]
         grants = t.grants_of_user.get((grant.mandator_id, grant.user_key))
-        if grants is not None and grant in grants:
-            grants.remove(grant)
+        index = grant.index
+        if grants is not None and index < len(grants) and grants[index] is grant:
+            last = grants.pop()  # the last one takes its place: O(1) however many grants the user has
+            if last is not grant:
+                grants[index], last.index = last, index
             if not grants:
                 del t.grants_of_user[(grant.mandator_id, grant.user_key)]
 
     @staticmethod
     def _purge(t: _Tables, now: float, budget: int) -> int:
-        """Up to `budget` due user deletions and expired tokens (O(1) when nothing is due)."""
+        """Up to `budget` due user deletions and expired tokens (O(1) when nothing is due), then, while a pass of
+        `_compact` runs, up to `budget` entries of it. Answers the deletions and tokens purged."""
         done = 0
         deletions = t.deletions
         while deletions and deletions[0][0] <= now and done < budget:
@@ -637,13 +754,29 @@ class MemoryStore:
         seconds = t.expiry_seconds
         while seconds and seconds[0] <= now and done < budget:
             bucket = t.expiry[seconds[0]]
+            if seconds[0] == t.compact_second:  # due while being compacted: purge its old entries too
+                bucket.extend(t.compact_old)
+                t.compact_second, t.compact_old = None, []
             while bucket and done < budget:
                 MemoryStore._live(t, bucket.pop(), now)  # drops it if still there (and expired: its second is past)
                 t.expiry_entries -= 1
                 done += 1
             if not bucket:
                 del t.expiry[heapq.heappop(seconds)]
+        if t.compact_todo or t.compact_old:
+            MemoryStore._compact(t, budget)
         return done
+
+
+def _key(value: str) -> str:
+    """The lower-cased form of a user id or process token as a table key: the value itself when it is lower-case
+    already, so the table and the record share one string."""
+    lower = value.lower()
+    return value if lower == value else lower
+
+
+def _full(limit: int, what: str, flag: str) -> errors.CapacityReached:
+    return errors.CapacityReached(errors.MSG_CAPACITY.format(limit=limit, what=what, flag=flag))
 
 
 def _expired(token: Token, now: float) -> bool:
