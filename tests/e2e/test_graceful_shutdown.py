@@ -28,7 +28,8 @@ from tests.helpers import CLIENT_CREDENTIALS, TOKEN_PATH, bearer, password_grant
 
 EXIT_WITHIN = 5.0
 TIMEOUT = httpx.Timeout(20.0, connect=10.0, pool=20.0)
-DELAY_MS = 500
+DELAY_MS = 1500
+"""Longer than sending the burst takes on a busy machine, shorter than the grace period."""
 SLOW = 60
 """GET /api/v2/users slowed by DELAY_MS: in flight when SIGTERM arrives."""
 FAST = 40
