@@ -125,6 +125,22 @@ def test_reset_empties_the_journal(client: httpx.Client) -> None:
     assert journal(client) == []
 
 
+def test_generated_request_ids_never_repeat_across_resets_and_scenario_loads(client: httpx.Client) -> None:
+    """Seeded ids repeat after a reset by design; request ids are for log correlation, so they must not."""
+    seen: list[str] = []
+    for change in (
+        None,
+        ("/__admin/reset", None),
+        ("/__admin/scenario", {"name": "default"}),
+        ("/__admin/reset", None),
+    ):
+        if change is not None:
+            assert client.post(change[0], json=change[1]).status_code == 200
+        seen += [client.get("/api/v2/users").headers["x-request-id"] for _ in range(3)]
+    assert all(rid.startswith("selfgen-") for rid in seen)
+    assert len(set(seen)) == len(seen) == 12
+
+
 def test_reset_keeps_the_journal_size() -> None:
     with emulator(journal_size=2) as client:
         ok(client.post("/__admin/reset"))

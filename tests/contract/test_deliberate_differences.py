@@ -10,7 +10,10 @@ import httpx
 import pytest
 
 from tests.contract.validator import DELIBERATE_DIFFERENCES, V1_SPEC, V2_DIGEST, ContractValidator
-from tests.helpers import CLIENT_CREDENTIALS, bearer, client_token, error_codes
+from mock_finapi.http.app import create_app
+from mock_finapi.settings import Capacity, Settings
+from mock_finapi.testing.inprocess import InProcessClient
+from tests.helpers import CLIENT_CREDENTIALS, bearer, client_token, error_codes, password_grant
 
 pytestmark = pytest.mark.skipif(
     not (V1_SPEC.is_file() and V2_DIGEST.is_file()),
@@ -108,3 +111,11 @@ def test_revoke_with_a_valid_token_is_declared_200(client: httpx.Client, validat
     outcome = validator.check_response(response)
     assert outcome is not None
     assert (response.status_code, outcome.difference, outcome.violations) == (200, None, ())
+
+
+def test_a_token_beyond_the_capacity_is_503(validator: ContractValidator) -> None:
+    with InProcessClient(create_app(Settings(capacity=Capacity(tokens=1)))) as client:
+        client_token(client)
+        response = client.post("/api/v2/oauth/token", data=password_grant())
+    assert (response.status_code, error_codes(response)) == (503, ["UNEXPECTED_ERROR"])
+    assert_difference(validator, response, "capacity-reached")

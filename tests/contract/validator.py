@@ -26,6 +26,7 @@ tests/contract/test_deliberate_differences.py):
 | unsupported-media-type | 415    | ErrorMessage        | any operation (a content type it does not take)        |
 | bad-request-header     | 400    | ErrorMessage        | the request's X-Request-Id is over 255 characters      |
 | invalid-token          | 401    | BadCredentialsError | v1/v2 operations whose 401 the spec omits (revoke)     |
+| capacity-reached       | 503    | ErrorMessage        | any operation that would store more than a cap allows  |
 """
 
 from __future__ import annotations
@@ -110,6 +111,13 @@ DELIBERATE_DIFFERENCES = (
         "A missing or unknown bearer token answers 401 `invalid_token` on every bearer-protected operation, also "
         "where the spec lists no 401 (both revoke endpoints).",
         surfaces=("v1", "v2"),
+    ),
+    Difference(
+        "capacity-reached",
+        503,
+        "ErrorMessage",
+        "An operation that would store more live tokens, users, processes or registered clients than the server's "
+        "capacity (`--max-tokens` ...) answers 503 `UNEXPECTED_ERROR` and changes nothing.",
     ),
 )
 

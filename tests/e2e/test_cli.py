@@ -19,7 +19,7 @@ import pytest
 from mock_finapi.http.app import create_app
 from mock_finapi.settings import Settings
 from mock_finapi.testing.inprocess import InProcessClient
-from tests.e2e.server import START_TIMEOUT, STOP_TIMEOUT, clean_env, run, serving
+from tests.e2e.server import CLI, START_TIMEOUT, STOP_TIMEOUT, clean_env, poll, run, serving
 from tests.helpers import CLIENT_CREDENTIALS, bearer, password_grant
 
 SCRIPT = Path(sys.executable).with_name("mock-finapi")
@@ -136,6 +136,44 @@ def test_serve_on_a_busy_port_exits_1(tmp_path: Path) -> None:
         result = run("serve", "--port", str(port))
     assert result.returncode == 1
     assert result.stderr.startswith(f"mock-finapi: cannot listen on 127.0.0.1:{port}: ")
+
+
+STALE_URL = "http://127.0.0.1:9/\n"
+"""What a server that died left in its URL file."""
+
+
+@pytest.mark.parametrize("failure", ["busy-port", "broken-scenario"])
+def test_a_stale_url_file_is_removed_before_serve_starts_even_when_it_then_fails(tmp_path: Path, failure: str) -> None:
+    """A wait loop polling the URL file never reads the URL of a server that died before this one."""
+    url_file = tmp_path / "url.txt"
+    url_file.write_text(STALE_URL, encoding="utf-8")
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("name: broken\ntokens: {format: jwt}\n", encoding="utf-8")
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        where = ["--port", str(busy.getsockname()[1])] if failure == "busy-port" else ["--scenario", str(broken)]
+        result = run("serve", *where, "--url-file", str(url_file))
+    assert result.returncode == 1, result.stderr
+    assert not url_file.exists()
+
+
+def test_a_stale_url_file_is_replaced_by_the_url_of_the_server_that_starts(tmp_path: Path) -> None:
+    url_file = tmp_path / "url.txt"
+    url_file.write_text(STALE_URL, encoding="utf-8")
+    argv = [*CLI, "serve", "--port", "0", "--url-file", str(url_file), "--log-format", "off"]
+    process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=clean_env())
+    try:
+        poll(
+            lambda: url_file.exists() and url_file.read_text(encoding="utf-8") not in ("", STALE_URL),
+            START_TIMEOUT,
+            "a URL",
+        )
+        url = url_file.read_text(encoding="utf-8").strip()
+        assert httpx.get(url + "/__admin/health").status_code == 200
+    finally:
+        process.kill()
+        process.wait(timeout=STOP_TIMEOUT)
 
 
 def test_serve_with_unwritable_url_file_exits_1(tmp_path: Path) -> None:
