@@ -157,8 +157,9 @@ class Reloader:
         """New content seen once: it is acted upon when the next look finds it unchanged (the writer is done)."""
 
     async def check(self) -> bool:
-        """One look at the file; True when a new scenario was swapped in."""
-        content = self._read()
+        """One look at the file; True when a new scenario was swapped in. Reading, parsing, validating, building and
+        summarizing all run off the event loop (a large scenario takes seconds), so requests go on being answered."""
+        content = await asyncio.to_thread(self._read)
         if content == self.seen:
             self.pending = None
             return False
@@ -180,7 +181,8 @@ class Reloader:
         old = self.sandbox.world.scenario
         await self.sandbox.swap(scenario)
         self.served = content
-        log.info("scenario reloaded from %s (state reset): %s", _show(self.path), summary(old, scenario))
+        changes = await asyncio.to_thread(summary, old, scenario)  # compares every listed user: not on the loop
+        log.info("scenario reloaded from %s (state reset): %s", _show(self.path), changes)
         return True
 
     def _read(self) -> str | _Unreadable:

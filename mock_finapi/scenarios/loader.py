@@ -3,7 +3,9 @@ file, line and key path. Nothing half-loaded ever leaves this module.
 
 Every mapping is checked for unknown keys before its required keys, so a typo is reported as the typo (with a
 suggestion), not as the key it was meant to be. Errors found while parsing (syntax, duplicate keys, unsafe tags)
-carry the key path too: the loader tracks where it is while it builds the data.
+carry the key path too: the loader tracks where it is while it builds the data. What a scenario makes in total
+(users, clients, seeded processes, fault rules, config and fault body values) is capped after YAML aliases are
+expanded and before anything is built (`MAX_*` below).
 """
 
 from __future__ import annotations
@@ -34,9 +36,22 @@ from mock_finapi.state.models import FaultRule
 from mock_finapi.state.protocol import ProcessLimits
 from mock_finapi.validation import REQUIRED, Fields, Invalid, kind_name
 
-# YAML aliases can make a small file expand into a huge structure ("billion laughs"); config values are copied and
-# rendered on every GET /clientConfiguration, so their expanded size is capped.
+# What one scenario may make, counted after YAML aliases are expanded: an alias repeats what it names, so a few bytes
+# could otherwise ask for millions of users ("billion laughs"). Each total is checked before anything is built, so a
+# scenario over a cap is refused in milliseconds, by `validate`, `serve` and `POST /__admin/scenario` alike.
+MAX_USERS = 100_000
+"""Users a scenario lists and generates (`generate: N` counts N), in total."""
+MAX_CLIENTS = 1_000
+"""Clients a scenario lists."""
+MAX_SEEDED_PROCESSES = 10_000
+"""Processes a scenario seeds (`processes.seeded`)."""
+MAX_FAULT_RULES = 1_000
+"""Fault rules a scenario lists."""
 MAX_CONFIG_NODES = 10_000
+"""Values (mappings, lists and scalars) one client's `config` or one fault rule's `respond.body` expands to: config
+values are copied and rendered on every GET /clientConfiguration, a body on every firing of its rule."""
+MAX_SCENARIO_VALUES = 100_000
+"""Values all client configs and fault bodies of a scenario expand to, together."""
 
 ROOT_KEYS = ("name", "description", "seed", "clock", "tokens", "clients", "users", "processes", "faults")
 CLOCK_KEYS = ("start", "frozen")
@@ -197,6 +212,10 @@ for _tag in ("bool", "int", "float", "timestamp"):
 class _Validator:
     """Builds a Scenario from loaded YAML; raises `Invalid` (load_text adds the file)."""
 
+    def __init__(self) -> None:
+        self.values_left = MAX_SCENARIO_VALUES
+        """What client configs and fault bodies may still expand to."""
+
     def scenario(self, data: Any) -> Scenario:
         if data is None:
             raise Invalid("", "the scenario is empty", 1)
@@ -213,8 +232,12 @@ class _Validator:
             client_section = root.section("clients", CLIENTS_KEYS)
             auto_register = client_section.take("auto_register", bool, False)
             client_items = client_section.items("registered")
+            if len(client_items) > MAX_CLIENTS:
+                raise client_section.invalid("registered", self.too_many(len(client_items), "clients", MAX_CLIENTS))
         else:
             client_items = root.items("clients")
+            if len(client_items) > MAX_CLIENTS:
+                raise root.invalid("clients", self.too_many(len(client_items), "clients", MAX_CLIENTS))
         clients = tuple(self.client(path, line, item) for path, line, item in client_items)
         if not clients and not auto_register:
             raise root.invalid("clients", "at least one client is required (or {auto_register: true})")
@@ -223,11 +246,15 @@ class _Validator:
         default_mandator = clients[0].mandator_id if clients else ""
         user_items = root.items("users")
         user_specs = tuple(self.user(p, ln, item, default_mandator, mandators) for p, ln, item in user_items)
+        total = sum(u.count if isinstance(u, GenerateUsers) else 1 for u in user_specs)
+        if total > MAX_USERS:
+            problem = f"the scenario creates {total} users in total (listed and generated), at most {MAX_USERS}"
+            raise root.invalid("users", problem)
         user_keys = [((u.mandator_id, u.id.lower()), u.id) if isinstance(u, UserSpec) else None for u in user_specs]
         self.unique(user_items, user_keys, "id")
         app_clients = {c.client_id for c in clients if c.role == "app"}
         process_spec = self.processes(root.section("processes", PROCESSES_KEYS), app_clients)
-        fault_rules = self.faults(root.items("faults"))
+        fault_rules = self.faults(root)
         return Scenario(
             name,
             "",
@@ -242,16 +269,46 @@ class _Validator:
             auto_register,
         )
 
-    def faults(self, items: list[tuple[str, int | None, Any]]) -> tuple[FaultRule, ...]:
+    def faults(self, root: Fields) -> tuple[FaultRule, ...]:
+        items = root.items("faults")
+        if len(items) > MAX_FAULT_RULES:
+            raise root.invalid("faults", self.too_many(len(items), "fault rules", MAX_FAULT_RULES))
         rules = []
         for index, (path, line, item) in enumerate(items):
             try:
-                rules.append(faults.parse_rule(item, f"fault-{index + 1}"))
+                rule = faults.parse_rule(item, f"fault-{index + 1}")
             except Invalid as exc:
                 where = f"{path}.{exc.path}" if exc.path else path
                 raise Invalid(where, exc.problem, exc.line or line) from None
+            if rule.body is not None:  # a plain copy, counted: aliases could make it a billion values to render
+                body_line = getattr(item["respond"], "lines", {}).get("body", line)
+                rule = replace(rule, body=self.plain(rule.body, f"{path}.respond.body", body_line))
+            rules.append(rule)
         self.unique(items, [(r.name, r.name) for r in rules], "name")
         return tuple(rules)
+
+    @staticmethod
+    def too_many(count: int, what: str, cap: int) -> str:
+        return f"the scenario has {count} {what}, at most {cap}"
+
+    def plain(self, value: Any, path: str, line: int | None, budget: list[int] | None = None) -> Any:
+        """`value` with plain dicts and lists, its values counted against `budget` (what is left of one config's
+        MAX_CONFIG_NODES; None: a budget of its own) and the scenario's MAX_SCENARIO_VALUES."""
+        budget = budget or [MAX_CONFIG_NODES]
+        allowed = min(budget[0], self.values_left)
+        left = [allowed]
+        try:
+            copy = _plain(value, left)
+        except OverflowError:
+            if allowed < budget[0]:
+                problem = f"client configs and fault bodies expand to more than {MAX_SCENARIO_VALUES} values in total"
+            else:
+                problem = f"expands to more than {MAX_CONFIG_NODES} values"
+            raise Invalid(path, problem, line) from None
+        used = allowed - left[0]
+        budget[0] -= used
+        self.values_left -= used
+        return copy
 
     @staticmethod
     def unique(items: list[tuple[str, int | None, Any]], keys: list[tuple[Any, str] | None], what: str) -> None:
@@ -302,6 +359,8 @@ class _Validator:
         if urlsplit(redirect_url).scheme not in ("http", "https") or not urlsplit(redirect_url).netloc:
             raise s.invalid("redirect_url", "must be an absolute http(s) URL")
         seeded_items = s.items("seeded")
+        if len(seeded_items) > MAX_SEEDED_PROCESSES:
+            raise s.invalid("seeded", self.too_many(len(seeded_items), "seeded processes", MAX_SEEDED_PROCESSES))
         seeded = tuple(self.seeded_process(p, ln, item, client_ids, allowed) for p, ln, item in seeded_items)
         self.unique(seeded_items, [(p.process_token.lower(), p.process_token) for p in seeded], "process_token")
         limits = ProcessLimits(**numbers, allowed_process_ids=tuple(allowed), redirect_url=redirect_url)
@@ -327,8 +386,7 @@ class _Validator:
         reference = s.take("client_reference", str, None)
         return SeededProcess(token, client_id, reference, process_id, exchanges, s.take("invalidated", bool, False))
 
-    @staticmethod
-    def client(path: str, line: int | None, data: Any) -> ClientSpec:
+    def client(self, path: str, line: int | None, data: Any) -> ClientSpec:
         s = Fields(data, path, CLIENT_KEYS, line)
         client_id = s.take("client_id", str)
         secret = s.take("client_secret", str)
@@ -343,11 +401,8 @@ class _Validator:
         overrides: dict[str, Any] = {}
         budget = [MAX_CONFIG_NODES]
         for key, value in config.data.items():
-            try:
-                # client_config checks exact types: hand it plain dicts and lists, not the line-tracking kinds
-                overrides[key] = _plain(value, budget)
-            except OverflowError:
-                raise config.invalid(key, f"expands to more than {MAX_CONFIG_NODES} values") from None
+            # client_config checks exact types: hand it plain dicts and lists, not the line-tracking kinds
+            overrides[key] = self.plain(value, config.path_of(key), config.line_of(key), budget)
             if problem := client_config.check_override(key, overrides[key]):
                 raise config.invalid(key, problem)
         return ClientSpec(client_id, secret, mandator_id, role, overrides)
@@ -362,8 +417,8 @@ class _Validator:
         verified = s.take("verified", bool, True)
         if generate:
             count = s.take("generate", int)
-            if not 0 <= count <= 100_000:
-                raise s.invalid("generate", "must be between 0 and 100000")
+            if not 0 <= count <= MAX_USERS:
+                raise s.invalid("generate", f"must be between 0 and {MAX_USERS}")
             return GenerateUsers(count, mandator_id, verified)
         fields = {}
         for key, problem in (

@@ -9,10 +9,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.contract.validator import DELIBERATE_DIFFERENCES, V1_SPEC, V2_DIGEST, ContractValidator
 from mock_finapi.http.app import create_app
 from mock_finapi.settings import Capacity, Settings
 from mock_finapi.testing.inprocess import InProcessClient
+from tests.contract.validator import DELIBERATE_DIFFERENCES, V1_SPEC, V2_DIGEST, ContractValidator
 from tests.helpers import CLIENT_CREDENTIALS, bearer, client_token, error_codes, password_grant
 
 pytestmark = pytest.mark.skipif(

@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from mock_finapi.http.protocol import MAX_HEADER_BYTES
+from mock_finapi.http.protocol import MAX_HEADER_BYTES, TIMED_OUT, TOO_LARGE
 from mock_finapi.settings import MAX_BODY_BYTES
 from mock_finapi.testing.server import ThreadedServer
 from tests.e2e.server import serving
@@ -36,14 +36,6 @@ WAIT = 10.0
 HEAD_TIMEOUT = 5.0
 """Long enough to open a thousand connections on a busy machine before the first of them times out."""
 HALF_OPEN = 1000
-TOO_LARGE = (
-    b"HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-type: text/plain; charset=utf-8\r\n"
-    b"content-length: 31\r\nconnection: close\r\n\r\nRequest header fields too large"
-)
-TIMED_OUT = (
-    b"HTTP/1.1 408 Request Timeout\r\ncontent-type: text/plain; charset=utf-8\r\n"
-    b"content-length: 15\r\nconnection: close\r\n\r\nRequest timeout"
-)
 HALF_A_HEAD = b"GET /__admin/health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Half: "
 
 
