@@ -70,11 +70,22 @@ def mask_value(key: str, value: Any, depth: int = 1) -> Any:
 
 
 def _mask_nested(value: Any, depth: int) -> Any:
-    if isinstance(value, Mapping):
+    if isinstance(value, dict):  # parsed JSON: a dict (an ABC check would cost a microsecond a value)
         return mask_fields(value, depth) if depth <= MAX_DEPTH else MASK
     if isinstance(value, list):
-        return [_mask_nested(v, depth + 1) for v in value] if depth <= MAX_DEPTH else MASK
+        return _mask_list(value, depth) if depth <= MAX_DEPTH else MASK
     return value
+
+
+def _mask_list(values: list[Any], depth: int) -> list[Any]:
+    """`values` itself while masking changes none of its items (no copy of arrays without objects in them, which
+    deeply nested bodies are made of), else a copy with the masked items."""
+    for index, value in enumerate(values):
+        if isinstance(value, dict | list):
+            masked = _mask_nested(value, depth + 1)
+            if masked is not value:
+                return [*values[:index], masked, *(_mask_nested(v, depth + 1) for v in values[index + 1 :])]
+    return values
 
 
 def mask_fields(fields: Mapping[str, Any], depth: int = 1) -> dict[str, Any]:
