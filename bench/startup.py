@@ -1,6 +1,6 @@
 """Start-up benchmark (issue 5, point 4): how soon mock-finapi answers 200 on GET /__admin/health.
 
-    .venv/bin/python bench/startup.py [--runs 10]
+    .venv/bin/python bench/startup.py [--runs 10] [--write]
 
 Measures
 - `mock-finapi serve --port 0 --url-file F`: from process start to the first 200 on /__admin/health (the URL is
@@ -11,8 +11,9 @@ Measures
 - ThreadedServer, warm: another server in a process that already has one (what each pytest-xdist worker after
   the first import, or a script starting several servers, pays).
 
-Prints a table and writes it to bench/results/startup.txt. The goal (under one second for `serve`) is checked here,
-not in the test suite: timings depend on the machine.
+Prints a table; `--write` also writes it to bench/results/startup.txt (the committed result: without the flag no
+tracked file changes). The goal (under one second for `serve`) is checked here, not in the test suite: timings
+depend on the machine.
 """
 
 from __future__ import annotations
@@ -111,7 +112,9 @@ def time_threaded_warm() -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=10)
-    runs = parser.parse_args().runs
+    parser.add_argument("--write", action="store_true", help=f"also write the table to {RESULTS}")
+    args = parser.parse_args()
+    runs = args.runs
 
     time_threaded_warm()  # the imports the warm case must not pay
     cases: list[tuple[str, Callable[[], float]]] = [
@@ -143,8 +146,10 @@ def main() -> int:
     lines.append(f"goal: `serve` healthy in under {GOAL:g} s: {verdict} (worst run {serve_max * 1000:.0f} ms)")
     text = "\n".join(lines) + "\n"
     print(text, end="")
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(text)
+    if args.write:
+        RESULTS.parent.mkdir(parents=True, exist_ok=True)
+        RESULTS.write_text(text)
+        print(f"written to {RESULTS}")
     return 0
 
 

@@ -2,18 +2,23 @@
 
 Which contract answers for a path (the surface):
 
-- `v1`: `/oauth/...` and `/api/v1/...` but the Process Controller: shared/specs/finapi-access-v1-1.151.1.openapi.yaml
-- `v2`: `/api/v2/...`: shared/specs/finapi-access-v2-auth-users-digest.json (its models; ClientConfiguration, which
-  the digest lacks, falls back to the emulator's own schema)
+- `v1`: `/oauth/...` and `/api/v1/...` but the Process Controller: tests/contract/facts/access-v1.json (extracted
+  from finAPI's finapi-access-v1-1.151.1.openapi.yaml)
+- `v2`: `/api/v2/...`: tests/contract/facts/access-v2.json (extracted from finapi-access-v2-auth-users-digest.json;
+  ClientConfiguration and PageableUserInfoList, which the digest lacks, fall back to the emulator's own schema)
 - `emulator`: `/api/v1/processes...`, `/__admin/...`, `/openapi.json`: the emulator's own /openapi.json
+
+The facts are committed: tests/contract/generate.py writes them from finAPI's specs (../shared/specs), and
+tests/contract/test_facts.py checks they are what it writes whenever those specs are beside the repository.
 
 A response is matched to the contract's operation (method, after `X-HTTP-Method-Override`, and path template) and
 status; its JSON body is validated with openapi-schema-validator (OAS 3.0: v1 and the emulator's document) or
-jsonschema (Draft 2020-12: the v2 digest's models, converted: required fields, StrictStr/StrictInt/StrictBool,
-Optional[...] as nullable, List[...], enums such as ErrorCode, min/max lengths, anchored patterns). Objects admit no
-property the contract does not name. A status the operation does not declare, a path or method the contract does
-not have, or a body that does not validate is a violation, unless it is a deliberate difference below (then the
-body must still be the model named there). Answers a fault rule injected (`X-Mock-Fault`) are skipped.
+jsonschema (Draft 2020-12: the v2 digest's models, which the generator converted: required fields,
+StrictStr/StrictInt/StrictBool, Optional[...] as nullable, List[...], enums such as ErrorCode, min/max lengths,
+anchored patterns). Objects admit no property the contract does not name. A status the operation does not
+declare, a path or method the contract does not have, or a body that does not validate is a violation, unless it is
+a deliberate difference below (then the body must still be the model named there). Answers a fault rule injected
+(`X-Mock-Fault`) are skipped.
 
 Deliberate differences (the same keys are in README.md's "Fidelity notes", each pinned by
 tests/contract/test_deliberate_differences.py):
@@ -37,22 +42,18 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import httpx
 import jsonschema  # type: ignore[import-untyped]  # no stubs in the test extra (types-jsonschema)
-import yaml
 from openapi_schema_validator import OAS30Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4, DRAFT202012
 
 from mock_finapi.http import openapi
 from mock_finapi.http.middleware import MAX_REQUEST_ID, OVERRIDABLE
+from tests.contract import generate
 
-SPECS = Path(__file__).resolve().parents[3] / "shared" / "specs"
-V1_SPEC = SPECS / "finapi-access-v1-1.151.1.openapi.yaml"
-V2_DIGEST = SPECS / "finapi-access-v2-auth-users-digest.json"
 V1_URI = "https://contract.invalid/finapi-access-v1.json"
 V2_URI = "https://contract.invalid/finapi-access-v2-digest.json"
 OWN_URI = "https://contract.invalid/mock-finapi.json"
@@ -135,20 +136,10 @@ def surface_of(path: str) -> str:
 # ---------------------------------------------------------------------------------------------------- loading
 
 
-class NoTimestamps(yaml.CSafeLoader):
-    """The spec's examples hold dates: keep them strings, so the document stays JSON."""
-
-
-NoTimestamps.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in yaml.CSafeLoader.yaml_implicit_resolvers.items()
-}
-
-
 def _strict_oas(node: Any) -> Any:
-    """OAS 3.0 schemas made strict and validator-friendly: objects admit only their named properties, and
-    `nullable` beside `allOf`/`$ref` (which openapi-schema-validator applies to the referenced schema only) is
-    spelled as oneOf [schema, null]."""
+    """Schemas made strict and validator-friendly (OAS 3.0 ones and the v2 facts' JSON Schema alike): objects admit
+    only their named properties, and `nullable` beside `allOf`/`$ref` (which openapi-schema-validator applies to the
+    referenced schema only) is spelled as oneOf [schema, null]."""
     if isinstance(node, list):
         return [_strict_oas(item) for item in node]
     if not isinstance(node, dict):
@@ -213,74 +204,12 @@ def _oas_operations(surface: str, doc: dict[str, Any], keep: Callable[[str], boo
     return operations
 
 
-# ---------------------------------------------------------------------------------------------------- v2 digest
-
-
-_SCALARS = {
-    "StrictStr": {"type": "string"},
-    "str": {"type": "string"},
-    "StrictInt": {"type": "integer"},
-    "int": {"type": "integer"},
-    "StrictBool": {"type": "boolean"},
-    "bool": {"type": "boolean"},
-    "StrictFloat": {"type": "number"},
-    "float": {"type": "number"},
-    "datetime": {"type": "string", "pattern": r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:?\d\d)$"},
-    "date": {"type": "string", "pattern": r"^\d{4}-\d\d-\d\d$"},
-    "object": {"type": "object"},
-}
-
-
-def _split_args(text: str) -> list[str]:
-    depth, start, parts = 0, 0, []
-    for i, char in enumerate(text):
-        if char in "[(":
-            depth += 1
-        elif char in "])":
-            depth -= 1
-        elif char == "," and depth == 0:
-            parts.append(text[start:i].strip())
-            start = i + 1
-    parts.append(text[start:].strip())
-    return parts
-
-
-def _digest_type(text: str, models: dict[str, Any], field: dict[str, Any]) -> dict[str, Any]:
-    """A digest type string (pydantic, as openapi-generator writes it) as JSON Schema."""
-    text = text.strip()
-    if text.startswith("Optional[") and text.endswith("]"):
-        return {"anyOf": [_digest_type(text[9:-1], models, field), {"type": "null"}]}
-    if text.startswith("List[") and text.endswith("]"):
-        return {"type": "array", "items": _digest_type(text[5:-1], models, field)}
-    if text.startswith("Annotated[") and text.endswith("]"):
-        base = _digest_type(_split_args(text[10:-1])[0], models, field)
-        if base.get("type") == "string":
-            if "min_length" in field:
-                base["minLength"] = field["min_length"]
-            if "max_length" in field:
-                base["maxLength"] = field["max_length"]
-            if "pattern" in field:
-                base["pattern"] = f"^(?:{field['pattern']})$"
-        return base
-    if text in _SCALARS:
-        return dict(_SCALARS[text])
-    if text in models:
-        return {"$ref": f"#/$defs/{text}"}
-    return {}  # a model the digest does not carry (MultiStepAuthenticationChallenge, ...): unconstrained
-
-
-def digest_schema(digest: dict[str, Any]) -> dict[str, Any]:
-    """The digest's models as one JSON Schema document with $defs."""
-    models: dict[str, Any] = digest["models"]
-    defs: dict[str, Any] = {}
-    for name, model in models.items():
-        if "_enum" in model:
-            defs[name] = {"type": "string", "enum": model["_enum"]}
-            continue
-        properties = {field: _digest_type(spec["type"], models, spec) for field, spec in model.items()}
-        required = sorted(field for field, spec in model.items() if spec.get("required"))
-        defs[name] = {"type": "object", "properties": properties, "required": required, "additionalProperties": False}
-    return {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": V2_URI, "$defs": defs}
+def _facts_operations(surface: str, facts: dict[str, Any], keep: Callable[[str], bool]) -> list[Operation]:
+    return [
+        Operation(surface, op["method"], op["path"], dict(op["responses"]))
+        for op in facts["operations"]
+        if keep(op["path"])
+    ]
 
 
 # ---------------------------------------------------------------------------------------------------- validator
@@ -301,11 +230,14 @@ class Outcome:
 class ContractValidator:
     """Built once per session; `check` is cheap (validators are built once per operation and status)."""
 
-    def __init__(self, v1: dict[str, Any], digest: dict[str, Any], own: dict[str, Any]) -> None:
-        self._v1 = {"components": {"schemas": _strict_oas(v1["components"]["schemas"])}}
+    def __init__(self, v1: dict[str, Any], v2: dict[str, Any], own: dict[str, Any]) -> None:
+        """`v1`, `v2`: contract facts (tests/contract/generate.py); `own`: the emulator's OpenAPI document."""
+        self._v1 = {"models": _strict_oas(v1["models"])}
         self._own = {"components": {"schemas": _strict_oas(own["components"]["schemas"])}}
-        self._v2 = digest_schema(digest)
-        self.v2_models = set(self._v2["$defs"])
+        self._v2 = {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": V2_URI}
+        self._v2["models"] = _strict_oas(v2["models"])
+        self._models = {"v1": set(v1["models"]), "v2": set(v2["models"])}
+        self._missing = {"v1": set(v1["missing_models"]), "v2": set(v2["missing_models"])}
         self._registry: Registry[Any] = Registry().with_resources(
             [
                 (V1_URI, Resource.from_contents(self._v1, default_specification=DRAFT4)),
@@ -314,26 +246,20 @@ class ContractValidator:
             ]
         )
         not_processes: Callable[[str], bool] = lambda t: not t.startswith("/api/v1/processes")  # noqa: E731
-        v2_ops = [
-            Operation("v2", op["method"].lower(), op["path"], dict(op["responses"])) for op in digest["operations"]
-        ]
         own_ops = _oas_operations("emulator", own, lambda t: True)
         self._paths = {
-            "v1": _Paths(_oas_operations("v1", v1, not_processes)),
-            "v2": _Paths(v2_ops),
+            "v1": _Paths(_facts_operations("v1", v1, not_processes)),
+            "v2": _Paths(_facts_operations("v2", v2, lambda t: True)),
             "emulator": _Paths(op for op in own_ops if surface_of(op.template) == "emulator"),
         }
-        # the digest carries no ClientConfiguration model: those answers fall back to the emulator's own schema
+        # models finAPI's source lacks (v2: ClientConfiguration, PageableUserInfoList): the emulator's own schema
         self._own_by_key = {(op.method, op.template): op for op in own_ops}
         self.counts: Counter[str] = Counter()
 
     @classmethod
     def load(cls) -> ContractValidator:
-        with V1_SPEC.open("rb") as spec:
-            v1 = yaml.load(spec, Loader=NoTimestamps)  # noqa: S506 - a safe loader without timestamps
-        digest = json.loads(V2_DIGEST.read_text("utf-8"))
         own = json.loads(openapi.document_bytes())
-        return cls(v1, digest, own)
+        return cls(generate.load("access-v1"), generate.load("access-v2"), own)
 
     # -- schemas
 
@@ -350,13 +276,9 @@ class ContractValidator:
         """(surface to validate with, schema as JSON with absolute $refs) for a response schema or model name."""
         if schema is None:
             return None
-        if surface == "v2":
-            if isinstance(schema, str):
-                return "v2", json.dumps({"$ref": f"{V2_URI}#/$defs/{schema}"})
-            raise AssertionError(schema)
-        base = V1_URI if surface == "v1" else OWN_URI
+        base = {"v1": V1_URI, "v2": V2_URI}.get(surface, OWN_URI)
         if isinstance(schema, str):
-            schema = {"$ref": f"#/components/schemas/{schema}"}
+            schema = {"$ref": f"#/components/schemas/{schema}" if surface == "emulator" else f"#/models/{schema}"}
         text = json.dumps(_strict_oas(schema)).replace('"$ref": "#/', f'"$ref": "{base}#/')
         return surface, text
 
@@ -402,12 +324,15 @@ class ContractValidator:
             when.add("long-request-id")
         if op is not None and str(status) in op.responses:
             schema = op.responses[str(status)]
-            if surface == "v2" and isinstance(schema, str) and schema not in self.v2_models:
+            if surface != "emulator" and isinstance(schema, str) and schema not in self._models[surface]:
+                if schema not in self._missing[surface]:
+                    found = f"no model {schema} in the contract facts: list {op.template} in tests/contract/generate.py"
+                    return Outcome(surface, operation, status, (found,))
                 own = self._own_by_key.get((op.method, op.template))
                 if own is None or str(status) not in own.responses:
                     return Outcome(surface, operation, status, (f"no model {schema} in the digest",))
+                self.counts[f"{surface} via emulator schema"] += 1
                 surface, schema = "emulator", own.responses[str(status)]
-                self.counts["v2 via emulator schema"] += 1
             difference = None
         else:
             difference = self._difference(surface, status, when)
