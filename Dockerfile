@@ -24,15 +24,20 @@ USER 10001:10001
 WORKDIR /home/mockfinapi
 
 # Every `serve` option can also come from MOCK_FINAPI_<OPTION>, e.g.
-#   docker run -e MOCK_FINAPI_SCENARIO=default -e MOCK_FINAPI_SEED=42 ...
-# (--host/--port below are flags and so win over MOCK_FINAPI_HOST/PORT: map the port with -p instead.)
+#   docker run -e MOCK_FINAPI_SCENARIO=default -e MOCK_FINAPI_SEED=42 -e MOCK_FINAPI_PORT=9090 -p 9090:9090 ...
+# The image sets its defaults as variables, not as flags (a flag would beat the variable): 0.0.0.0 on purpose, since
+# inside the container 127.0.0.1 would be unreachable through the published port. The CLI's own default stays
+# 127.0.0.1; choose the host-side exposure with -p (e.g. -p 127.0.0.1:8080:8080).
+# The server writes its URL to MOCK_FINAPI_URL_FILE once it is ready; the health check reads it from there, so it
+# probes the port and address actually served, however they were chosen.
+ENV MOCK_FINAPI_HOST=0.0.0.0 \
+    MOCK_FINAPI_PORT=8080 \
+    MOCK_FINAPI_URL_FILE=/tmp/mock-finapi.url
 EXPOSE 8080
 
-# No curl in slim images: probe with the Python that is there anyway.
+# No curl in slim images: probe with the Python that is there anyway (no URL file yet: not ready, exit 1).
 HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
-    CMD ["python3", "-c", "import sys, urllib.request; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8080/__admin/health', timeout=2).status == 200 else 1)"]
+    CMD ["python3", "-c", "import os, sys, urllib.request as u; url = open(os.environ['MOCK_FINAPI_URL_FILE']).read().strip(); sys.exit(0 if u.urlopen(url + '/__admin/health', timeout=2).status == 200 else 1)"]
 
 ENTRYPOINT ["mock-finapi"]
-# Binding 0.0.0.0 on purpose: inside the container 127.0.0.1 would be unreachable through the published port.
-# The CLI's own default stays 127.0.0.1; choose the host-side exposure with -p (e.g. -p 127.0.0.1:8080:8080).
-CMD ["serve", "--host", "0.0.0.0", "--port", "8080"]
+CMD ["serve"]

@@ -1,8 +1,10 @@
 """The `mock-finapi` command: a thin shell over `create_app()` and uvicorn.
 
     mock-finapi serve [OPTIONS]        (serve_options.py: each option also reads MOCK_FINAPI_<OPTION>)
-    mock-finapi validate PATH...
+    mock-finapi validate PATH...       (every problem of each file, one `file:line: key.path: problem` a line)
     mock-finapi scenarios
+
+`python -m mock_finapi` is the same command (__main__.py).
 
 stdout carries the base URL (always its first line) and then the request log; everything else goes to stderr.
 """
@@ -51,7 +53,13 @@ def _parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     )
     serve_options.add_arguments(serve)
 
-    validate = commands.add_parser("validate", help="check scenario files; exit 1 on the first broken one")
+    validate = commands.add_parser(
+        "validate",
+        help="check scenario files: every problem as FILE:LINE: KEY.PATH: PROBLEM on stderr, exit 1 if any",
+        description="Check scenario files. Each problem of each file is one line on stderr (FILE:LINE: KEY.PATH: "
+        f"PROBLEM, at most {loader.MAX_PROBLEMS} a file); a good file is `FILE: ok (NAME)` on stdout. Exit 1 if a "
+        "file has a problem.",
+    )
     validate.add_argument("paths", nargs="+", metavar="PATH")
 
     commands.add_parser("scenarios", help="list the built-in scenarios")
@@ -77,7 +85,8 @@ def _validate(paths: list[str]) -> int:
             print(f"{path}: cannot read: {exc}", file=sys.stderr)
             failed = True
         except ScenarioError as exc:
-            print(exc, file=sys.stderr)
+            for line in exc.lines():
+                print(line, file=sys.stderr)
             failed = True
         else:
             print(f"{path}: ok ({scenario.name})")
@@ -134,7 +143,8 @@ def _serve(args: argparse.Namespace) -> int:
             app = create_app(settings)
             reloader = None
     except ScenarioError as exc:
-        print(f"mock-finapi: {exc}", file=sys.stderr)
+        for line in exc.lines():
+            print(f"mock-finapi: {line}", file=sys.stderr)
         return 1
     try:
         sock = http_server.bind(args.host, args.port)

@@ -11,10 +11,12 @@ expanded and before anything is built (`MAX_*` below).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 from urllib.parse import urlsplit
 
 import yaml
@@ -32,9 +34,14 @@ from mock_finapi.scenarios.schema import (
     UserSpec,
 )
 from mock_finapi.services import client_config, faults, processes, users
-from mock_finapi.state.models import FaultRule
+from mock_finapi.state.models import FaultRule, Role
 from mock_finapi.state.protocol import ProcessLimits
-from mock_finapi.validation import REQUIRED, Fields, Invalid, kind_name
+from mock_finapi.validation import REQUIRED, Fields, Invalid, kind_name, nearest
+
+T = TypeVar("T")
+APP: Role = "app"
+Item = tuple[str, int | None, Any]
+"""An item of a list: its key path (`users[3]`), its line, its value."""
 
 # What one scenario may make, counted after YAML aliases are expanded: an alias repeats what it names, so a few bytes
 # could otherwise ask for millions of users ("billion laughs"). Each total is checked before anything is built, so a
@@ -52,6 +59,8 @@ MAX_CONFIG_NODES = 10_000
 values are copied and rendered on every GET /clientConfiguration, a body on every firing of its rule."""
 MAX_SCENARIO_VALUES = 100_000
 """Values all client configs and fault bodies of a scenario expand to, together."""
+MAX_PROBLEMS = 50
+"""Problems one validation reports at most: then it stops (a list of a million broken users reports the first 50)."""
 
 ROOT_KEYS = ("name", "description", "seed", "clock", "tokens", "clients", "users", "processes", "faults")
 CLOCK_KEYS = ("start", "frozen")
@@ -123,7 +132,8 @@ def load_text(text: str, source: str) -> Scenario:
     try:
         scenario = _Validator().scenario(data)
     except Invalid as exc:
-        raise ScenarioError(source, exc.line, exc.path, exc.problem) from None
+        more = tuple((p.line, p.path, p.problem) for p in exc.problems[1:])
+        raise ScenarioError(source, exc.line, exc.path, exc.problem, more) from None
     return replace(scenario, source=source)
 
 
@@ -209,51 +219,73 @@ for _tag in ("bool", "int", "float", "timestamp"):
     _LineLoader.add_constructor(f"tag:yaml.org,2002:{_tag}", _checked_scalar(f"tag:yaml.org,2002:{_tag}"))
 
 
+class _TooManyProblems(Exception):
+    """MAX_PROBLEMS were found: validation stops there."""
+
+
 class _Validator:
-    """Builds a Scenario from loaded YAML; raises `Invalid` (load_text adds the file)."""
+    """Builds a Scenario from loaded YAML; raises `Invalid` carrying every problem found (load_text adds the file).
+
+    Parts that do not depend on each other are checked each on its own (each root key, client, user, seeded
+    process and fault rule, each key of a client's config, every unknown key), so one run reports all their
+    problems. A check that depends on another part (a user's mandator_id on the clients) is skipped while that part
+    has problems, and a mapping's missing required key beside an unknown key is not reported (it is the typo).
+    """
 
     def __init__(self) -> None:
         self.values_left = MAX_SCENARIO_VALUES
         """What client configs and fault bodies may still expand to."""
+        self.values_exhausted = False
+        """MAX_SCENARIO_VALUES was reported: later configs and bodies are not copied (nor reported again)."""
+        self.problems: list[Invalid] = []
+
+    def record(self, exc: Invalid) -> None:
+        for problem in exc.problems:
+            if problem.derived:
+                continue
+            self.problems.append(Invalid(problem.path, problem.problem, problem.line))  # alone, not with its others
+            if len(self.problems) >= MAX_PROBLEMS:
+                raise _TooManyProblems
+
+    def attempt(self, check: Callable[[], T], fallback: T) -> T:
+        """`check()`, or `fallback` once its problem is recorded."""
+        try:
+            return check()
+        except Invalid as exc:
+            self.record(exc)
+            return fallback
+
+    def count(self) -> int:
+        return len(self.problems)
 
     def scenario(self, data: Any) -> Scenario:
         if data is None:
             raise Invalid("", "the scenario is empty", 1)
-        root = Fields(data, "", ROOT_KEYS, 1)
-        name = root.take("name", str)
-        if not name.strip():
-            raise root.invalid("name", "must not be empty")
-        description = root.take("description", str, "")
-        seed = root.take("seed", int, None)
-        clock = self.clock(root.section("clock", CLOCK_KEYS))
-        tokens = self.tokens(root.section("tokens", TOKEN_KEYS))
-        auto_register = False
-        if isinstance(root.data.get("clients"), dict):  # {auto_register: bool, registered: [...]}
-            client_section = root.section("clients", CLIENTS_KEYS)
-            auto_register = client_section.take("auto_register", bool, False)
-            client_items = client_section.items("registered")
-            if len(client_items) > MAX_CLIENTS:
-                raise client_section.invalid("registered", self.too_many(len(client_items), "clients", MAX_CLIENTS))
-        else:
-            client_items = root.items("clients")
-            if len(client_items) > MAX_CLIENTS:
-                raise root.invalid("clients", self.too_many(len(client_items), "clients", MAX_CLIENTS))
-        clients = tuple(self.client(path, line, item) for path, line, item in client_items)
-        if not clients and not auto_register:
-            raise root.invalid("clients", "at least one client is required (or {auto_register: true})")
-        self.unique(client_items, [(c.client_id, c.client_id) for c in clients], "client_id")
-        mandators = {c.mandator_id for c in clients}
+        try:
+            scenario = self.checked(data)
+        except _TooManyProblems:
+            self.problems.append(Invalid("", f"stopped after {MAX_PROBLEMS} problems: fix these first", None))
+        if self.problems:
+            ordered = sorted(self.problems, key=lambda p: math.inf if p.line is None else p.line)
+            raise Invalid.several(ordered)
+        return scenario
+
+    def checked(self, data: Any) -> Scenario:
+        root = Fields(data, "", ROOT_KEYS, 1, self.record)
+        name = self.attempt(lambda: self.name(root), "")
+        description = self.attempt(lambda: root.take("description", str, ""), "")
+        seed = self.attempt(lambda: root.take("seed", int, None), None)
+        clock = self.attempt(lambda: self.clock(root.section("clock", CLOCK_KEYS)), ClockSpec())
+        tokens = self.attempt(lambda: self.tokens(root.section("tokens", TOKEN_KEYS)), TokenSpec())
+        before = self.count()
+        clients, auto_register = self.clients(root)
+        mandators = {c.mandator_id for c in clients} if self.count() == before else None  # None: not known
         default_mandator = clients[0].mandator_id if clients else ""
-        user_items = root.items("users")
-        user_specs = tuple(self.user(p, ln, item, default_mandator, mandators) for p, ln, item in user_items)
-        total = sum(u.count if isinstance(u, GenerateUsers) else 1 for u in user_specs)
-        if total > MAX_USERS:
-            problem = f"the scenario creates {total} users in total (listed and generated), at most {MAX_USERS}"
-            raise root.invalid("users", problem)
-        user_keys = [((u.mandator_id, u.id.lower()), u.id) if isinstance(u, UserSpec) else None for u in user_specs]
-        self.unique(user_items, user_keys, "id")
-        app_clients = {c.client_id for c in clients if c.role == "app"}
-        process_spec = self.processes(root.section("processes", PROCESSES_KEYS), app_clients)
+        user_specs = self.users(root, default_mandator, mandators)
+        app_clients = {c.client_id for c in clients if c.role == "app"} if mandators is not None else None
+        process_spec = self.attempt(
+            lambda: self.processes(root.section("processes", PROCESSES_KEYS), app_clients), ProcessesSpec()
+        )
         fault_rules = self.faults(root)
         return Scenario(
             name,
@@ -269,23 +301,86 @@ class _Validator:
             auto_register,
         )
 
-    def faults(self, root: Fields) -> tuple[FaultRule, ...]:
-        items = root.items("faults")
-        if len(items) > MAX_FAULT_RULES:
-            raise root.invalid("faults", self.too_many(len(items), "fault rules", MAX_FAULT_RULES))
-        rules = []
-        for index, (path, line, item) in enumerate(items):
+    @staticmethod
+    def name(root: Fields) -> str:
+        name: str = root.take("name", str)
+        if not name.strip():
+            raise root.invalid("name", "must not be empty")
+        return name
+
+    def items(self, fields: Fields, key: str) -> list[Item]:
+        """(path, line, item) of each item of a list-valued key; none when the key is not a list."""
+        none: list[Item] = []
+        return self.attempt(lambda: fields.items(key), none)
+
+    def each(self, items: list[Item], check: Callable[[str, int | None, Any], T]) -> list[tuple[Item, T]]:
+        """Each item checked on its own: those that pass, with what `check` made of them."""
+        passed = []
+        for item in items:
             try:
-                rule = faults.parse_rule(item, f"fault-{index + 1}")
+                passed.append((item, check(*item)))
             except Invalid as exc:
-                where = f"{path}.{exc.path}" if exc.path else path
-                raise Invalid(where, exc.problem, exc.line or line) from None
-            if rule.body is not None:  # a plain copy, counted: aliases could make it a billion values to render
-                body_line = getattr(item["respond"], "lines", {}).get("body", line)
-                rule = replace(rule, body=self.plain(rule.body, f"{path}.respond.body", body_line))
-            rules.append(rule)
-        self.unique(items, [(r.name, r.name) for r in rules], "name")
-        return tuple(rules)
+                self.record(exc)
+        return passed
+
+    def clients(self, root: Fields) -> tuple[tuple[ClientSpec, ...], bool]:
+        before = self.count()
+        auto_register = False
+        owner, key = root, "clients"
+        if isinstance(root.data.get("clients"), dict):  # {auto_register: bool, registered: [...]}
+            owner, key = root.section("clients", CLIENTS_KEYS), "registered"
+            auto_register = self.attempt(lambda: owner.take("auto_register", bool, False), False)
+        items = self.items(owner, key)
+        if len(items) > MAX_CLIENTS:
+            self.record(owner.invalid(key, self.too_many(len(items), "clients", MAX_CLIENTS)))
+            return (), auto_register
+        parsed = self.each(items, self.client)
+        # not when `clients` has problems, nor when it is missing beside an unknown root key (likely its typo)
+        if not items and not auto_register and self.count() == before and ("clients" in root.data or not root.unknown):
+            self.record(root.invalid("clients", "at least one client is required (or {auto_register: true})"))
+        self.unique([(item, (cid, cid)) for item in items if (cid := _written(item[2], "client_id"))], "client_id")
+        return tuple(c for _, c in parsed), auto_register
+
+    def users(self, root: Fields, default: str, mandators: set[str] | None) -> tuple[UserSpec | GenerateUsers, ...]:
+        items = self.items(root, "users")
+        parsed = self.each(items, lambda path, line, data: self.user(path, line, data, default, mandators))
+        total = sum(u.count if isinstance(u, GenerateUsers) else 1 for _, u in parsed)
+        if total > MAX_USERS:
+            problem = f"the scenario creates {total} users in total (listed and generated), at most {MAX_USERS}"
+            self.record(root.invalid("users", problem))
+            return ()
+        listed = []
+        for item in items:  # every listed user with an id, whatever else it has wrong
+            data = item[2]
+            if (uid := _written(data, "id")) and "generate" not in data:
+                mandator = data.get("mandator_id") or default
+                listed.append((item, ((mandator, uid.lower()), uid)))
+        self.unique(listed, "id")
+        return tuple(u for _, u in parsed)
+
+    def faults(self, root: Fields) -> tuple[FaultRule, ...]:
+        items = self.items(root, "faults")
+        if len(items) > MAX_FAULT_RULES:
+            self.record(root.invalid("faults", self.too_many(len(items), "fault rules", MAX_FAULT_RULES)))
+            return ()
+        parsed = []
+        for index, item in enumerate(items):  # each rule on its own, named after its place unless it has a name
+            try:
+                parsed.append((item, self.fault(*item, f"fault-{index + 1}")))
+            except Invalid as exc:
+                self.record(exc)
+        self.unique([(item, (r.name, r.name)) for item, r in parsed], "name")
+        return tuple(r for _, r in parsed)
+
+    def fault(self, path: str, line: int | None, item: Any, default_name: str) -> FaultRule:
+        try:
+            rule = faults.parse_rule(item, default_name)
+        except Invalid as exc:
+            raise exc.under(path, line) from None
+        if rule.body is not None:  # a plain copy, counted: aliases could make it a billion values to render
+            body_line = getattr(item["respond"], "lines", {}).get("body", line)
+            rule = replace(rule, body=self.plain(rule.body, f"{path}.respond.body", body_line))
+        return rule
 
     @staticmethod
     def too_many(count: int, what: str, cap: int) -> str:
@@ -295,12 +390,15 @@ class _Validator:
         """`value` with plain dicts and lists, its values counted against `budget` (what is left of one config's
         MAX_CONFIG_NODES; None: a budget of its own) and the scenario's MAX_SCENARIO_VALUES."""
         budget = budget or [MAX_CONFIG_NODES]
+        if self.values_exhausted:
+            raise Invalid(path, "not checked: the scenario's values are exhausted", line, derived=True)
         allowed = min(budget[0], self.values_left)
         left = [allowed]
         try:
             copy = _plain(value, left)
         except OverflowError:
             if allowed < budget[0]:
+                self.values_exhausted = True
                 problem = f"client configs and fault bodies expand to more than {MAX_SCENARIO_VALUES} values in total"
             else:
                 problem = f"expands to more than {MAX_CONFIG_NODES} values"
@@ -310,21 +408,24 @@ class _Validator:
         self.values_left -= used
         return copy
 
-    @staticmethod
-    def unique(items: list[tuple[str, int | None, Any]], keys: list[tuple[Any, str] | None], what: str) -> None:
-        """Refuse the second item whose key repeats an earlier one's (None: the item has no such key)."""
+    def unique(self, keyed: list[tuple[Item, tuple[Any, str]]], what: str) -> None:
+        """Report each item whose key repeats an earlier one's (`keyed`: each item with its key and how it is shown;
+        items with other problems too, so those are reported in the same run)."""
         seen: dict[Any, str] = {}
-        for (path, line, item), entry in zip(items, keys, strict=True):
-            if entry is None:
-                continue
-            key, shown = entry
+        for (path, line, item), (key, shown) in keyed:
             if key in seen:
                 line = getattr(item, "lines", {}).get(what, line)
-                raise Invalid(f"{path}.{what}", f"duplicate {what} '{shown}' (first at {seen[key]})", line)
-            seen[key] = path
+                self.record(Invalid(f"{path}.{what}", f"duplicate {what} '{shown}' (first at {seen[key]})", line))
+            else:
+                seen[key] = path
+
+    def clock(self, s: Fields) -> ClockSpec:
+        return ClockSpec(
+            self.attempt(lambda: self.start(s), None), self.attempt(lambda: s.take("frozen", bool, False), False)
+        )
 
     @staticmethod
-    def clock(s: Fields) -> ClockSpec:
+    def start(s: Fields) -> datetime | None:
         start = s.take("start", (str, datetime), None)
         if isinstance(start, str):
             try:
@@ -335,109 +436,220 @@ class _Validator:
             raise s.invalid("start", "needs a UTC offset, e.g. 2026-01-01T09:00:00+01:00")
         if start is not None and not EARLIEST <= start < LATEST:
             raise s.invalid("start", f"must lie between {EARLIEST.year} and {LATEST.year}")
-        return ClockSpec(start, s.take("frozen", bool, False))
+        return cast(datetime | None, start)
+
+    def tokens(self, s: Fields) -> TokenSpec:
+        return TokenSpec(
+            self.attempt(lambda: self.token_format(s), "uuid"), self.attempt(lambda: s.take("reuse", bool, True), True)
+        )
 
     @staticmethod
-    def tokens(s: Fields) -> TokenSpec:
-        fmt = s.take("format", str, "uuid")
+    def token_format(s: Fields) -> str:
+        fmt: str = s.take("format", str, "uuid")
         if fmt not in ("uuid", "finapi"):
             raise s.invalid("format", "must be uuid or finapi")
-        return TokenSpec(fmt, s.take("reuse", bool, True))
+        return fmt
 
-    def processes(self, s: Fields, client_ids: set[str]) -> ProcessesSpec:
+    def processes(self, s: Fields, client_ids: set[str] | None) -> ProcessesSpec:
+        """`client_ids` None: the clients have problems, so a seeded process's client is not checked."""
         defaults = ProcessLimits()
         numbers = {}
         for key in ("max_exchanges", "validity_days", "user_retention_days"):
-            value = s.take(key, int if key == "max_exchanges" else (int, float), getattr(defaults, key))
-            if not 0 <= value < math.inf:  # also refuses .nan
-                raise s.invalid(key, "must be a finite number, not negative")
-            numbers[key] = value
-        allowed = s.take("allowed_process_ids", list, list(defaults.allowed_process_ids))
-        if not allowed or not all(isinstance(p, str) and p for p in allowed):
-            raise s.invalid("allowed_process_ids", "must be a non-empty list of process ids")
-        redirect_url = s.take("redirect_url", str, defaults.redirect_url)
-        if urlsplit(redirect_url).scheme not in ("http", "https") or not urlsplit(redirect_url).netloc:
-            raise s.invalid("redirect_url", "must be an absolute http(s) URL")
-        seeded_items = s.items("seeded")
+            numbers[key] = self.attempt(partial(self.limit, s, key, getattr(defaults, key)), getattr(defaults, key))
+        allowed_before = self.count()
+        allowed = self.attempt(lambda: self.allowed_process_ids(s, defaults), list(defaults.allowed_process_ids))
+        allowed_known = self.count() == allowed_before
+        redirect_url = self.attempt(lambda: self.redirect_url(s, defaults), defaults.redirect_url)
+        seeded_items = self.items(s, "seeded")
         if len(seeded_items) > MAX_SEEDED_PROCESSES:
-            raise s.invalid("seeded", self.too_many(len(seeded_items), "seeded processes", MAX_SEEDED_PROCESSES))
-        seeded = tuple(self.seeded_process(p, ln, item, client_ids, allowed) for p, ln, item in seeded_items)
-        self.unique(seeded_items, [(p.process_token.lower(), p.process_token) for p in seeded], "process_token")
+            self.record(s.invalid("seeded", self.too_many(len(seeded_items), "seeded processes", MAX_SEEDED_PROCESSES)))
+            seeded_items = []
+        known_allowed = allowed if allowed_known else None
+        parsed = self.each(
+            seeded_items, lambda path, line, data: self.seeded_process(path, line, data, client_ids, known_allowed)
+        )
+        tokens = [(item, (pt.lower(), pt)) for item in seeded_items if (pt := _written(item[2], "process_token"))]
+        self.unique(tokens, "process_token")
         limits = ProcessLimits(**numbers, allowed_process_ids=tuple(allowed), redirect_url=redirect_url)
-        return ProcessesSpec(limits, seeded)
+        return ProcessesSpec(limits, tuple(p for _, p in parsed))
 
     @staticmethod
+    def limit(s: Fields, key: str, default: float) -> Any:
+        value = s.take(key, int if key == "max_exchanges" else (int, float), default)
+        if not 0 <= value < math.inf:  # also refuses .nan
+            raise s.invalid(key, "must be a finite number, not negative")
+        return value
+
+    @staticmethod
+    def allowed_process_ids(s: Fields, defaults: ProcessLimits) -> list[str]:
+        allowed: list[str] = s.take("allowed_process_ids", list, list(defaults.allowed_process_ids))
+        if not allowed or not all(isinstance(p, str) and p for p in allowed):
+            raise s.invalid("allowed_process_ids", "must be a non-empty list of process ids")
+        return allowed
+
+    @staticmethod
+    def redirect_url(s: Fields, defaults: ProcessLimits) -> str:
+        redirect_url: str = s.take("redirect_url", str, defaults.redirect_url)
+        if urlsplit(redirect_url).scheme not in ("http", "https") or not urlsplit(redirect_url).netloc:
+            raise s.invalid("redirect_url", "must be an absolute http(s) URL")
+        return redirect_url
+
     def seeded_process(
-        path: str, line: int | None, data: Any, client_ids: set[str], allowed: list[str]
+        self, path: str, line: int | None, data: Any, client_ids: set[str] | None, allowed: list[str] | None
     ) -> SeededProcess:
-        s = Fields(data, path, SEEDED_PROCESS_KEYS, line)
-        token = s.take("process_token", str)
+        """`client_ids` or `allowed` None: not known (they have problems of their own), so not checked."""
+        s = Fields(data, path, SEEDED_PROCESS_KEYS, line, self.record)
+        before = self.count()
+        token = self.attempt(partial(self.process_token, s), "")
+        client_id = self.attempt(partial(self.process_client, s, client_ids), "")
+        process_id = self.attempt(partial(self.process_id, s, allowed), "")
+        exchanges = self.attempt(partial(self.exchanges, s), 0)
+        reference = self.attempt(lambda: s.take("client_reference", str, None), None)
+        invalidated = self.attempt(lambda: s.take("invalidated", bool, False), False)
+        if self.count() != before:
+            raise Invalid(path, "has problems", line, derived=True)  # reported above: this process is not made
+        return SeededProcess(token, client_id, reference, process_id, exchanges, invalidated)
+
+    @staticmethod
+    def process_token(s: Fields) -> str:
+        token: str = s.take("process_token", str)
         if not processes.UUID_PATTERN.fullmatch(token):
             raise s.invalid("process_token", "must be a UUID like 3f1c6a52-8d0e-4b7a-9c1d-2e5f6a7b8c9d")
-        client_id = s.take("client", str)
-        if client_id not in client_ids:
+        return token
+
+    @staticmethod
+    def process_client(s: Fields, client_ids: set[str] | None) -> str:
+        client_id: str = s.take("client", str)
+        if client_ids is not None and client_id not in client_ids:
             raise s.invalid("client", "must be the client_id of one of the scenario's app clients")
-        process_id = s.take("process_id", str, "USER_ONLY")
-        if process_id not in allowed:
+        return client_id
+
+    @staticmethod
+    def process_id(s: Fields, allowed: list[str] | None) -> str:
+        process_id: str = s.take("process_id", str, "USER_ONLY")
+        if allowed is not None and process_id not in allowed:
             raise s.invalid("process_id", f"must be one of allowed_process_ids ({', '.join(allowed)})")
-        exchanges = s.take("exchanges", int, 0)
+        return process_id
+
+    @staticmethod
+    def exchanges(s: Fields) -> int:
+        exchanges: int = s.take("exchanges", int, 0)
         if exchanges < 0:
             raise s.invalid("exchanges", "must not be negative")
-        reference = s.take("client_reference", str, None)
-        return SeededProcess(token, client_id, reference, process_id, exchanges, s.take("invalidated", bool, False))
+        return exchanges
 
     def client(self, path: str, line: int | None, data: Any) -> ClientSpec:
-        s = Fields(data, path, CLIENT_KEYS, line)
-        client_id = s.take("client_id", str)
-        secret = s.take("client_secret", str)
-        for key, value in (("client_id", client_id), ("client_secret", secret)):
-            if not value:
-                raise s.invalid(key, "must not be empty")
-        role = s.take("role", str, "app")
-        if role not in ("app", "mandator_admin"):
-            raise s.invalid("role", "must be app or mandator_admin")
-        mandator_id = s.take("mandator_id", str, None) or client_config.mandator_for(client_id)
-        config = s.section("config", None)
-        overrides: dict[str, Any] = {}
-        budget = [MAX_CONFIG_NODES]
-        for key, value in config.data.items():
-            # client_config checks exact types: hand it plain dicts and lists, not the line-tracking kinds
-            overrides[key] = self.plain(value, config.path_of(key), config.line_of(key), budget)
-            if problem := client_config.check_override(key, overrides[key]):
-                raise config.invalid(key, problem)
+        s = Fields(data, path, CLIENT_KEYS, line, self.record)
+        before = self.count()
+        client_id = self.attempt(partial(self.text, s, "client_id"), "")
+        secret = self.attempt(partial(self.text, s, "client_secret"), "")
+        role = self.attempt(partial(self.role, s), APP)
+        mandator_id = self.attempt(lambda: s.take("mandator_id", str, None), None) or client_config.mandator_for(
+            client_id
+        )
+        no_overrides: dict[str, Any] = {}
+        overrides = self.attempt(lambda: self.config(s.section("config", None)), no_overrides)
+        if self.count() != before:
+            raise Invalid(path, "has problems", line, derived=True)  # reported above: this client is not made
         return ClientSpec(client_id, secret, mandator_id, role, overrides)
 
     @staticmethod
-    def user(path: str, line: int | None, data: Any, default: str, mandators: set[str]) -> UserSpec | GenerateUsers:
+    def text(s: Fields, key: str) -> str:
+        value: str = s.take(key, str)
+        if not value:
+            raise s.invalid(key, "must not be empty")
+        return value
+
+    @staticmethod
+    def role(s: Fields) -> Role:
+        role = s.take("role", str, "app")
+        if role not in ("app", "mandator_admin"):
+            raise s.invalid("role", "must be app or mandator_admin")
+        return cast(Role, role)
+
+    def config(self, config: Fields) -> dict[str, Any]:
+        """A client's config overrides: each key checked on its own, a mistyped name with the nearest known one."""
+        overrides: dict[str, Any] = {}
+        budget = [MAX_CONFIG_NODES]
+        problems = []
+        for key, value in config.data.items():
+            if key not in client_config.DEFAULTS:
+                close = nearest(key, list(client_config.DEFAULTS))
+                hint = f"did you mean {close}?" if close else f"known: {', '.join(sorted(client_config.DEFAULTS))}"
+                problems.append(config.invalid(key, f"unknown ClientConfiguration field ({hint})"))
+                continue
+            try:
+                # client_config checks exact types: hand it plain dicts and lists, not the line-tracking kinds
+                overrides[key] = self.plain(value, config.path_of(key), config.line_of(key), budget)
+            except Invalid as exc:
+                problems.append(exc)
+                break  # the budget is spent: later keys would only repeat it
+            if problem := client_config.check_override(key, overrides[key]):
+                problems.append(config.invalid(key, problem))
+        if problems:
+            raise Invalid.several(problems)
+        return overrides
+
+    def user(
+        self, path: str, line: int | None, data: Any, default: str, mandators: set[str] | None
+    ) -> UserSpec | GenerateUsers:
+        """`mandators` None: the clients have problems, so the user's mandator_id is not checked."""
         generate = isinstance(data, dict) and "generate" in data
-        s = Fields(data, path, GENERATE_KEYS if generate else USER_KEYS, line)
-        mandator_id = s.take("mandator_id", str, default)
-        if mandator_id not in mandators:
-            raise s.invalid("mandator_id", "must be the mandator_id of one of the scenario's clients")
-        verified = s.take("verified", bool, True)
+        s = Fields(data, path, GENERATE_KEYS if generate else USER_KEYS, line, self.record)
+        before = self.count()
+        mandator_id = self.attempt(partial(self.user_mandator, s, default, mandators), default)
+        verified = self.attempt(lambda: s.take("verified", bool, True), True)
         if generate:
-            count = s.take("generate", int)
-            if not 0 <= count <= MAX_USERS:
-                raise s.invalid("generate", f"must be between 0 and {MAX_USERS}")
+            count = self.attempt(partial(self.generate, s), 0)
+            if self.count() != before:
+                raise Invalid(path, "has problems", line, derived=True)
             return GenerateUsers(count, mandator_id, verified)
-        fields = {}
+        fields: dict[str, Any] = {}
         for key, problem in (
             ("id", users.id_problem),
             ("password", users.password_problem),
             ("email", users.email_problem),
             ("phone", users.phone_problem),
         ):
-            value = s.take(key, str, None if key in ("email", "phone") else REQUIRED)
-            if value is not None and (why := problem(value)):
-                raise s.invalid(key, why)
-            fields[key] = value
+            fields[key] = self.attempt(partial(self.user_field, s, key, problem), None)
+        auto_update = self.attempt(lambda: s.take("is_auto_update_enabled", bool, False), False)
+        locked = self.attempt(lambda: s.take("locked", bool, False), False)
+        if self.count() != before:
+            raise Invalid(path, "has problems", line, derived=True)  # reported above: this user is not made
         return UserSpec(
             **fields,
             mandator_id=mandator_id,
-            is_auto_update_enabled=s.take("is_auto_update_enabled", bool, False),
+            is_auto_update_enabled=auto_update,
             verified=verified,
-            locked=s.take("locked", bool, False),
+            locked=locked,
         )
+
+    @staticmethod
+    def user_mandator(s: Fields, default: str, mandators: set[str] | None) -> str:
+        mandator_id: str = s.take("mandator_id", str, default)
+        if mandators is not None and mandator_id not in mandators:
+            raise s.invalid("mandator_id", "must be the mandator_id of one of the scenario's clients")
+        return mandator_id
+
+    @staticmethod
+    def generate(s: Fields) -> int:
+        count: int = s.take("generate", int)
+        if not 0 <= count <= MAX_USERS:
+            raise s.invalid("generate", f"must be between 0 and {MAX_USERS}")
+        return count
+
+    @staticmethod
+    def user_field(s: Fields, key: str, problem: Callable[[str], str | None]) -> str | None:
+        value: str | None = s.take(key, str, None if key in ("email", "phone") else REQUIRED)
+        if value is not None and (why := problem(value)):
+            raise s.invalid(key, why)
+        return value
+
+
+def _written(data: Any, key: str) -> str | None:
+    """The text under `key` of an item as written (before validation), or None."""
+    value = data.get(key) if isinstance(data, dict) else None
+    return value if isinstance(value, str) and value else None
 
 
 def _plain(value: Any, budget: list[int]) -> Any:

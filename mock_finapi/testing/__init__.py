@@ -1,4 +1,4 @@
-"""Helpers for test suites and scripts (they need the `test` extra for httpx).
+"""Helpers for test suites and scripts (they need httpx: `pip install 'mock-finapi[pytest]'`).
 
 from mock_finapi.testing import ThreadedServer, AdminClient
 

@@ -13,7 +13,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any, cast
 
-import httpx
+from mock_finapi.testing._httpx import httpx
 
 
 class AdminClient:

@@ -9,10 +9,10 @@ from __future__ import annotations
 from contextlib import AbstractContextManager
 from typing import Any
 
-import httpx
 from anyio.from_thread import BlockingPortal, start_blocking_portal
 
 from mock_finapi.http.app import Emulator
+from mock_finapi.testing._httpx import httpx
 
 
 class _PortalTransport(httpx.BaseTransport):

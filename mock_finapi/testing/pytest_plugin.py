@@ -7,6 +7,10 @@ Fixtures:
 - `finapi_app` / `finapi_client` (function): a fresh ASGI app and an httpx client bound to it in-process.
 Marker: `@pytest.mark.finapi(scenario=..., seed=..., now=...)` for one test.
 Options: `--finapi-scenario NAME|PATH` and `--finapi-seed N` set the session default.
+A scenario path in the marker or the option is relative to pytest's rootdir (not to the current directory), so the
+same run works from any subfolder; built-in names and absolute paths stay as they are.
+The fixtures need httpx (`pip install 'mock-finapi[pytest]'`); without it they fail saying so. This module itself
+imports nothing beyond pytest: it is loaded by every pytest run where mock-finapi is installed.
 Under pytest-xdist each worker process starts its own server, so parallel workers never share state or ports.
 """
 
@@ -16,6 +20,7 @@ from collections.abc import Iterator
 from contextlib import suppress
 from dataclasses import dataclass, replace
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import pytest
@@ -47,9 +52,9 @@ def pytest_configure(config: pytest.Config) -> None:
         from mock_finapi.scenarios import loader
 
         try:
-            loader.load(name)
+            loader.load(_resolve(config, name))
         except ScenarioError as exc:
-            raise pytest.UsageError(f"--finapi-scenario {name}: {exc}") from None
+            raise pytest.UsageError("\n".join(f"--finapi-scenario {name}: {line}" for line in exc.lines())) from None
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
@@ -68,15 +73,45 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 class _Wanted:
     settings: Settings
     now: datetime | None
+    written: str
+    """The scenario as the marker or the option wrote it (settings.scenario has a path resolved)."""
+
+
+def _resolve(config: pytest.Config, ref: str) -> str:
+    """A scenario path relative to the rootdir, made absolute; a built-in name or an absolute path as it is.
+
+    A reference is a path when it names a file under the rootdir, or looks like one (a folder or a .yaml/.yml
+    suffix: a missing file is then reported under the rootdir); otherwise it is a built-in scenario's name.
+    """
+    path = Path(ref)
+    if path.is_absolute():
+        return ref
+    under_root = config.rootpath / path
+    if under_root.is_file() or len(path.parts) > 1 or path.suffix in (".yaml", ".yml"):
+        return str(under_root)
+    return ref
 
 
 def _session_settings(config: pytest.Config) -> Settings:
     from mock_finapi.settings import Settings
 
     return Settings(
-        scenario=config.getoption("--finapi-scenario") or "default",
+        scenario=_resolve(config, config.getoption("--finapi-scenario") or "default"),
         seed=config.getoption("--finapi-seed"),
     )
+
+
+def _needs_httpx(fixture: str) -> None:
+    """The test helpers need httpx: without it, a setup error naming the extra to install (no traceback)."""
+    try:
+        import mock_finapi.testing._httpx  # noqa: F401
+    except ModuleNotFoundError as exc:
+        if exc.name != "httpx":
+            raise
+        missing = str(exc)  # reported outside the handler, so the report shows no chained exception
+    else:
+        return
+    pytest.fail(f"the {fixture} fixture: {missing}", pytrace=False)
 
 
 def _usage(request: pytest.FixtureRequest, problem: str) -> NoReturn:
@@ -89,7 +124,7 @@ def _wanted(request: pytest.FixtureRequest) -> _Wanted:
     settings = _session_settings(request.config)
     marker = request.node.get_closest_marker("finapi")
     if marker is None:
-        return _Wanted(settings, None)
+        return _Wanted(settings, None, request.config.getoption("--finapi-scenario") or "default")
     if marker.args:
         _usage(
             request, f"takes keyword arguments only ({', '.join(a + '=' for a in MARKER_ARGS)}), got {marker.args!r}"
@@ -103,10 +138,11 @@ def _wanted(request: pytest.FixtureRequest) -> _Wanted:
     if seed is not None and (type(seed) is not int or seed < 0):
         _usage(request, f"seed= must be a non-negative int, got {seed!r}")
     if scenario is not None:
-        settings = replace(settings, scenario=scenario)
+        settings = replace(settings, scenario=_resolve(request.config, scenario))
     if seed is not None:
         settings = replace(settings, seed=seed)
-    return _Wanted(settings, _parse_now(request, now) if now is not None else None)
+    written = scenario if scenario is not None else request.config.getoption("--finapi-scenario") or "default"
+    return _Wanted(settings, _parse_now(request, now) if now is not None else None, written)
 
 
 def _parse_now(request: pytest.FixtureRequest, now: Any) -> datetime:
@@ -129,20 +165,21 @@ def _parse_now(request: pytest.FixtureRequest, now: Any) -> datetime:
     return when
 
 
-def _scenario(request: pytest.FixtureRequest, ref: str) -> Scenario:
+def _scenario(request: pytest.FixtureRequest, wanted: _Wanted) -> Scenario:
     from mock_finapi.errors import ScenarioError
     from mock_finapi.scenarios import loader
 
     try:
-        return loader.load(ref)
+        return loader.load(wanted.settings.scenario)
     except ScenarioError as exc:
         problem = str(exc)  # reported outside the handler, so the report shows no chained traceback
-    _usage(request, f"scenario={ref!r}: {problem}")
+    _usage(request, f"scenario={wanted.written!r}: {problem}")
 
 
 @pytest.fixture(scope="session")
 def finapi_server(request: pytest.FixtureRequest) -> Iterator[ThreadedServer]:
     """One emulator for the whole session (per xdist worker), on a free port."""
+    _needs_httpx("finapi_server")
     from mock_finapi.testing.server import ThreadedServer
 
     with ThreadedServer(_session_settings(request.config)) as server:
@@ -161,7 +198,7 @@ def finapi(finapi_server: ThreadedServer, request: pytest.FixtureRequest) -> Thr
     if (wanted.settings.scenario, wanted.settings.seed) == (session.scenario, session.seed):
         finapi_server.reset(freeze_at=wanted.now)
     else:
-        scenario = _scenario(request, wanted.settings.scenario)
+        scenario = _scenario(request, wanted)
         finapi_server.serve(scenario, seed=wanted.settings.seed, freeze_at=wanted.now)
     return finapi_server
 
@@ -172,12 +209,13 @@ def finapi_app(request: pytest.FixtureRequest) -> Emulator:
     from mock_finapi.http.app import create_app
 
     wanted = _wanted(request)
-    return create_app(wanted.settings, scenario=_scenario(request, wanted.settings.scenario), freeze_at=wanted.now)
+    return create_app(wanted.settings, scenario=_scenario(request, wanted), freeze_at=wanted.now)
 
 
 @pytest.fixture
 def finapi_client(finapi_app: Emulator) -> Iterator[httpx.Client]:
     """An httpx.Client talking to `finapi_app` in-process (base URL `http://mock-finapi`)."""
+    _needs_httpx("finapi_client")
     from mock_finapi.testing.inprocess import InProcessClient
 
     with InProcessClient(finapi_app) as client:

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from tests.api.admin_helpers import INLINE_SCENARIO, TWO_MANDATORS, assert_bad_request, assert_unknown, emulator, ok
-from tests.helpers import CLIENT_CREDENTIALS, TOKEN_PATH, bearer, client_token, password_grant
+from tests.helpers import CLIENT_CREDENTIALS, SCENARIO, TOKEN_PATH, bearer, client_token, password_grant
 
 GIVE_SCENARIO = "Give exactly one of 'name', 'path' or 'yaml' (a string)"
 
@@ -28,7 +28,7 @@ def test_scenario_by_name_is_served_from_the_next_request_on(client: httpx.Clien
     }
 
     assert ok(client.get("/__admin/health")) == {"status": "ok", "scenario": "expiring-tokens"}
-    assert ok(client.post(TOKEN_PATH[2], data=CLIENT_CREDENTIALS))["expires_in"] == 60
+    assert ok(client.post(TOKEN_PATH[2], data=CLIENT_CREDENTIALS))["expires_in"] == 59
     assert client.post(TOKEN_PATH[2], data=password_grant("alice", "alice-pw")).status_code == 400
 
 
@@ -73,8 +73,24 @@ def test_a_bad_scenario_is_refused_with_file_and_line_and_the_old_one_keeps_serv
         "<admin>:8: clients[0].client_secrett: unknown key (did you mean 'client_secret'? "
         "allowed: client_id, client_secret, role, mandator_id, config)",
     )
-    assert ok(client.get("/__admin/health")) == {"status": "ok", "scenario": "default"}
+    assert ok(client.get("/__admin/health")) == {"status": "ok", "scenario": SCENARIO}
     assert client.get("/api/v2/clientConfiguration", headers=bearer(ct)).status_code == 200
+
+
+def test_a_scenario_with_several_problems_is_refused_naming_them_all_in_one_message(client: httpx.Client) -> None:
+    broken = INLINE_SCENARIO.replace("  frozen: true", "  frozen: maybe").replace("carol-password", "abc")
+    broken += "  - {id: dave, password: dave-password, email: 'a<b>@c.de'}\n"
+    served = ok(client.get("/__admin/health"))
+
+    response = client.post("/__admin/scenario", json={"yaml": broken})
+
+    assert_bad_request(
+        response,
+        "<admin>:5: clock.frozen: must be a boolean, not a string; "
+        "<admin>:10: users[0].password: must be a string of 6 to 128 characters; "
+        "<admin>:11: users[1].email: contains characters finAPI does not allow",
+    )
+    assert ok(client.get("/__admin/health")) == served
 
 
 def test_a_bad_yaml_syntax_is_refused_with_its_line(client: httpx.Client) -> None:
@@ -83,7 +99,7 @@ def test_a_bad_yaml_syntax_is_refused_with_its_line(client: httpx.Client) -> Non
     message = response.json()["errors"][0]["message"]
     assert message.startswith("<admin>:3: ")
     assert_bad_request(response, message)
-    assert ok(client.get("/__admin/health"))["scenario"] == "default"
+    assert ok(client.get("/__admin/health"))["scenario"] == SCENARIO
 
 
 @pytest.mark.parametrize("value", ["a\u0000b.yaml", "x" * 5000], ids=["nul-byte", "name-too-long"])
@@ -99,7 +115,7 @@ def test_a_bad_scenario_file_is_refused_naming_the_file_and_line(tmp_path: Path)
     with emulator(scenario_dirs=(str(tmp_path),)) as client:
         response = client.post("/__admin/scenario", json={"path": str(bad)})
         assert_bad_request(response, f"{bad}:2: seed: must be an integer, not a string")
-        assert ok(client.get("/__admin/health"))["scenario"] == "default"
+        assert ok(client.get("/__admin/health"))["scenario"] == SCENARIO
 
 
 def test_scenario_paths_outside_the_scenario_dirs_are_refused(tmp_path: Path) -> None:
@@ -114,7 +130,7 @@ def test_scenario_paths_outside_the_scenario_dirs_are_refused(tmp_path: Path) ->
             response = client.post("/__admin/scenario", json={"path": value})
             message = f"'{value}' is outside the scenario directories (add one with --scenario-dir)"
             assert_bad_request(response, message)
-        assert ok(client.get("/__admin/health"))["scenario"] == "default"
+        assert ok(client.get("/__admin/health"))["scenario"] == SCENARIO
 
 
 def test_scenario_of_an_unknown_name_is_404(client: httpx.Client) -> None:

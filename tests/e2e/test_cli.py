@@ -16,6 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from mock_finapi import __version__, serve_options
 from mock_finapi.http.app import create_app
 from mock_finapi.settings import Settings
 from mock_finapi.testing.inprocess import InProcessClient
@@ -190,7 +191,53 @@ def test_invalid_environment_variable_is_a_usage_error(variable: str, value: str
     result = run("serve", env=clean_env(**{variable: value}))
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
-    assert value in result.stderr
+    assert f"mock-finapi serve: error: {variable}={value!r}: " in result.stderr  # names the variable, not --port
+
+
+def test_invalid_environment_variable_names_it_and_what_it_takes() -> None:
+    result = run("serve", env=clean_env(MOCK_FINAPI_PORT="abc"))
+    assert (
+        result.stderr.splitlines()[-1]
+        == "mock-finapi serve: error: MOCK_FINAPI_PORT='abc': must be a whole number, not 'abc'"
+    )
+
+
+def test_a_port_out_of_range_names_the_range() -> None:
+    result = run("serve", "--port", "99999")
+    assert result.returncode == 2
+    assert result.stderr.splitlines()[-1] == (
+        "mock-finapi serve: error: argument --port: must be a port number from 0 to 65535, not 99999"
+    )
+
+
+def test_serve_help_lists_each_option_with_its_variable() -> None:
+    result = run("serve", "--help")
+    assert result.returncode == 0
+    shown = " ".join(result.stdout.split())  # argparse wraps lines at spaces
+    for option in serve_options.OPTIONS:
+        assert re.search(rf"{option.flag}\b.*?\[{option.variable}\]", shown), option.flag
+    assert [option.variable for option in serve_options.OPTIONS] == re.findall(r"\[(MOCK_FINAPI_\w+)\]", shown)
+
+
+def test_python_dash_m_mock_finapi_is_the_command() -> None:
+    module = subprocess.run(
+        [sys.executable, "-m", "mock_finapi", "scenarios"],
+        capture_output=True,
+        text=True,
+        timeout=START_TIMEOUT,
+        env=clean_env(),
+        check=False,
+    )
+    assert (module.returncode, module.stderr) == (0, "")
+    assert module.stdout == run("scenarios").stdout
+    version = subprocess.run(
+        [sys.executable, "-m", "mock_finapi", "--version"],
+        capture_output=True,
+        text=True,
+        timeout=START_TIMEOUT,
+        check=False,
+    )
+    assert version.stdout == f"mock-finapi {__version__}\n"
 
 
 def test_validate_accepts_good_files(tmp_path: Path) -> None:
@@ -215,6 +262,40 @@ def test_validate_rejects_bad_files_with_file_line_and_key_path(tmp_path: Path) 
     assert errors[1].startswith(f"{syntax}:2: <root>: ")
     assert errors[2].startswith(f"{missing}: cannot read: ")
     assert len(errors) == 3
+
+
+def test_validate_reports_every_problem_of_a_file_one_a_line(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(
+        "name: broken\n"
+        "clients:\n"
+        "  - client_id: c\n"
+        "    client_secret: s\n"
+        "    config:\n"
+        "      userAccessTokenValidityPeriod: 3600\n"
+        "      maxUserLoginAttempts: many\n"
+        "users:\n"
+        "  - {id: alice, pasword: secret1}\n"
+        "  - {id: bob, password: abc}\n"
+        "faults:\n"
+        "  - {respond: {status: 99}}\n",
+        encoding="utf-8",
+    )
+    result = run("validate", str(broken))
+    assert (result.returncode, result.stdout) == (1, "")
+    assert result.stderr.splitlines() == [
+        f"{broken}:6: clients[0].config.userAccessTokenValidityPeriod: unknown ClientConfiguration field "
+        "(did you mean userAccessTokensValidityPeriod?)",
+        f"{broken}:7: clients[0].config.maxUserLoginAttempts: must be of type int",
+        f"{broken}:9: users[0].pasword: unknown key (did you mean 'password'? allowed: id, password, email, phone, "
+        "is_auto_update_enabled, verified, locked, mandator_id)",
+        f"{broken}:10: users[1].password: must be a string of 6 to 128 characters",
+        f"{broken}:12: faults[0].respond.status: must be an HTTP status between 200 and 599",
+    ]
+
+    served = run("serve", "--scenario", str(broken), "--port", "0")  # serve reports them all too, and starts not
+    assert served.returncode == 1
+    assert served.stderr.splitlines() == [f"mock-finapi: {line}" for line in result.stderr.splitlines()]
 
 
 def test_scenarios_lists_the_builtins_with_descriptions() -> None:

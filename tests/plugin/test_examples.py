@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
 HEALTH = "/__admin/health"
 RUN_TIMEOUT = 180.0
-PORT = 8080  # the Dockerfile's EXPOSE and CMD
+PORT = 8080  # the Dockerfile's EXPOSE and MOCK_FINAPI_PORT
 
 
 @pytest.mark.slow
@@ -70,7 +70,8 @@ def test_compose_builds_the_repository_image_and_starts_the_app_once_healthy() -
     assert (build / finapi["build"]["dockerfile"]).resolve() == ROOT / "Dockerfile"
     assert [port.rsplit(":", 1)[-1] for port in finapi["ports"]] == [str(PORT)]
     assert finapi["healthcheck"]["test"][0] == "CMD"
-    assert f"127.0.0.1:{PORT}{HEALTH}" in " ".join(finapi["healthcheck"]["test"])
+    assert 'os.environ["MOCK_FINAPI_URL_FILE"]' in " ".join(finapi["healthcheck"]["test"])  # the image's variable
+    assert HEALTH in " ".join(finapi["healthcheck"]["test"])
     assert {"interval", "timeout", "retries"} <= set(finapi["healthcheck"])
     assert app["depends_on"] == {"mock-finapi": {"condition": "service_healthy"}}
     assert app["environment"]["FINAPI_BASE_URL"] == f"http://mock-finapi:{PORT}"
@@ -113,7 +114,7 @@ def server() -> Iterator[ThreadedServer]:
 
 @pytest.mark.parametrize("recipe", ["docker-compose.yml", "github-actions.yml"])
 def test_health_commands_pass_on_a_healthy_server_and_fail_without_one(
-    recipe: str, server: ThreadedServer, unused_url: str
+    recipe: str, server: ThreadedServer, unused_url: str, tmp_path: Path
 ) -> None:
     if recipe == "docker-compose.yml":
         test = load(recipe)["services"]["mock-finapi"]["healthcheck"]["test"]
@@ -122,8 +123,12 @@ def test_health_commands_pass_on_a_healthy_server_and_fail_without_one(
         command = ["sh", "-c", health_cmd(github_service()["options"])]  # --health-cmd runs as CMD-SHELL
 
     def probe(base_url: str) -> int:
+        """The command run against `base_url`: the port swapped, or in the URL file the server would write."""
         swapped = [part.replace(f"http://127.0.0.1:{PORT}", base_url) for part in command]
-        return subprocess.run(swapped, capture_output=True, timeout=30, check=False).returncode
+        url_file = tmp_path / "url.txt"
+        url_file.write_text(base_url + "\n", encoding="utf-8")
+        env = os.environ | {"MOCK_FINAPI_URL_FILE": str(url_file)}  # as the image sets it
+        return subprocess.run(swapped, capture_output=True, timeout=30, env=env, check=False).returncode
 
     assert probe(server.url) == 0
     assert probe(unused_url) != 0

@@ -88,7 +88,7 @@ def test_finapi_state_is_gone_in_the_next_test(finapi):
 def test_marker_sets_scenario_seed_and_clock(finapi):
     body = client_token(httpx, finapi.url)  # first request of the world: its token depends on the seed only
     SEEN["seed99"] = body["access_token"]
-    assert body["expires_in"] == 60  # expiring-tokens' lifetime
+    assert body["expires_in"] == 59  # expiring-tokens' lifetime, counted a moment after issue
     assert scenario_and_seed(finapi.admin) == ("expiring-tokens", 99)
     assert finapi.admin.clock() == {"now": "2030-02-03T04:05:06.000+01:00", "frozen": True}
 
@@ -127,7 +127,7 @@ def test_finapi_client_works_in_process(finapi_client, finapi_app):
 
 @pytest.mark.finapi(scenario="expiring-tokens", now="2030-02-03T04:05:06+01:00")
 def test_marker_applies_to_finapi_client(finapi_client):
-    assert client_token(finapi_client)["expires_in"] == 60
+    assert client_token(finapi_client)["expires_in"] == 59
     assert finapi_client.get("/__admin/clock").json() == {"now": "2030-02-03T04:05:06.000+01:00", "frozen": True}
 
 
@@ -216,7 +216,7 @@ def test_session_server_uses_the_options(finapi_server):
 
 def test_finapi_uses_the_options(finapi):
     assert scenario_and_seed(finapi.admin) == ("session-scenario", 7)
-    assert client_token(httpx, finapi.url)["expires_in"] == 120
+    assert client_token(httpx, finapi.url)["expires_in"] == 119
     assert finapi.admin.clock()["now"].startswith("2027-03-04T05:06")
 
 
@@ -256,6 +256,69 @@ def test_options_set_the_session_default(pytester: pytest.Pytester) -> None:
     )
 
     result.assert_outcomes(passed=6)
+
+
+MARKED_SCENARIO = SESSION_SCENARIO.replace("session-scenario", "marked-scenario").replace("seed: 5", "seed: 6")
+FROM_A_SUBFOLDER = (
+    HELPERS
+    + """
+def test_the_option_path_is_relative_to_the_rootdir(finapi):
+    assert scenario_and_seed(finapi.admin) == ("session-scenario", 5)
+
+
+@pytest.mark.finapi(scenario="scenarios/marked.yaml")
+def test_a_marker_path_is_relative_to_the_rootdir(finapi):
+    assert scenario_and_seed(finapi.admin) == ("marked-scenario", 6)
+
+
+@pytest.mark.finapi(scenario="scenarios/marked.yaml", seed=8)
+def test_a_marker_path_in_process(finapi_client):
+    version = finapi_client.get("/__admin/version").json()
+    assert (version["scenario"], version["seed"]) == ("marked-scenario", 8)
+
+
+@pytest.mark.finapi(scenario="{absolute}")
+def test_an_absolute_path_stays(finapi):
+    assert scenario_and_seed(finapi.admin) == ("marked-scenario", 6)
+
+
+@pytest.mark.finapi(scenario="expiring-tokens")
+def test_a_builtin_name_stays(finapi):
+    assert scenario_and_seed(finapi.admin)[0] == "expiring-tokens"
+
+
+@pytest.mark.finapi(scenario="scenarios/missing.yaml")
+def test_missing(finapi):
+    raise AssertionError("must not run")
+"""
+)
+
+
+@pytest.mark.slow
+def test_scenario_paths_resolve_against_the_rootdir_from_a_subfolder(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytester.makeini("[pytest]\n")  # the rootdir: what a project's pyproject.toml or pytest.ini makes it
+    scenarios = pytester.mkdir("scenarios")
+    (scenarios / "session.yaml").write_text(SESSION_SCENARIO, encoding="utf-8")
+    (scenarios / "marked.yaml").write_text(MARKED_SCENARIO, encoding="utf-8")
+    tests = pytester.mkdir("tests")
+    project = FROM_A_SUBFOLDER.replace("{absolute}", str(scenarios / "marked.yaml"))
+    (tests / "test_subfolder.py").write_text(project, encoding="utf-8")
+    monkeypatch.chdir(tests)  # where a user runs pytest: in a subfolder of the project
+
+    result = pytester.runpytest_subprocess(*QUICK, "--finapi-scenario", "scenarios/session.yaml", timeout=RUN_TIMEOUT)
+
+    result.assert_outcomes(passed=5, errors=1)
+    missing = pytester.path / "scenarios" / "missing.yaml"
+    result.stdout.fnmatch_lines(
+        [f"*finapi on test_missing: scenario='scenarios/missing.yaml': {missing}: <root>: no such file or built-in*"]
+    )
+
+    result = pytester.runpytest_subprocess(*QUICK, "--finapi-scenario", "scenarios/missing.yaml", timeout=RUN_TIMEOUT)
+
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([f"ERROR: --finapi-scenario scenarios/missing.yaml: {missing}: <root>: no such file*"])
 
 
 @pytest.mark.slow

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -237,6 +238,141 @@ def test_broken_scenario_names_file_line_and_key_path(text: str, path: str, prob
     assert (caught.value.source, caught.value.line, caught.value.path) == ("broken.yaml", line, path)
     assert str(caught.value).startswith(f"broken.yaml:{line}: {path or '<root>'}: ")
     assert problem in caught.value.problem
+    assert len(caught.value.problems) == 1  # nothing that merely follows from it (a typo is not also "missing")
+
+
+SEVERAL = """\
+name: several
+colour: blue
+clock:
+  start: tomorrow
+  frozen: maybe
+clients:
+  - client_id: a
+    client_secret: s
+    config:
+      userAccessTokenValidityPeriod: 3600
+      maxUserLoginAttempts: -1
+  - client_id: b
+    role: admin
+  - client_id: a
+    client_secret: t
+users:
+  - id: alice
+    pasword: secret1
+  - id: 'no spaces'
+    password: abc
+  - {id: bob, password: secret1}
+  - {id: BOB, password: secret1}
+processes:
+  seeded:
+    - {process_token: nope, client: a}
+faults:
+  - {respond: {status: 500}, tims: 3}
+  - delay_ms: -5
+"""
+
+
+def test_every_independent_problem_is_reported_in_file_order() -> None:
+    with pytest.raises(ScenarioError) as caught:
+        loader.load_text(SEVERAL, "s.yaml")
+
+    assert caught.value.lines() == [
+        "s.yaml:2: colour: unknown key (allowed: name, description, seed, clock, tokens, clients, users, processes, "
+        "faults)",
+        "s.yaml:4: clock.start: must be an RFC 3339 timestamp like 2026-01-01T09:00:00+01:00",
+        "s.yaml:5: clock.frozen: must be a boolean, not a string",
+        "s.yaml:10: clients[0].config.userAccessTokenValidityPeriod: unknown ClientConfiguration field "
+        "(did you mean userAccessTokensValidityPeriod?)",
+        "s.yaml:11: clients[0].config.maxUserLoginAttempts: must be >= 0",
+        "s.yaml:12: clients[1].client_secret: is required",
+        "s.yaml:13: clients[1].role: must be app or mandator_admin",
+        "s.yaml:14: clients[2].client_id: duplicate client_id 'a' (first at clients[0])",
+        "s.yaml:18: users[0].pasword: unknown key (did you mean 'password'? allowed: id, password, email, phone, "
+        "is_auto_update_enabled, verified, locked, mandator_id)",
+        "s.yaml:19: users[1].id: must be 1 to 36 characters of [a-zA-Z0-9-_.+@]",
+        "s.yaml:20: users[1].password: must be a string of 6 to 128 characters",
+        "s.yaml:22: users[3].id: duplicate id 'BOB' (first at users[2])",
+        "s.yaml:25: processes.seeded[0].process_token: must be a UUID like 3f1c6a52-8d0e-4b7a-9c1d-2e5f6a7b8c9d",
+        "s.yaml:27: faults[0].tims: unknown key (did you mean 'times'? allowed: name, match, after, times, "
+        "probability, respond, delay_ms, network)",
+        "s.yaml:28: faults[1].delay_ms: must be between 0 and 600000",
+    ]
+    # the first problem as before; str() (the admin API's message, the reloader's log line) joins them all
+    assert (caught.value.line, caught.value.path) == (2, "colour")
+    assert str(caught.value) == "; ".join(caught.value.lines())
+
+
+def test_checks_on_other_parts_wait_until_those_parts_are_sound() -> None:
+    users = "users:\n  - {id: a, password: secret1, mandator_id: elsewhere}\n"
+    seeded = "processes:\n  seeded:\n    - {process_token: 3f1c6a52-8d0e-4b7a-9c1d-2e5f6a7b8c9d, client: zzz}\n"
+    sound = f"name: t\n{CLIENT}\n{users}{seeded}"
+    with pytest.raises(ScenarioError) as caught:
+        loader.load_text(sound, "s.yaml")
+    assert [path for _, path, _ in caught.value.problems] == ["users[0].mandator_id", "processes.seeded[0].client"]
+
+    broken_clients = sound.replace("client_secret: s", "client_secret: ''")
+    with pytest.raises(ScenarioError) as caught:
+        loader.load_text(broken_clients, "s.yaml")
+    assert caught.value.lines() == ["s.yaml:2: clients[0].client_secret: must not be empty"]  # the rest may be fine
+
+
+def test_a_missing_key_beside_an_unknown_one_is_taken_for_its_typo() -> None:
+    with pytest.raises(ScenarioError) as caught:
+        loader.load_text("nmae: t\nclient: [{client_id: c, client_secret: s}]\n", "s.yaml")
+    assert [(line, path) for line, path, _ in caught.value.problems] == [(1, "nmae"), (2, "client")]
+    assert "did you mean 'name'?" in caught.value.problem
+
+
+def test_every_unknown_key_of_a_mapping_is_reported_also_inside_fault_rules() -> None:
+    faults = (
+        "faults:\n  - {tims: 3, aftr: 1, respond: {status: 500}}\n  - {match: {methd: GET}, respond: {status: 500}}\n"
+    )
+    with pytest.raises(ScenarioError) as caught:
+        loader.load_text(f"name: t\ndescripton: d\nsed: 1\n{CLIENT}\n{faults}", "s.yaml")
+    assert [(line, path, problem.split("?")[0]) for line, path, problem in caught.value.problems] == [
+        (2, "descripton", "unknown key (did you mean 'description'"),
+        (3, "sed", "unknown key (did you mean 'seed'"),
+        (6, "faults[0].tims", "unknown key (did you mean 'times'"),
+        (6, "faults[0].aftr", "unknown key (did you mean 'after'"),
+        (7, "faults[1].match.methd", "unknown key (did you mean 'method'"),
+    ]
+
+
+def test_validation_stops_after_max_problems() -> None:
+    users = "".join(f"  - {{id: user{i}, password: abc}}\n" for i in range(200))
+    with pytest.raises(ScenarioError) as caught:
+        loader.load_text(f"name: t\n{CLIENT}\nusers:\n{users}", "s.yaml")
+    lines = caught.value.lines()
+    assert len(lines) == loader.MAX_PROBLEMS + 1 == 51
+    assert lines[0] == "s.yaml:4: users[0].password: must be a string of 6 to 128 characters"
+    assert lines[-1] == "s.yaml: <root>: stopped after 50 problems: fix these first"
+
+
+def test_an_alias_bomb_of_broken_users_stops_at_max_problems() -> None:
+    bomb = f"name: bomb\n{CLIENT}\nusers: [&b {{id: 'x y', password: x}}{', *b' * 10_000}]\n"
+    with pytest.raises(ScenarioError) as caught:
+        loader.load_text(bomb, "s.yaml")
+    assert len(caught.value.problems) == loader.MAX_PROBLEMS + 1  # two a user, up to the cap, and the stop
+
+
+@pytest.mark.parametrize(
+    ("field", "suggestion"),
+    [
+        ("userAccessTokenValidityPeriod", "did you mean userAccessTokensValidityPeriod?"),
+        ("maxuserloginattempts", "did you mean maxUserLoginAttempts?"),
+        ("isMandatorAdmim", "did you mean isMandatorAdmin?"),
+        ("corsAllowedOrigin", "did you mean corsAllowedOrigins?"),
+        ("fooBarBaz", "known: accountTypeRestrictions, aisEnabled, "),
+    ],
+)
+def test_a_mistyped_config_field_gets_the_nearest_known_name(field: str, suggestion: str) -> None:
+    text = f"name: t\nclients:\n  - client_id: a\n    client_secret: s\n    config:\n      {field}: 1\n"
+    with pytest.raises(ScenarioError) as caught:
+        loader.load_text(text, "s.yaml")
+    assert len(caught.value.problems) == 1
+    assert (caught.value.line, caught.value.path) == (6, f"clients[0].config.{field}")
+    assert caught.value.problem.startswith(f"unknown ClientConfiguration field ({suggestion}")
 
 
 @pytest.mark.parametrize("name", loader.builtin_names())
@@ -254,13 +390,30 @@ async def test_every_test_fixture_scenario_loads(path: Path) -> None:
     assert [c.client_id for c in await world.store.clients()] == [c.client_id for c in scenario.clients]
 
 
-def test_builtins_include_default_with_the_documented_client_and_user() -> None:
+def test_builtins_include_default_with_the_documented_client_and_no_user() -> None:
+    """No user, so finAPI's guide can create `username` (tests/api/test_guide.py)."""
     assert "default" in loader.builtin_names()
     scenario = loader.load("default")
     assert scenario.name == "default"
     assert (scenario.clients[0].client_id, scenario.clients[0].client_secret) == (CLIENT_ID, CLIENT_SECRET)
     assert scenario.clock.start == START
-    assert any(isinstance(u, UserSpec) and (u.id, u.password) == ("username", "password") for u in scenario.users)
+    assert scenario.users == ()
+
+
+def test_default_with_user_is_default_plus_finapis_example_user() -> None:
+    default, with_user = loader.load("default"), loader.load("default-with-user")
+    [user] = with_user.users
+    assert isinstance(user, UserSpec)
+    assert (user.id, user.password, user.email, user.phone, user.verified) == (
+        "username",
+        "password",
+        "email@localhost.de",
+        "+49 99 999999-999",
+        True,
+    )
+    assert replace(with_user, name="default", source=default.source, description=default.description, users=()) == (
+        default
+    )
 
 
 def test_load_from_a_path_names_that_file(tmp_path: Path) -> None:
