@@ -6,6 +6,8 @@ MockFinapiError
 │   ├── BadRequest              400 BAD_REQUEST
 │   ├── MissingField            400 MISSING_FIELD
 │   ├── IllegalFieldValue       400 ILLEGAL_FIELD_VALUE
+│   ├── IllegalPageSize         400 ILLEGAL_PAGE_SIZE
+│   ├── TooManyIds              400 TOO_MANY_IDS
 │   ├── UnauthorizedAccess      403 UNAUTHORIZED_ACCESS
 │   ├── UserNotVerified         422 USER_NOT_VERIFIED (403 on the token endpoint)
 │   ├── UnknownEntity           404 UNKNOWN_ENTITY
@@ -48,6 +50,9 @@ MSG_BAD_PASSWORD_TOKEN = "Invalid password change token"
 MSG_ROLE_CLIENT = "This service requires a client access token"
 MSG_ROLE_USER = "This service requires a user access token"
 MSG_ROLE_APP = "Mandator admin clients cannot call this service"
+MSG_ROLE_MANDATOR_ADMIN = "This service requires the mandator admin client's access token"
+MSG_PAGE_SIZE = "'perPage' must be between 1 and {limit}"
+MSG_TOO_MANY_IDS = "At most {limit} user ids can be deleted at once"
 MSG_MISSING_TOKEN = "Full authentication is required to access this resource"
 MSG_INVALID_TOKEN = "Invalid access token: {token}"
 MSG_NO_ENDPOINT = "No endpoint {method} {path}"
@@ -97,6 +102,15 @@ class MissingField(ApiError):
 class IllegalFieldValue(ApiError):
     code = "ILLEGAL_FIELD_VALUE"
     type = "TECHNICAL"
+
+
+class IllegalPageSize(ApiError):
+    code = "ILLEGAL_PAGE_SIZE"
+    type = "TECHNICAL"
+
+
+class TooManyIds(ApiError):
+    code = "TOO_MANY_IDS"
 
 
 class UnauthorizedAccess(ApiError):
@@ -206,9 +220,28 @@ class InvalidToken(OAuthError):
 
 
 class ScenarioError(MockFinapiError):
-    """A scenario that cannot be loaded; `str()` reads `file:line: key.path: problem`."""
+    """A scenario that cannot be loaded; `str()` reads `file:line: key.path: problem`.
 
-    def __init__(self, source: str, line: int | None, path: str, problem: str) -> None:
+    `source`, `line`, `path` and `problem` are the first problem's; `more` holds the others as (line, path, problem).
+    `lines()` shows each problem on a line of its own; `str()` joins them with "; ".
+    """
+
+    def __init__(
+        self,
+        source: str,
+        line: int | None,
+        path: str,
+        problem: str,
+        more: tuple[tuple[int | None, str, str], ...] = (),
+    ) -> None:
         self.source, self.line, self.path, self.problem = source, line, path, problem
-        where = f"{source}:{line}" if line is not None else source
-        super().__init__(f"{where}: {path or '<root>'}: {problem}")
+        self.problems = ((line, path, problem), *more)
+        super().__init__("; ".join(self.lines()))
+
+    def lines(self) -> list[str]:
+        return [
+            f"{self.source}:{line}: {path or '<root>'}: {problem}"
+            if line is not None
+            else f"{self.source}: {path or '<root>'}: {problem}"
+            for line, path, problem in self.problems
+        ]

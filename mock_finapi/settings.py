@@ -18,6 +18,9 @@ class Capacity(NamedTuple):
     processes: int = 200_000
     clients: int = 10_000
     """Clients registered at run time (`clients: {auto_register: true}`)."""
+    deleted_users: int = 100_000
+    """Deleted users remembered for `mandatorAdmin/getUserList` (all mandators together): beyond it the oldest
+    deletion is forgotten, so a deletion is never refused."""
 
 
 DEFAULT_CAPACITY = Capacity()

@@ -20,6 +20,7 @@ from mock_finapi.randomness import IDS, Randomness, random_seed
 from mock_finapi.scenarios import loader
 from mock_finapi.scenarios.schema import GenerateUsers, Scenario, UserSpec
 from mock_finapi.services import client_config, users
+from mock_finapi.services.mandator_admin import MandatorAdminService
 from mock_finapi.services.processes import ProcessService
 from mock_finapi.services.tokens import TokenService
 from mock_finapi.services.users import UserService
@@ -45,6 +46,7 @@ class World:
         self.tokens = TokenService(store, policy, auto_register=scenario.auto_register)
         self.users = UserService(store, self.rng)
         self.processes = ProcessService(store, self.tokens, scenario.processes.limits)
+        self.mandator_admin = MandatorAdminService(store)
 
 
 def resolve_seed(scenario: Scenario, seed: int | None) -> int:

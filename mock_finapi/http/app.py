@@ -8,7 +8,16 @@ from mock_finapi.clock import Clock
 from mock_finapi.http import openapi
 from mock_finapi.http.middleware import RequestLifecycle
 from mock_finapi.http.request_log import RequestLog
-from mock_finapi.http.routes import RouteTable, admin, client_config, not_found, oauth, processes, users
+from mock_finapi.http.routes import (
+    RouteTable,
+    admin,
+    client_config,
+    mandator_admin,
+    not_found,
+    oauth,
+    processes,
+    users,
+)
 from mock_finapi.scenarios import loader
 from mock_finapi.scenarios.schema import Scenario
 from mock_finapi.services.metrics import RequestCounts
@@ -27,6 +36,7 @@ class Emulator(RequestLifecycle):
                 *oauth.routes,
                 *users.routes,
                 *client_config.routes,
+                *mandator_admin.routes,
                 *processes.routes,
                 *admin.routes(sandbox.settings, counts),
                 *openapi.routes,

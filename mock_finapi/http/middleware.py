@@ -24,8 +24,8 @@ from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mock_finapi import bodies, errors, hosts, randomness
-from mock_finapi.credentials import parse_authorization
 from mock_finapi.http import faults, render
+from mock_finapi.http.auth import bearer_value
 from mock_finapi.http.context import SCOPE_KEY, RequestContext
 from mock_finapi.http.request_log import RequestLog
 from mock_finapi.services import journal
@@ -138,18 +138,19 @@ class RequestLifecycle:
                 **bodies.query(scope["query_string"]),
                 **(bodies.fields(ctx.header(b"content-type"), ctx.body) or {}),
             }
-            client_id = await self.speaking_client(ctx, fields)
+            client_id = await self.speaking_client(ctx, scope, fields)
         request = FaultRequest(scope["method"], scope["path"], fields, client_id)
         return await pick(ctx.world.store, rules, request)
 
     @staticmethod
-    async def speaking_client(ctx: RequestContext, fields: Mapping[str, Any]) -> str | None:
-        """The client a request speaks for: credentials in its fields, HTTP Basic, or its bearer token's client."""
+    async def speaking_client(ctx: RequestContext, scope: Scope, fields: Mapping[str, Any]) -> str | None:
+        """The client a request speaks for: credentials in its fields, HTTP Basic, or its access token's client (the
+        bearer token, or Access v1's `access_token` query parameter)."""
         authorization = ctx.header(b"authorization")
         named = journal.named_client(fields, authorization)
         if named is not None:
             return named
-        token = parse_authorization(authorization).bearer
+        token = bearer_value(authorization, scope["path"], scope["query_string"])
         bearer = await ctx.world.store.resolve(token, ctx.now) if token else None
         return bearer.client.client_id if bearer is not None else None
 
@@ -171,7 +172,7 @@ class RequestLifecycle:
         if not journaled and self.request_log is None:
             return
         if journaled and ctx.mandator_id is None:
-            await self.identify_client(ctx)
+            await self.identify_client(ctx, scope)
         ended = ctx.world.clock.real()
         body = ctx.body
         # Built as the tuple it is: NamedTuple's generated __new__ made the journal cost half as much again (bench/).
@@ -199,14 +200,14 @@ class RequestLifecycle:
         if self.request_log is not None:
             self.request_log.add(entry)
 
-    async def identify_client(self, ctx: RequestContext) -> None:
+    async def identify_client(self, ctx: RequestContext, scope: Scope) -> None:
         """Client and mandator of a request no handler authenticated (a fault answered, or it failed first): the
         client it names, or its bearer token's, when that client exists."""
         store = ctx.world.store
         client_id = ctx.client_id
         if client_id is None:
             fields = bodies.fields(ctx.header(b"content-type"), ctx.body) or {}
-            client_id = await self.speaking_client(ctx, fields)
+            client_id = await self.speaking_client(ctx, scope, fields)
         client = await store.client(client_id) if client_id is not None else None
         ctx.client_id = client.client_id if client else None
         ctx.mandator_id = client.mandator_id if client else None

@@ -31,6 +31,7 @@ ERROR_CODES = [
 ]  # fmt: skip
 ID = {"type": "string", "minLength": 1, "maxLength": 36, "pattern": r"^[a-zA-Z0-9\-_.+@]*$"}
 TEXT = r"^[A-Za-z0-9¡-ʯ &(){}\[\].:,;?!+\-_$@#~`^€]*$"
+DATE = {"type": "string", "format": "date", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -194,6 +195,59 @@ def _schemas() -> dict[str, Any]:
                 "preferredConsentType": {"type": "string", "enum": ["ONETIME", "RECURRING"]},
             }
         ),
+        "UserIdentifiersParams": _obj({"userIds": {"type": "array", "items": {"type": "string"}}}, ["userIds"]),
+        "UserIdentifiersList": _obj(
+            {
+                "deletedUsers": {"type": "array", "items": {"type": "string"}, "uniqueItems": True},
+                "nonDeletedUsers": {"type": "array", "items": {"type": "string"}, "uniqueItems": True},
+            },
+            ["deletedUsers", "nonDeletedUsers"],
+        ),
+        "PageableUserInfoList": _obj(
+            {"users": {"type": "array", "items": _ref("UserInfo")}, "paging": {"allOf": [_ref("Paging")]}},
+            ["paging", "users"],
+        ),
+        "Paging": _obj(
+            {
+                "page": {"type": "integer", "format": "int32", "minimum": 1},
+                "perPage": {"type": "integer", "format": "int32", "minimum": 1},
+                "pageCount": {"type": "integer", "format": "int32", "minimum": 0},
+                "totalCount": {"type": "integer", "format": "int64", "minimum": 0},
+            },
+            ["page", "pageCount", "perPage", "totalCount"],
+        ),
+        "UserInfo": _obj(
+            {
+                "userId": {"type": "string"},
+                "registrationDate": DATE,
+                "deletionDate": {**DATE, "nullable": True},
+                "lastActiveDate": {**DATE, "nullable": True},
+                "bankConnectionCount": {"type": "integer", "format": "int32"},
+                "latestBankConnectionImportDate": {**DATE, "nullable": True},
+                "latestBankConnectionDeletionDate": {**DATE, "nullable": True},
+                "monthlyStats": {"type": "array", "items": _ref("MonthlyUserStats"), "nullable": True},
+                "isLocked": {"type": "boolean"},
+            },
+            [
+                "bankConnectionCount",
+                "deletionDate",
+                "isLocked",
+                "lastActiveDate",
+                "latestBankConnectionDeletionDate",
+                "latestBankConnectionImportDate",
+                "monthlyStats",
+                "registrationDate",
+                "userId",
+            ],
+        ),
+        "MonthlyUserStats": _obj(
+            {
+                "month": {"type": "string", "pattern": r"^\d{4}-\d{2}$"},
+                "minBankConnectionCount": {"type": "integer", "format": "int32"},
+                "maxBankConnectionCount": {"type": "integer", "format": "int32"},
+            },
+            ["maxBankConnectionCount", "minBankConnectionCount", "month"],
+        ),
         "ProcessCreateParams": _obj(
             {
                 "clientId": {"type": "string"},
@@ -319,6 +373,25 @@ def _paths() -> dict[str, Any]:
         paths[f"{users}/executePasswordChange"] = {
             "post": _operation("Execute a password change", 200, None, AUTH_ERRORS, body="ExecutePasswordChangeParams")
         }
+        mandator_errors = {400: "ErrorMessage", 401: "BadCredentialsError", 403: "ErrorMessage"}
+        paths[f"/api/v{version}/mandatorAdmin/getUserList"] = {
+            "get": _operation(
+                "Get the mandator's users (mandator admin client)",
+                200,
+                "PageableUserInfoList",
+                mandator_errors,
+                params=USER_LIST_PARAMS,
+            )
+        }
+        paths[f"/api/v{version}/mandatorAdmin/deleteUsers"] = {
+            "post": _operation(
+                "Delete users (mandator admin client)",
+                200,
+                "UserIdentifiersList",
+                mandator_errors,
+                body="UserIdentifiersParams",
+            )
+        }
         config = "ClientConfigurationV1" if version == 1 else "ClientConfiguration"
         paths[f"/api/v{version}/clientConfiguration"] = {
             "get": _operation("Get the client configuration", 200, config, AUTH_ERRORS),
@@ -397,9 +470,42 @@ def _paths() -> dict[str, Any]:
     v2_error, v1_error = json.dumps(_ref("ErrorMessage")), json.dumps(_ref("ErrorMessageV1"))
     for path, item in paths.items():  # Access v1 paths (also the Process Controller's) answer v1's ErrorMessage
         if path.startswith(("/oauth/", "/api/v1/")):
-            paths[path] = json.loads(json.dumps(item).replace(v2_error, v1_error))
+            paths[path] = item = json.loads(json.dumps(item).replace(v2_error, v1_error))
+            for operation in item.values():  # and take the access token as a query parameter too (deprecated)
+                if isinstance(operation, dict) and operation.get("security") == [{"bearer": []}]:
+                    operation["security"] = [{"bearer": []}, {"v1AccessToken": []}]
     return paths
 
+
+_DAY_PARAM = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
+_MONTH_PARAM = {"type": "string", "pattern": r"^\d{4}-\d{2}$"}
+USER_LIST_PARAMS = [
+    *(
+        _param(name, "query", _DAY_PARAM, required=False)
+        for name in (
+            "minRegistrationDate",
+            "maxRegistrationDate",
+            "minDeletionDate",
+            "maxDeletionDate",
+            "minLastActiveDate",
+            "maxLastActiveDate",
+        )
+    ),
+    _param("includeMonthlyStats", "query", {"type": "boolean", "default": False}, required=False),
+    _param("monthlyStatsStartDate", "query", _MONTH_PARAM, required=False),
+    _param("monthlyStatsEndDate", "query", _MONTH_PARAM, required=False),
+    _param("minBankConnectionCountInMonthlyStats", "query", {"type": "integer", "default": 0}, required=False),
+    _param("userId", "query", {"type": "string"}, required=False),
+    _param("isDeleted", "query", {"type": "boolean"}, required=False),
+    _param("isLocked", "query", {"type": "boolean"}, required=False),
+    _param("page", "query", {"type": "integer", "default": 1, "minimum": 1}, required=False),
+    _param("perPage", "query", {"type": "integer", "default": 20, "minimum": 1, "maximum": 500}, required=False),
+    {
+        **_param("order", "query", {"type": "array", "items": {"type": "string", "default": "userId,asc"}}, False),
+        "style": "form",
+        "explode": True,
+    },
+]
 
 # 401 (with --admin-token) is the OAuth error finAPI uses for bad bearer tokens; 404 names an unknown mandator,
 # token, user or scenario; 400 a bad body, query or scenario; 403 a Host not allowed or another site's Origin
@@ -442,6 +548,13 @@ def document_bytes() -> bytes:
             "securitySchemes": {
                 "bearer": {"type": "http", "scheme": "bearer"},
                 "admin": {"type": "http", "scheme": "bearer", "description": "--admin-token, when set"},
+                "v1AccessToken": {
+                    "type": "apiKey",
+                    "in": "query",
+                    "name": "access_token",
+                    "description": "Access v1 only, deprecated there: the access token as a query parameter (the "
+                    "Authorization header counts when both are sent)",
+                },
             },
         },
     }

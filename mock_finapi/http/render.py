@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -17,6 +18,9 @@ from mock_finapi.state.models import User
 from mock_finapi.validation import Invalid
 
 NO_STORE = [(b"cache-control", b"no-store"), (b"pragma", b"no-cache")]
+_NOT_IN_HEADERS = re.compile(r"[^\t\x20-\x7e\x80-\xff]")
+"""What an RFC 9110 quoted-string cannot carry: control characters and anything beyond latin-1 (a token from Access
+v1's `access_token` query parameter may hold them)."""
 MASKED_PASSWORD = "XXXXX"
 
 
@@ -61,7 +65,8 @@ def error_message(ctx: RequestContext, method: str, path: str, exc: errors.ApiEr
 def oauth_error(exc: errors.OAuthError) -> Response:
     headers = {}
     if isinstance(exc, errors.InvalidToken):
-        quoted = exc.description.replace("\\", "\\\\").replace('"', '\\"')  # RFC 9110 quoted-string
+        shown = _NOT_IN_HEADERS.sub("?", exc.description)
+        quoted = shown.replace("\\", "\\\\").replace('"', '\\"')  # RFC 9110 quoted-string
         headers["WWW-Authenticate"] = f'Bearer error="invalid_token", error_description="{quoted}"'
     body = {"error": exc.error, "error_description": exc.description}
     return JSON(body, status_code=exc.status, headers=headers)

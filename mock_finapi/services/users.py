@@ -136,9 +136,10 @@ class UserService:
             raise errors.UnknownEntity(errors.MSG_UNKNOWN_USER.format(user=user.id))
         return updated
 
-    async def delete(self, user: User) -> None:
-        """Deleting a user revokes all of its tokens (decided, FINAPI.md §3)."""
-        await self.store.delete_user(user.mandator_id, user.id)
+    async def delete(self, user: User, now: float) -> None:
+        """Deleting a user revokes all of its tokens (decided, FINAPI.md §3); its mandator remembers the deletion
+        (`mandatorAdmin/getUserList`)."""
+        await self.store.delete_user(user.mandator_id, user.id, now)
 
     async def find(self, client: Client, user_id: str, now: float) -> User:
         user = await self.store.user(client.mandator_id, user_id, now)
@@ -148,7 +149,7 @@ class UserService:
 
     async def delete_unverified(self, client: Client, user_id: str, now: float) -> None:
         await self.find(client, user_id, now)
-        user = await self.store.delete_user(client.mandator_id, user_id, unverified_only=True)
+        user = await self.store.delete_user(client.mandator_id, user_id, now, unverified_only=True)
         if user is None:
             raise errors.UnknownEntity(errors.MSG_UNKNOWN_USER.format(user=user_id))
         if user.verified:

@@ -27,6 +27,7 @@ from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
+from types import MappingProxyType
 from typing import Any
 
 from mock_finapi import errors
@@ -37,6 +38,7 @@ from mock_finapi.settings import DEFAULT_CAPACITY, Capacity
 from mock_finapi.state.models import (
     Bearer,
     Client,
+    DeletedUser,
     Entry,
     FaultCount,
     FaultRule,
@@ -44,8 +46,18 @@ from mock_finapi.state.models import (
     Process,
     Token,
     User,
+    distorted_id,
 )
-from mock_finapi.state.protocol import Exchange, Login, NewProcess, Prelude, ProcessLimits, Stats, TokenPolicy
+from mock_finapi.state.protocol import (
+    Exchange,
+    Login,
+    MandatorUsers,
+    NewProcess,
+    Prelude,
+    ProcessLimits,
+    Stats,
+    TokenPolicy,
+)
 
 DAY = 86_400
 PURGE_BUDGET = 64
@@ -73,7 +85,7 @@ class _Grant:
 class _Tables:
     """Everything the store holds; replaced whole by `replace` and `reset_mandator`."""
 
-    def __init__(self, clock: ClockState, journal_size: int) -> None:
+    def __init__(self, clock: ClockState, journal_size: int, deleted_cap: int) -> None:
         self.positions: dict[str, int] = {}
         self.clients: dict[str, Client] = {}
         self.mandators: dict[str, dict[str, User]] = {}
@@ -107,6 +119,11 @@ class _Tables:
         """Clients registered at run time (`register_client`)."""
         self.deletions: list[tuple[float, str, str]] = []
         """(when, mandator, user key) of scheduled user deletions."""
+        self.deleted: dict[str, deque[DeletedUser]] = {}
+        """The deleted users remembered, by mandator, oldest first."""
+        self.deleted_order: deque[str] = deque()
+        """The mandator of each remembered deletion, oldest first: the oldest is forgotten beyond `deleted_cap`."""
+        self.deleted_cap = deleted_cap
         self.faults: list[FaultCount] = []
         self.prelude = Prelude(clock, ())
         """What `prepare` answers: replaced whenever the clock moves or the rules change."""
@@ -122,7 +139,7 @@ class MemoryStore:
         self.rng = Randomness(seed)
         self.journal_size = journal_size
         self.capacity = capacity
-        self._t = _Tables(clock, journal_size)
+        self._t = _Tables(clock, journal_size, capacity.deleted_users)
 
     # building (before the store serves: synchronous, not part of the protocol)
     def load_client(self, client: Client) -> None:
@@ -236,8 +253,7 @@ class MemoryStore:
             return Login("bad_password", user)
         if not user.verified:
             return Login("unverified", user)
-        if user.failed_logins:
-            user = self._put_user(t, user._replace(failed_logins=0))
+        user = self._put_user(t, user._replace(failed_logins=0, last_active_at=now))
         grant = t.user_grants.get((client_id, user.key))
         if policy.reuse and grant is not None and grant.access and grant.refresh is not None:
             access = self._reusable(t, grant.access[-1], now)
@@ -262,6 +278,9 @@ class MemoryStore:
         self._room(t, now, 1 - len(grant.access))
         for old in list(grant.access):
             self._drop_token(t, old)
+        user = t.mandators.get(grant.mandator_id, {}).get(grant.user_key)
+        if user is not None:
+            self._put_user(t, user._replace(last_active_at=now))
         client = t.clients[client_id]
         lifetime = client.config["userAccessTokensValidityPeriod"]
         return self._mint(t, client, grant, lifetime, now, policy, token.user_id)
@@ -330,12 +349,33 @@ class MemoryStore:
             self._put_user(t, user._replace(verified=True))
         return user
 
-    async def delete_user(self, mandator_id: str, user_id: str, *, unverified_only: bool = False) -> User | None:
+    async def delete_user(
+        self, mandator_id: str, user_id: str, now: float, *, unverified_only: bool = False
+    ) -> User | None:
         t = self._t
-        user = t.mandators.get(mandator_id, {}).get(user_id.lower())
+        user = self._user(t, mandator_id, user_id, now)
         if user is not None and not (unverified_only and user.verified):
-            self._remove_user(t, user)
+            self._remove_user(t, user, now)
         return user
+
+    async def delete_users(self, mandator_id: str, user_ids: Sequence[str], now: float) -> list[User]:
+        t = self._t
+        deleted = []
+        for user_id in user_ids:
+            user = self._user(t, mandator_id, user_id, now)
+            if user is not None:
+                self._remove_user(t, user, now)
+                deleted.append(user)
+        return deleted
+
+    async def mandator_users(self, mandator_id: str, now: float) -> MandatorUsers:
+        t = self._t
+        deletions = t.deletions
+        while deletions and deletions[0][0] <= now:  # every due deletion (each is done once, here or by the purge)
+            _, due_in, key = heapq.heappop(deletions)
+            self._user(t, due_in, key, now)  # deletes it if still due (the schedule may have moved)
+        live = MappingProxyType(t.mandators.get(mandator_id, {}))
+        return MandatorUsers(live, list(t.deleted.get(mandator_id, ())))
 
     async def lock_user(self, mandator_id: str, user_id: str) -> User | None:
         t = self._t
@@ -416,7 +456,7 @@ class MemoryStore:
         client = t.clients[process.client_id]
         grant = self._user_grant(t, client, user)
         access = self._mint(t, client, grant, client.config["userAccessTokensValidityPeriod"], now, policy, user.id)
-        self._schedule_retention(t, process, user, now, limits)
+        self._schedule_retention(t, process, user._replace(last_active_at=now), now, limits)
         return Exchange("ok", access)
 
     async def processes(self, now: float) -> list[Process]:
@@ -510,7 +550,7 @@ class MemoryStore:
         old, new = self._t, fresh._t
         if mandator_id not in old.mandators and mandator_id not in new.mandators:
             return False
-        t = _Tables(old.prelude.clock, self.journal_size)
+        t = _Tables(old.prelude.clock, self.journal_size, self.capacity.deleted_users)
         t.positions, t.faults, t.prelude = old.positions, old.faults, old.prelude
         t.clients = {k: c for k, c in old.clients.items() if c.mandator_id != mandator_id}
         t.clients.update({k: c for k, c in new.clients.items() if c.mandator_id == mandator_id})
@@ -534,6 +574,8 @@ class MemoryStore:
                 if (process.mandator_id == mandator_id) == theirs:
                     t.processes[token_key] = process
             t.deletions.extend(d for d in source.deletions if (d[1] == mandator_id) == theirs)
+            t.deleted.update((m, deque(kept)) for m, kept in source.deleted.items() if (m == mandator_id) == theirs)
+            t.deleted_order.extend(m for m in source.deleted_order if (m == mandator_id) == theirs)
         heapq.heapify(t.deletions)
         self._index_expiry(t)
         t.user_count = sum(len(users) for users in t.mandators.values())
@@ -552,7 +594,7 @@ class MemoryStore:
     def _user(t: _Tables, mandator_id: str, user_id: str, now: float) -> User | None:
         user = t.mandators.get(mandator_id, {}).get(user_id.lower())
         if user is not None and user.delete_at is not None and user.delete_at <= now:
-            MemoryStore._remove_user(t, user)
+            MemoryStore._remove_user(t, user, user.delete_at)
             return None
         return user
 
@@ -566,10 +608,23 @@ class MemoryStore:
         return user
 
     @staticmethod
-    def _remove_user(t: _Tables, user: User) -> None:
+    def _remove_user(t: _Tables, user: User, when: float) -> None:
+        """Delete the user and its tokens, remembering the deletion (dated `when`)."""
         MemoryStore._revoke_user(t, user)
-        if t.mandators.get(user.mandator_id, {}).pop(user.key, None) is not None:
-            t.user_count -= 1
+        if t.mandators.get(user.mandator_id, {}).pop(user.key, None) is None:
+            return
+        t.user_count -= 1
+        if t.deleted_cap <= 0:
+            return
+        record = DeletedUser(user.mandator_id, distorted_id(user.id), user.created_at, when, user.last_active_at)
+        t.deleted.setdefault(user.mandator_id, deque()).append(record)
+        t.deleted_order.append(user.mandator_id)
+        if len(t.deleted_order) > t.deleted_cap:  # forget the oldest deletion (of whichever mandator)
+            oldest = t.deleted_order.popleft()
+            kept = t.deleted[oldest]
+            kept.popleft()
+            if not kept:
+                del t.deleted[oldest]
 
     @staticmethod
     def _user_grant(t: _Tables, client: Client, user: User) -> _Grant:
@@ -597,9 +652,9 @@ class MemoryStore:
     @staticmethod
     def _reusable(t: _Tables, value: str, now: float) -> Token | None:
         """The current access token `value` if it may be handed out again: not in its last second (it would show
-        `expires_in: 0`, which means "never expires", and die right after)."""
+        `expires_in: 0`, which means "never expires", and die right after; `Token.expires_in`)."""
         token = MemoryStore._live(t, value, now)
-        if token is not None and token.expires_at is not None and token.expires_at - now < 1:
+        if token is not None and token.expires_at is not None and token.expires_in(now) == 0:
             return None
         return token
 

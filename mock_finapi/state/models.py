@@ -47,11 +47,38 @@ class User(NamedTuple):
     delete_at: float | None = None
     """When the store deletes the user by itself (the hidden users of processes); None: never."""
     process_user: bool = False
+    last_active_at: float | None = None
+    """When the user last got an access token (a password or refresh grant, a process exchange); None: never."""
 
     @property
     def key(self) -> str:
         """User ids are case-insensitive in finAPI."""
         return self.id.lower()
+
+
+class DeletedUser(NamedTuple):
+    """What a mandator keeps of a deleted user (`GET /mandatorAdmin/getUserList`): finAPI no longer has the original
+    id, only a distorted one (`distorted_id`)."""
+
+    mandator_id: str
+    user_id: str
+    """Distorted: `user` shows as `uXXr`."""
+    created_at: float
+    deleted_at: float
+    last_active_at: float | None = None
+
+
+def distorted_id(user_id: str) -> str:
+    """A deleted user's id as finAPI shows it: its first and last character with an `X` for each one between
+    (`user` → `uXXr`, finAPI's example); an id of one or two characters is all `X`s (decided)."""
+    if len(user_id) <= 2:
+        return "X" * len(user_id)
+    return user_id[0] + "X" * (len(user_id) - 2) + user_id[-1]
+
+
+MOMENT = 0.001
+"""How long after `now` a token's seconds left are counted: finAPI answers `expires_in: 3599` for a token it has just
+issued with a lifetime of 3600 seconds."""
 
 
 class Token(NamedTuple):
@@ -67,8 +94,9 @@ class Token(NamedTuple):
     """Virtual epoch seconds; None means the token never expires (validity period 0)."""
 
     def expires_in(self, now: float) -> int:
-        """Whole seconds left; 0 for a token that never expires (decided)."""
-        return 0 if self.expires_at is None else max(0, int(self.expires_at - now))
+        """Whole seconds left, counted a moment after `now` as finAPI shows them (a fresh one-hour token answers
+        3599, FINAPI.md §3); 0 for a token that never expires (decided) and for one in its last second."""
+        return 0 if self.expires_at is None else max(0, int(self.expires_at - now - MOMENT))
 
 
 class Bearer(NamedTuple):

@@ -209,7 +209,7 @@ async def test_exchange_after_the_hidden_user_deleted_itself_is_410(world: World
     await exchange(world, process.token)
     user = await hidden_user(world, process)
     assert user is not None
-    await world.users.delete(user)
+    await world.users.delete(user, await now_of(world))
     await assert_gone_410(world, process.token, "The process's user was deleted")
 
 
@@ -217,7 +217,7 @@ async def test_exchange_is_refused_when_a_new_user_took_the_hidden_users_id(worl
     process = await create(world)
     user = await hidden_user(world, process)
     assert user is not None
-    await world.users.delete(user)
+    await world.users.delete(user, await now_of(world))
     client = await world.store.client("app")
     assert client is not None
     await world.users.create(client, {"id": process.user_id, "password": "taken-over"}, await now_of(world))
@@ -366,7 +366,7 @@ async def test_hidden_user_tokens_live_for_the_clients_user_token_validity(world
     token = await exchange(world, process.token)
     found = await world.tokens.resolve(token, T0)
     assert (found.client.client_id, found.token.is_refresh, found.token.user_id) == ("short", False, process.user_id)
-    assert found.token.expires_in(T0) == 120
+    assert found.token.expires_in(T0) == 119
     now = await advance(world, 119)
     await world.tokens.resolve(token, now)
     now = await advance(world, 1)

@@ -19,9 +19,10 @@ import pytest
 from mock_finapi.clock import ClockMove, ClockState
 from mock_finapi.randomness import FAULTS, IDS, TOKENS, Randomness
 from mock_finapi.scenarios.loader import load_text
+from mock_finapi.settings import Capacity
 from mock_finapi.state.memory import MemoryStore
-from mock_finapi.state.models import Client, Entry, FaultRule, JournalQuery, Token, User
-from mock_finapi.state.protocol import NewProcess, ProcessLimits, Store, TokenPolicy
+from mock_finapi.state.models import Client, DeletedUser, Entry, FaultRule, JournalQuery, Token, User
+from mock_finapi.state.protocol import MandatorUsers, NewProcess, ProcessLimits, Store, TokenPolicy
 from mock_finapi.world import build_state
 from tests.helpers import START
 
@@ -237,17 +238,19 @@ async def test_a_client_token_is_reused_while_live_with_whole_seconds_left(store
     token = await store.issue_client_token("app", T0, POLICY)
     assert (token.client_id, token.mandator_id, token.user_id, token.is_refresh) == ("app", "m1", None, False)
     assert token.expires_at == T0 + 3600
-    assert token.expires_in(T0) == 3600
+    assert token.expires_in(T0) == 3599  # counted a moment after `now`, as finAPI shows a fresh token
     assert await store.issue_client_token("app", T0 + 10.5, POLICY) == token
     assert token.expires_in(T0 + 10.5) == 3589
-    assert await store.issue_client_token("app", T0 + 3599, POLICY) == token
+    assert token.expires_in(T0 + 600) == 2999
+    assert await store.issue_client_token("app", T0 + 3598.5, POLICY) == token
+    assert token.expires_in(T0 + 3598.5) == 1
 
 
 async def test_a_client_token_in_its_last_second_is_not_handed_out_again(store: Store) -> None:
     first = await store.issue_client_token("app", T0, POLICY)
-    second = await store.issue_client_token("app", T0 + 3599.5, POLICY)
+    second = await store.issue_client_token("app", T0 + 3599, POLICY)  # its `expires_in` would read 0
     assert second.value != first.value
-    assert second.expires_at == T0 + 3599.5 + 3600
+    assert second.expires_at == T0 + 3599 + 3600
     assert await alive(store, first, T0 + 3599.5)  # not revoked: it just ends
     assert await store.issue_client_token("app", T0 + 3599.75, POLICY) == second
 
@@ -561,24 +564,111 @@ async def test_delete_user_answers_it_and_revokes_every_token_of_it(store: Store
     tokens = [*await login(store), *await login(store, client_id="short")]
     bobs = await login(store, "bob", "bob-password", client_id="other")
     alice = await user(store, "alice")
-    assert await store.delete_user("m1", "ALICE") == alice
+    assert await store.delete_user("m1", "ALICE", T0) == alice
     assert await store.user("m1", "alice", T0) is None
     assert [await alive(store, t) for t in tokens] == [False] * 4
     assert [await alive(store, t) for t in bobs] == [True] * 2
-    assert await store.delete_user("m1", "alice") is None
+    assert await store.delete_user("m1", "alice", T0) is None
     assert (await store.login("app", "alice", "alice-password", T0, POLICY)).outcome == "unknown_user"
 
 
 async def test_delete_user_unverified_only_keeps_a_verified_user(store: Store) -> None:
     tokens = await login(store)
-    alice = await store.delete_user("m1", "alice", unverified_only=True)
+    alice = await store.delete_user("m1", "alice", T0, unverified_only=True)
     assert alice == await user(store, "alice")
     assert [await alive(store, t) for t in tokens] == [True, True]
-    pending = await store.delete_user("m1", "pending", unverified_only=True)
+    pending = await store.delete_user("m1", "pending", T0, unverified_only=True)
     assert pending is not None
     assert pending.verified is False
     assert await store.user("m1", "pending", T0) is None
-    assert await store.delete_user("m1", "pending", unverified_only=True) is None
+    assert await store.delete_user("m1", "pending", T0, unverified_only=True) is None
+
+
+async def test_every_deletion_is_remembered_in_its_mandator_with_a_distorted_id(store: Store) -> None:
+    await login(store, now=T0 + 60)
+    await store.delete_user("m1", "ALICE", T0 + DAY)
+    await store.delete_user("m1", "pending", T0 + 2 * DAY, unverified_only=True)
+    await store.delete_user("m2", "bob", T0 + 3 * DAY)
+    found = await store.mandator_users("m1", T0 + 3 * DAY)
+    assert found.live == {"locked": await user(store, "locked", now=T0 + 3 * DAY)}
+    assert found.deleted == [
+        DeletedUser("m1", "AXXXe", T0, T0 + DAY, T0 + 60),
+        DeletedUser("m1", "pXXXXXg", T0, T0 + 2 * DAY, None),
+    ]
+    assert (await store.mandator_users("m2", T0)).deleted == [DeletedUser("m2", "bXb", T0, T0 + 3 * DAY, None)]
+    # what is not deleted is not remembered: a verified user kept by unverified_only, an unknown one
+    assert await store.delete_user("m1", "locked", T0, unverified_only=True) is not None
+    assert await store.delete_user("m1", "nobody", T0) is None
+    assert len((await store.mandator_users("m1", T0)).deleted) == 2
+    assert await store.mandator_users("m9", T0) == MandatorUsers({}, [])
+
+
+async def test_delete_users_deletes_the_known_ones_once_in_one_step(store: Store) -> None:
+    tokens = await login(store)
+    bobs = await login(store, "bob", "bob-password", client_id="other")
+    deleted = await store.delete_users("m1", ["ALICE", "nobody", "alice", "bob", "Locked"], T0 + 5)
+    assert [u.id for u in deleted] == ["Alice", "locked"]
+    assert [await alive(store, t) for t in tokens] == [False, False]
+    assert [await alive(store, t) for t in bobs] == [True, True]  # another mandator's bob stays
+    found = await store.mandator_users("m1", T0 + 5)
+    assert [(key, u.id) for key, u in found.live.items()] == [("pending", "pending")]
+    assert [(d.user_id, d.deleted_at, d.last_active_at) for d in found.deleted] == [
+        ("AXXXe", T0 + 5, T0),
+        ("lXXXXd", T0 + 5, None),
+    ]
+    assert await store.delete_users("m1", [], T0) == []
+
+
+async def test_a_process_users_retention_is_remembered_when_it_was_due(store: Store) -> None:
+    [process] = await store.create_processes("app", [NewProcess("r", "USER_ONLY")], T0, LIMITS)
+    assert (await store.exchange_process(process.token, True, T0 + 60, LIMITS, POLICY)).outcome == "ok"
+    hidden = await user(store, process.user_id, now=T0 + 60)
+    assert (hidden.created_at, hidden.last_active_at) == (T0, T0 + 60)
+    due = T0 + 60 + 3 * DAY
+    assert process.user_id in (await store.mandator_users("m1", due - 1)).live  # a uuid: lower-case already
+    found = await store.mandator_users("m1", due + DAY)  # read a day late: dated when it was due
+    assert process.user_id not in found.live
+    distorted = process.user_id[0] + "X" * 34 + process.user_id[-1]
+    assert found.deleted == [DeletedUser("m1", distorted, T0, due, T0 + 60)]
+    await store.purge_expired(due + DAY, 100)  # the purge does not remember it twice
+    assert len((await store.mandator_users("m1", due + DAY)).deleted) == 1
+
+
+async def test_a_purged_process_user_is_remembered(store: Store) -> None:
+    [process] = await store.create_processes("app", [NewProcess("r", "USER_ONLY")], T0, LIMITS)
+    due = T0 + 10 * DAY  # never exchanged: validity (7 days) plus retention (3)
+    assert await store.purge_expired(due, 100) >= 1
+    [deleted] = (await store.mandator_users("m1", due)).deleted
+    assert (deleted.user_id, deleted.deleted_at) == (process.user_id[0] + "X" * 34 + process.user_id[-1], due)
+
+
+async def test_logins_refreshes_and_exchanges_set_the_last_active_time(store: Store) -> None:
+    assert (await user(store, "alice")).last_active_at is None
+    assert (await store.login("app", "alice", "wrong", T0 + 10, POLICY)).outcome == "bad_password"
+    assert (await user(store, "alice")).last_active_at is None
+    assert (await store.login("app", "pending", "pending-password", T0 + 10, POLICY)).outcome == "unverified"
+    assert (await user(store, "pending")).last_active_at is None
+    _, refresh = await login(store, now=T0 + 20)
+    assert (await user(store, "alice")).last_active_at == T0 + 20
+    await login(store, now=T0 + 30)  # a reused grant is a login too
+    assert (await user(store, "alice")).last_active_at == T0 + 30
+    assert await store.refresh("app", refresh.value, T0 + 40, POLICY) is not None
+    assert (await user(store, "alice")).last_active_at == T0 + 40
+
+
+async def test_the_oldest_deletions_of_any_mandator_are_forgotten_beyond_the_capacity(backend: str) -> None:
+    fresh = build_state(
+        load_text(SCENARIO, "store-protocol.yaml"), SEED, REAL, journal_size=1, capacity=Capacity(deleted_users=2)
+    )
+    store = await serve(backend, fresh)
+    await store.delete_user("m1", "alice", T0)
+    await store.delete_user("m2", "bob", T0 + 1)
+    await store.delete_users("m1", ["pending"], T0 + 2)
+    assert [d.user_id for d in (await store.mandator_users("m1", T0 + 3)).deleted] == ["pXXXXXg"]
+    assert [d.user_id for d in (await store.mandator_users("m2", T0 + 3)).deleted] == ["bXb"]
+    await store.delete_user("m1", "locked", T0 + 3)
+    assert [d.user_id for d in (await store.mandator_users("m1", T0 + 3)).deleted] == ["pXXXXXg", "lXXXXd"]
+    assert (await store.mandator_users("m2", T0 + 3)).deleted == []
 
 
 async def test_lock_user_locks_and_revokes_every_token_of_it(store: Store) -> None:
@@ -699,20 +789,20 @@ async def test_the_first_limit_that_holds_names_the_refusal(store: Store) -> Non
     new = [NewProcess("a", "USER_ONLY", exchanges=2, invalidated=True), NewProcess("b", "USER_ONLY", exchanges=2)]
     invalidated, exhausted = await store.create_processes("app", new, T0, TWO_EXCHANGES)
     for process in (invalidated, exhausted):
-        await store.delete_user("m1", process.user_id)
+        await store.delete_user("m1", process.user_id, T0)
     late = T0 + 30 * DAY
     assert (
         await store.exchange_process(invalidated.token, False, late, TWO_EXCHANGES, POLICY)
     ).outcome == "invalidated"
     assert (await store.exchange_process(exhausted.token, False, late, TWO_EXCHANGES, POLICY)).outcome == "exhausted"
     [expired] = await store.create_processes("app", [NewProcess("c", "USER_ONLY")], T0, LIMITS)
-    await store.delete_user("m1", expired.user_id)
+    await store.delete_user("m1", expired.user_id, T0)
     assert (await store.exchange_process(expired.token, False, T0 + 7 * DAY, LIMITS, POLICY)).outcome == "expired"
 
 
 async def test_an_exchange_after_the_hidden_user_is_gone_says_so(store: Store) -> None:
     [process] = await store.create_processes("app", [NewProcess("r", "USER_ONLY")], T0, LIMITS)
-    await store.delete_user("m1", process.user_id)
+    await store.delete_user("m1", process.user_id, T0)
     assert tuple(await store.exchange_process(process.token, False, T0, LIMITS, POLICY)) == ("user_gone", None)
     # a user created since under the hidden user's id is not the process's user
     assert await store.create_user(User("m1", process.user_id, "taken-over"))
@@ -988,6 +1078,20 @@ async def test_reset_mandator_drops_a_mandator_that_only_the_run_knew(store: Sto
     assert await store.client("newcomer") is None
     assert await store.users("m3", T0) == []
     assert await store.client("app") is not None
+
+
+async def test_reset_mandator_forgets_that_mandators_deletions_only_and_replace_forgets_all(store: Store) -> None:
+    await store.delete_user("m1", "alice", T0)
+    await store.delete_user("m2", "bob", T0)
+    assert await store.reset_mandator("m1", fresh_state())
+    assert await store.mandator_users("m1", T0) == MandatorUsers(
+        {name: await user(store, name) for name in ("alice", "pending", "locked")}, []
+    )
+    assert [d.user_id for d in (await store.mandator_users("m2", T0)).deleted] == ["bXb"]
+    await store.delete_user("m1", "alice", T0 + 1)
+    assert [d.user_id for d in (await store.mandator_users("m1", T0)).deleted] == ["AXXXe"]
+    await store.replace(fresh_state())
+    assert [(await store.mandator_users(m, T0)).deleted for m in ("m1", "m2")] == [[], []]
 
 
 async def test_replace_puts_a_fresh_state_in_place_of_everything(store: Store, backend: str) -> None:

@@ -204,14 +204,14 @@ async def test_update_without_a_non_null_field_is_a_bad_request(world: World, pa
 
 async def test_update_of_a_user_deleted_meanwhile_is_unknown(world: World) -> None:
     user = await user_of(world)
-    await world.users.delete(user)
+    await world.users.delete(user, T0)
     with pytest.raises(errors.UnknownEntity, match="'Username'"):
         await world.users.update(await client_of(world), user, {"email": "late@example.de"})
 
 
 async def test_delete_removes_the_user_and_revokes_its_tokens(world: World) -> None:
     tokens = await login(world)
-    await world.users.delete(await user_of(world))
+    await world.users.delete(await user_of(world), T0)
     assert await world.store.user("m1", "username", T0) is None
     with pytest.raises(errors.InvalidToken):
         await world.tokens.resolve(tokens["access"], T0)

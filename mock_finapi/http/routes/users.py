@@ -30,7 +30,8 @@ async def edit_self(request: Request) -> Response:
 
 async def delete_self(request: Request) -> Response:
     user, _ = await auth.user(request)
-    await context(request).world.users.delete(user)
+    ctx = context(request)
+    await ctx.world.users.delete(user, ctx.now)
     return render.empty()
 
 
