@@ -115,15 +115,19 @@ class Target:
     log_to_file: bool = False
 
 
+USER_SCENARIO = "default-with-user"
+"""The default scenario with the documentation's user `username` preloaded (PASSWORD_GRANT logs it in)."""
+
 TARGETS = [
     Target("baseline", "baseline: bare Starlette, POST /api/v2/oauth/token", "POST", TOKEN_PATH, CLIENT_GRANT, (FORM,),
            baseline=True),
     Target("client_credentials", "POST /api/v2/oauth/token (client_credentials)", "POST", TOKEN_PATH, CLIENT_GRANT,
            (FORM,)),
-    Target("password", "POST /api/v2/oauth/token (password)", "POST", TOKEN_PATH, PASSWORD_GRANT, (FORM,)),
+    Target("password", "POST /api/v2/oauth/token (password)", "POST", TOKEN_PATH, PASSWORD_GRANT, (FORM,),
+           scenario=USER_SCENARIO),
     Target("create_user", "POST /api/v2/users (a new user each)", "POST", "/api/v2/users", auth="client",
            create_user=True),
-    Target("get_users", "GET /api/v2/users", "GET", "/api/v2/users", auth="user"),
+    Target("get_users", "GET /api/v2/users", "GET", "/api/v2/users", auth="user", scenario=USER_SCENARIO),
     Target("process_exchange", "GET /api/v1/processes/{token} (exchange)", "GET", f"/api/v1/processes/{PROCESS_TOKEN}",
            scenario=str(PROCESS_SCENARIO)),
 ]  # fmt: skip

@@ -9,6 +9,9 @@ import httpx
 
 from mock_finapi.clock import parse_rfc3339
 
+SCENARIO = "default-with-user"
+"""What the `client` fixture serves: the default scenario plus finAPI's example user `username`/`password`, whom
+most tests log in as (`default` itself has no user, so finAPI's guide can create it: tests/api/test_guide.py)."""
 CLIENT_ID = "8f92e604-b9b9-11ec-8422-0242ac120002"
 CLIENT_SECRET = "8f92ea14-b9b9-11ec-8422-0242ac120002"
 START = parse_rfc3339("2026-01-01T09:00:00+01:00")
@@ -58,7 +61,7 @@ USERNAME = {
     "phone": "+49 99 999999-999",
     "isAutoUpdateEnabled": False,
 }
-"""The default scenario's user as `GET /users` answers it."""
+"""finAPI's example user (the `default-with-user` scenario's) as `GET /users` answers it."""
 
 
 def error_codes(response: httpx.Response) -> list[str]:

@@ -16,7 +16,7 @@ from mock_finapi.clock import Clock
 from mock_finapi.http.app import create_app
 from mock_finapi.settings import Settings
 from mock_finapi.testing.inprocess import InProcessClient
-from tests.helpers import START, TOKEN_PATH
+from tests.helpers import SCENARIO, START, TOKEN_PATH
 
 MANDATOR = "2c6b8f0e-7d42-4f1a-9a43-1f0c2d3e4a5b"
 NOW = "2026-01-01T09:00:00.000+01:00"
@@ -59,8 +59,9 @@ GUARDED_IDS = [f"{method} {path}" for method, path, _ in GUARDED]
 
 @contextmanager
 def emulator(clock: Clock | None = None, **settings: Any) -> Iterator[InProcessClient]:
-    """An emulator on other settings, its clock frozen at the start of the scenarios used here; `clock` is the
-    real-time source (default: the real time)."""
+    """An emulator on other settings (scenario: the suite's, unless given), its clock frozen at the start of the
+    scenarios used here; `clock` is the real-time source (default: the real time)."""
+    settings.setdefault("scenario", SCENARIO)
     with InProcessClient(create_app(Settings(**settings), clock=clock, freeze_at=START)) as client:
         yield client
 

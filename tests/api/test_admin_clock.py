@@ -134,9 +134,11 @@ def test_token_expiry_follows_the_clock(client: httpx.Client) -> None:
     tokens = user_tokens(client)
     headers = bearer(tokens["access_token"])
 
-    move_clock(client, advance=3599)
-    assert client.get("/api/v2/users", headers=headers).status_code == 200
+    move_clock(client, advance=3598)
     assert [t["expiresIn"] for t in state(client, "tokens")] == [1, 1]
+    move_clock(client, advance=1)
+    assert client.get("/api/v2/users", headers=headers).status_code == 200
+    assert [t["expiresIn"] for t in state(client, "tokens")] == [0, 0]  # live, in their last second
 
     move_clock(client, advance=1)
     assert_invalid_token(client.get("/api/v2/users", headers=headers), tokens["access_token"])

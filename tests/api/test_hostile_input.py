@@ -35,6 +35,7 @@ from tests.helpers import (
     password_grant,
     user_tokens,
 )
+from tests.helpers import SCENARIO as SUITE_SCENARIO
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 INVALID_CLIENT = {"error": "invalid_client", "error_description": errors.MSG_BAD_CLIENT}
@@ -50,7 +51,7 @@ clients:
 # ------------------------------------------------------------------------------------------ headers, real socket
 @pytest.fixture(scope="module")
 def server() -> Iterator[ThreadedServer]:
-    with ThreadedServer(scenario="default", seed=1) as served:
+    with ThreadedServer(scenario=SUITE_SCENARIO, seed=1) as served:
         yield served
 
 
@@ -287,7 +288,7 @@ def test_every_json_endpoint_refuses_unusable_json_with_400(client: httpx.Client
         assert response.status_code == 400, (method, path, response.text)
         message = response.json()["errors"][0]["message"]
         assert message == errors.MSG_MALFORMED_JSON, (method, path, message)
-    assert client.get("/__admin/health").json()["scenario"] == "default"
+    assert client.get("/__admin/health").json()["scenario"] == SUITE_SCENARIO
 
 
 # ------------------------------------------------------------------ a journal that cannot be poisoned (issue 16)
@@ -480,7 +481,7 @@ def test_a_fault_body_nested_deeper_than_a_json_body_may_be_is_refused(client: h
     response = client.post("/__admin/scenario", json={"yaml": fault_scenario(depth)})
     message = f"<admin>:5: faults[0].respond.body: must not nest objects and arrays deeper than {bodies.MAX_JSON_DEPTH}"
     assert_error(response, 400, "BAD_REQUEST", message)
-    assert client.get("/__admin/health").json()["scenario"] == "default"
+    assert client.get("/__admin/health").json()["scenario"] == SUITE_SCENARIO
 
 
 # --------------------------------------------------------------------------------------- admin scenario paths
@@ -615,7 +616,7 @@ def test_a_yaml_alias_bomb_is_refused_with_400(client: httpx.Client) -> None:
     bomb += "".join(f"a{n}: &a{n} [{', '.join([f'*a{n - 1}'] * 10)}]\n" for n in range(1, 10))
     response = client.post("/__admin/scenario", json={"yaml": bomb})
     assert response.status_code == 400, response.text
-    assert client.get("/__admin/health").json()["scenario"] == "default"
+    assert client.get("/__admin/health").json()["scenario"] == SUITE_SCENARIO
 
 
 # ----------------------------------------------------------------------------------------- constant-time checks

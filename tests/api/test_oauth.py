@@ -28,6 +28,7 @@ from tests.helpers import (
     CLIENT_CREDENTIALS,
     CLIENT_ID,
     CLIENT_SECRET,
+    SCENARIO,
     TOKEN_PATH,
     AdminClock,
     bearer,
@@ -56,9 +57,10 @@ edge_cases = pytest.mark.parametrize("scenario_name", ["oauth-edge-cases"], indi
 
 @pytest.fixture
 def scenario_name(request: pytest.FixtureRequest) -> str:
-    """The default scenario, or a file of tests/scenarios named through `edge_cases`."""
-    name: str = getattr(request, "param", "default")
-    return name if name == "default" else str(SCENARIOS / f"{name}.yaml")
+    """The suite's scenario (the default one plus finAPI's example user), or a file of tests/scenarios named through
+    `edge_cases`."""
+    name: str | None = getattr(request, "param", None)
+    return SCENARIO if name is None else str(SCENARIOS / f"{name}.yaml")
 
 
 # requests
@@ -146,13 +148,13 @@ def assert_revoked(client: httpx.Client, token: str, path: str = "/api/v2/users"
 def test_client_credentials_grant_answers_bearer_token_without_refresh_token(
     client: httpx.Client, version: int, place: str
 ) -> None:
-    body = assert_token_json(post_token(client, CLIENT_CREDENTIALS, version, place), expires_in=3600, refresh=False)
+    body = assert_token_json(post_token(client, CLIENT_CREDENTIALS, version, place), expires_in=3599, refresh=False)
     assert config_status(client, body["access_token"]) == 200
 
 
 @placements
 def test_password_grant_answers_access_and_refresh_token(client: httpx.Client, version: int, place: str) -> None:
-    body = assert_token_json(post_token(client, password_grant(), version, place), expires_in=3600, refresh=True)
+    body = assert_token_json(post_token(client, password_grant(), version, place), expires_in=3599, refresh=True)
     assert me(client, body["access_token"]).json()["id"] == "username"
 
 
@@ -163,12 +165,12 @@ def test_refresh_grant_answers_new_access_token_and_retires_the_old_one(
     first = user_tokens(client)
     clock.advance(600)
     refreshed = post_token(client, refresh_grant(first["refresh_token"]), version, place)
-    second = assert_token_json(refreshed, expires_in=3600, refresh=False)["access_token"]
+    second = assert_token_json(refreshed, expires_in=3599, refresh=False)["access_token"]
     assert second != first["access_token"]
     assert_revoked(client, first["access_token"])
     assert me(client, second).status_code == 200
     # the refresh token stays usable, and each refresh retires the access token before it
-    third = assert_token_json(post_token(client, refresh_grant(first["refresh_token"])), expires_in=3600, refresh=False)
+    third = assert_token_json(post_token(client, refresh_grant(first["refresh_token"])), expires_in=3599, refresh=False)
     assert_revoked(client, second)
     assert me(client, third["access_token"]).status_code == 200
 
@@ -180,7 +182,7 @@ def test_password_grant_after_refresh_returns_the_refreshed_token(client: httpx.
 
 
 def test_password_grant_matches_user_id_case_insensitively(client: httpx.Client) -> None:
-    body = assert_token_json(post_token(client, password_grant("USERNAME")), expires_in=3600, refresh=True)
+    body = assert_token_json(post_token(client, password_grant("USERNAME")), expires_in=3599, refresh=True)
     assert me(client, body["access_token"]).json()["id"] == "username"
 
 
@@ -194,7 +196,7 @@ def test_http_basic_client_authentication_works_on_token_endpoint(
     client: httpx.Client, version: int, grant: dict[str, str]
 ) -> None:
     response = client.post(TOKEN_PATH[version], data=grant, auth=(CLIENT_ID, CLIENT_SECRET))
-    assert_token_json(response, expires_in=3600, refresh=grant["grant_type"] == "password")
+    assert_token_json(response, expires_in=3599, refresh=grant["grant_type"] == "password")
 
 
 # reuse and token format
@@ -203,16 +205,19 @@ def test_same_credentials_get_same_token_back_with_expires_in_counting_down(
     client: httpx.Client, clock: AdminClock, grant: dict[str, str]
 ) -> None:
     first = post_token(client, grant).json()
+    assert first["expires_in"] == 3599  # as finAPI shows a fresh one-hour token: whole seconds, a moment after issue
     clock.advance(100.5)
     again = post_token(client, grant, version=1, place="params")
     assert again.json() == {**first, "expires_in": 3499}
     assert again.headers["cache-control"] == "no-store"
+    clock.advance(499.5)  # 600 s after issue
+    assert post_token(client, grant).json() == {**first, "expires_in": 2999}
 
 
 def test_expired_token_is_replaced_by_a_new_one(client: httpx.Client, clock: AdminClock) -> None:
     first = client_token(client)
     clock.advance(3600)
-    second = assert_token_json(post_token(client, CLIENT_CREDENTIALS), expires_in=3600, refresh=False)["access_token"]
+    second = assert_token_json(post_token(client, CLIENT_CREDENTIALS), expires_in=3599, refresh=False)["access_token"]
     assert second != first
     assert_revoked(client, first, CONFIG)
 
@@ -220,17 +225,17 @@ def test_expired_token_is_replaced_by_a_new_one(client: httpx.Client, clock: Adm
 def test_token_in_its_last_second_is_not_handed_out_again(client: httpx.Client, clock: AdminClock) -> None:
     """A reused token would read `expires_in: 0`, which means "never expires"; a fresh token is minted instead."""
     first = client_token(client)
-    clock.advance(3599)
+    clock.advance(3598)
     assert post_token(client, CLIENT_CREDENTIALS).json() == {
         "access_token": first,
         "token_type": "bearer",
         "expires_in": 1,
         "scope": "all",
     }
-    clock.advance(0.5)
-    fresh = assert_token_json(post_token(client, CLIENT_CREDENTIALS), expires_in=3600, refresh=False)
+    clock.advance(1)  # one second left: counted a moment later, that reads 0
+    fresh = assert_token_json(post_token(client, CLIENT_CREDENTIALS), expires_in=3599, refresh=False)
     assert fresh["access_token"] != first
-    assert config_status(client, first) == 200  # the old one still lives out its last half second
+    assert config_status(client, first) == 200  # the old one still lives out its last second
 
 
 @edge_cases
@@ -248,11 +253,11 @@ def test_reuse_off_mints_new_tokens_and_keeps_the_earlier_ones_valid(client: htt
 @versions
 def test_finapi_token_format_is_128_word_characters(client: httpx.Client, version: int) -> None:
     response = post_token(client, CLIENT_CREDENTIALS, version)
-    assert_token_json(response, expires_in=3600, refresh=False, pattern=FINAPI_TOKEN)
+    assert_token_json(response, expires_in=3599, refresh=False, pattern=FINAPI_TOKEN)
     response = post_token(client, password_grant(), version)
-    user = assert_token_json(response, expires_in=3600, refresh=True, pattern=FINAPI_TOKEN)
+    user = assert_token_json(response, expires_in=3599, refresh=True, pattern=FINAPI_TOKEN)
     refreshed = post_token(client, refresh_grant(user["refresh_token"]), version)
-    assert_token_json(refreshed, expires_in=3600, refresh=False, pattern=FINAPI_TOKEN)
+    assert_token_json(refreshed, expires_in=3599, refresh=False, pattern=FINAPI_TOKEN)
 
 
 # lifetimes
@@ -261,25 +266,25 @@ def test_patched_user_lifetimes_apply_to_new_tokens_only(client: httpx.Client, c
     old = user_tokens(client)
     patch_config(client, admin, userAccessTokensValidityPeriod=120, refreshTokensValidityPeriod=300)
     create_user(client, admin, "alice")
-    new = assert_token_json(post_token(client, password_grant("alice", ALICE_PASSWORD)), expires_in=120, refresh=True)
+    new = assert_token_json(post_token(client, password_grant("alice", ALICE_PASSWORD)), expires_in=119, refresh=True)
     assert user_tokens(client) == old  # reused, with the lifetime it was minted with
     clock.advance(119)
     assert me(client, new["access_token"]).status_code == 200
     clock.advance(1)
     assert_revoked(client, new["access_token"])
     assert me(client, old["access_token"]).status_code == 200
-    assert_token_json(post_token(client, refresh_grant(new["refresh_token"])), expires_in=120, refresh=False)
+    assert_token_json(post_token(client, refresh_grant(new["refresh_token"])), expires_in=119, refresh=False)
     clock.advance(180)
     assert_error(post_token(client, refresh_grant(new["refresh_token"])), 400, "BAD_REQUEST", MSG_BAD_REFRESH)
-    assert_token_json(post_token(client, refresh_grant(old["refresh_token"])), expires_in=120, refresh=False)
+    assert_token_json(post_token(client, refresh_grant(old["refresh_token"])), expires_in=119, refresh=False)
 
 
 def test_patched_client_lifetime_applies_to_new_client_tokens_only(client: httpx.Client, clock: AdminClock) -> None:
     old = client_token(client)
     patch_config(client, old, clientAccessTokensValidityPeriod=600)
-    assert post_token(client, CLIENT_CREDENTIALS).json()["expires_in"] == 3600  # the old token, reused
+    assert post_token(client, CLIENT_CREDENTIALS).json()["expires_in"] == 3599  # the old token, reused
     assert revoke(client, old, old).status_code == 200
-    new = assert_token_json(post_token(client, CLIENT_CREDENTIALS), expires_in=600, refresh=False)["access_token"]
+    new = assert_token_json(post_token(client, CLIENT_CREDENTIALS), expires_in=599, refresh=False)["access_token"]
     clock.advance(600)
     assert_revoked(client, new, CONFIG)
 
@@ -397,7 +402,7 @@ def test_user_created_without_auto_verification_logs_in_once_verified(client: ht
     assert_error(response, 403, "USER_NOT_VERIFIED", MSG_USER_NOT_VERIFIED.format(user="alice"), "BUSINESS")
     assert client.post("/api/v2/users/verify/alice", headers=bearer(admin)).status_code == 200
     response = post_token(client, password_grant("alice", ALICE_PASSWORD))
-    assert_token_json(response, expires_in=3600, refresh=True, pattern=FINAPI_TOKEN)
+    assert_token_json(response, expires_in=3599, refresh=True, pattern=FINAPI_TOKEN)
 
 
 @versions
@@ -430,7 +435,7 @@ def test_mandator_admin_client_gets_client_token_but_no_user_tokens_and_no_user_
     client: httpx.Client,
 ) -> None:
     response = post_token(client, MANDATOR_ADMIN)
-    token = assert_token_json(response, expires_in=3600, refresh=False, pattern=FINAPI_TOKEN)["access_token"]
+    token = assert_token_json(response, expires_in=3599, refresh=False, pattern=FINAPI_TOKEN)["access_token"]
     for grant in ("password", "refresh_token"):
         params = {**MANDATOR_ADMIN, "grant_type": grant, "username": "username", "password": "password"}
         response = post_token(client, {**params, "refresh_token": "x"})

@@ -22,7 +22,7 @@ from mock_finapi.services.journal import mask_token
 from mock_finapi.services.processes import MSG_EXHAUSTED
 from mock_finapi.testing.server import ThreadedServer
 from mock_finapi.world import World
-from tests.helpers import CLIENT_CREDENTIALS, TOKEN_PATH, bearer, password_grant
+from tests.helpers import CLIENT_CREDENTIALS, SCENARIO, TOKEN_PATH, bearer, password_grant
 
 T = TypeVar("T")
 TIMEOUT = httpx.Timeout(20.0, connect=10.0, pool=20.0)
@@ -35,7 +35,7 @@ FRESH_PROCESS = "3f1c6a52-8d0e-4b7a-9c1d-2e5f6a7b8c9d"
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[ThreadedServer]:
-    with ThreadedServer(scenario="default", seed=1) as served:
+    with ThreadedServer(scenario=SCENARIO, seed=1) as served:
         yield served
 
 
@@ -164,7 +164,7 @@ def test_500_concurrent_password_grants_for_500_users_give_500_distinct_working_
     )
     assert Counter(r.status_code for r in created) == {201: 500}
 
-    # tokens: {reuse: true} (the default scenario) hands a user's live token out again, but never another user's
+    # tokens: {reuse: true} (the suite's scenario) hands a user's live token out again, but never another user's
     granted = burst(
         server.url, 500, lambda client, i: client.post(TOKEN_PATH[2], data=password_grant(ids[i], f"secret-{i}"))
     )

@@ -90,11 +90,11 @@ def test_reload_serves_changes_saved_in_place_or_renamed_over_and_logs_one_line_
         httpx.Client(base_url=served.url, timeout=HTTP_TIMEOUT) as http,
     ):
         assert login(http, "bob", "bob-pw-22").status_code == 400
-        assert http.post("/api/v2/oauth/token", data=CLIENT).json()["expires_in"] == 3600
+        assert http.post("/api/v2/oauth/token", data=CLIENT).json()["expires_in"] == 3599
         path.write_text(V2, encoding="utf-8")
         poll(lambda: scenario_name(http) == "reload-v2", WAIT_TIMEOUT, "the changed scenario to serve")
         assert login(http, "bob", "bob-pw-22").status_code == 200
-        assert http.post("/api/v2/oauth/token", data=CLIENT).json()["expires_in"] == 60
+        assert http.post("/api/v2/oauth/token", data=CLIENT).json()["expires_in"] == 59
         (first,) = served.wait_for_stderr("scenario reloaded")
         # how vim, sed -i and most tools save: a new file renamed over the old one
         scenario_file(tmp_path, V1, "scenario.yaml.new").replace(path)

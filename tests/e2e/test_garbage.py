@@ -21,7 +21,7 @@ from urllib.parse import urlencode, urlsplit
 import pytest
 
 from mock_finapi.testing import AdminClient, ThreadedServer
-from tests.helpers import CLIENT_CREDENTIALS, password_grant
+from tests.helpers import CLIENT_CREDENTIALS, SCENARIO, password_grant
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 FAULTS: list[dict[str, Any]] = [
@@ -37,7 +37,7 @@ NO_ANSWER = 0
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[ThreadedServer]:
-    with ThreadedServer() as served:
+    with ThreadedServer(scenario=SCENARIO) as served:
         # a client of its own, closed at once: a kept-alive one would be closed by the server's keep-alive timeout
         # during a later test on a busy machine, and the closed transport's cycle would count as that test's garbage
         with AdminClient(served.url) as admin:

@@ -24,7 +24,7 @@ import pytest
 
 from mock_finapi.cli import GRACEFUL_SHUTDOWN
 from tests.e2e.server import Served, serving
-from tests.helpers import CLIENT_CREDENTIALS, TOKEN_PATH, bearer, password_grant
+from tests.helpers import CLIENT_CREDENTIALS, SCENARIO, TOKEN_PATH, bearer, password_grant
 
 EXIT_WITHIN = 5.0
 TIMEOUT = httpx.Timeout(20.0, connect=10.0, pool=20.0)
@@ -46,7 +46,7 @@ def _fast_httpcore(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[Served]:
-    with serving(tmp_path, "--log-format", "off") as served:
+    with serving(tmp_path, "--scenario", SCENARIO, "--log-format", "off") as served:
         yield served
 
 

@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from mock_finapi.testing import ThreadedServer
-from tests.helpers import CLIENT_CREDENTIALS, TOKEN_PATH, password_grant
+from tests.helpers import CLIENT_CREDENTIALS, SCENARIO, TOKEN_PATH, password_grant
 
 SETTLE = 0.2
 """Time for the server to read the head and the first half of the body before the reset (the outcome does not
@@ -26,7 +26,7 @@ depend on it: it only makes the test exercise the straddling case)."""
 
 @pytest.fixture
 def server() -> Iterator[ThreadedServer]:
-    with ThreadedServer() as served:
+    with ThreadedServer(scenario=SCENARIO) as served:
         yield served
 
 
@@ -62,7 +62,7 @@ def test_a_user_created_by_a_request_straddling_a_reset_exists_afterwards(
     with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 80), timeout=10) as sock:
         sock.sendall(head + body[:10])
         time.sleep(SETTLE)
-        swap = {"json": {"name": "default"}} if admin_path.endswith("scenario") else {}
+        swap = {"json": {"name": SCENARIO}} if admin_path.endswith("scenario") else {}
         assert httpx.post(server.url + admin_path, **swap).status_code == 200  # type: ignore[arg-type]
         assert client_token(server.url) == token  # the fresh world is seeded alike: its first token is the same
         sock.sendall(body[10:])

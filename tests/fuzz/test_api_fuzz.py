@@ -25,7 +25,7 @@ from starlette.types import Receive, Scope, Send
 from mock_finapi.http.app import Emulator, create_app
 from mock_finapi.settings import Settings
 from mock_finapi.testing.inprocess import InProcessClient
-from tests.helpers import CLIENT_CREDENTIALS, START, TOKEN_PATH, password_grant
+from tests.helpers import CLIENT_CREDENTIALS, SCENARIO, START, TOKEN_PATH, password_grant
 
 MAX_EXAMPLES = 15
 """Per operation (hypothesis' bound; schemathesis adds a few coverage cases): ~47 operations in about 30 s."""
@@ -40,7 +40,7 @@ OAUTH_ERROR_KEYS = {"error", "error_description"}
 
 
 def _fresh_app() -> Emulator:
-    return create_app(Settings(scenario="default", seed=1), freeze_at=START)
+    return create_app(Settings(scenario=SCENARIO, seed=1), freeze_at=START)
 
 
 class _Emulator:

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from mock_finapi.testing import AdminClient, ThreadedServer
-from tests.helpers import CLIENT_CREDENTIALS, CLIENT_ID, TOKEN_PATH, password_grant
+from tests.helpers import CLIENT_CREDENTIALS, CLIENT_ID, SCENARIO, TOKEN_PATH, password_grant
 
 MANDATOR = "2c6b8f0e-7d42-4f1a-9a43-1f0c2d3e4a5b"
 START = "2026-01-01T09:00:00.000+01:00"
@@ -20,7 +20,7 @@ START = "2026-01-01T09:00:00.000+01:00"
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[ThreadedServer]:
-    with ThreadedServer(scenario="default") as running:
+    with ThreadedServer(scenario=SCENARIO) as running:
         yield running
 
 
@@ -39,8 +39,8 @@ def token(server: ThreadedServer, data: dict[str, str] = CLIENT_CREDENTIALS) -> 
 
 
 def test_health_and_version(admin: AdminClient) -> None:
-    assert admin.health() == {"status": "ok", "scenario": "default"}
-    assert admin.version() == {"version": "0.1.0", "scenario": "default", "seed": 1}
+    assert admin.health() == {"status": "ok", "scenario": SCENARIO}
+    assert admin.version() == {"version": "0.1.0", "scenario": SCENARIO, "seed": 1}
 
 
 def test_clock_set_time_freeze_and_advance(admin: AdminClient) -> None:

@@ -1,7 +1,7 @@
 """Each built-in QA scenario proves what its description claims (in-process, on the fixtures' frozen clock).
 
 Tests are named `test_<scenario>_...` (dashes as underscores): the last test checks that every built-in scenario
-but `default` has at least one here.
+has at least one here (finAPI's guide, run on `default` end to end, is tests/api/test_guide.py).
 """
 
 from __future__ import annotations
@@ -65,14 +65,49 @@ def change_password(client: httpx.Client, user_id: str, password: str) -> None:
     assert executed.status_code == 200, executed.text
 
 
+# default and default-with-user
+GUIDE_USER = {
+    "id": "username",
+    "password": "password",
+    "email": "email@localhost.de",
+    "phone": "+49 99 999999-999",
+    "isAutoUpdateEnabled": False,
+}
+"""The user finAPI's getting-started guide creates (the body of its `POST /users`)."""
+
+
+def state_users(client: httpx.Client) -> list[str]:
+    response = client.get("/__admin/state/users")
+    assert response.status_code == 200, response.text
+    return [user["id"] for user in response.json()["users"]]
+
+
+@scenario("default")
+def test_default_has_no_user_so_the_guides_user_can_be_created(client: httpx.Client) -> None:
+    assert state_users(client) == []
+    assert_error(login(client, "username"), 400, "BAD_REQUEST", errors.MSG_BAD_USER)
+    created = client.post("/api/v2/users", json=GUIDE_USER, headers=bearer(client_token(client)))
+    assert (created.status_code, created.json()) == (201, GUIDE_USER)
+    assert login(client, "username").status_code == 200
+
+
+@scenario("default-with-user")
+def test_default_with_user_logs_username_in_at_once_and_refuses_to_create_it_again(client: httpx.Client) -> None:
+    assert state_users(client) == ["username"]
+    me = client.get("/api/v2/users", headers=bearer(user_tokens(client)["access_token"]))
+    assert (me.status_code, me.json()) == (200, {**GUIDE_USER, "password": "XXXXX"})
+    again = client.post("/api/v2/users", json=GUIDE_USER, headers=bearer(client_token(client)))
+    assert_error(again, 422, "ENTITY_EXISTS", errors.MSG_USER_EXISTS.format(user="username"))
+
+
 # expiring-tokens
 @scenario("expiring-tokens")
 def test_expiring_tokens_issue_60_second_client_user_and_refresh_tokens(client: httpx.Client) -> None:
-    assert client.post(TOKEN_PATH[2], data=CLIENT_CREDENTIALS).json()["expires_in"] == 60
+    assert client.post(TOKEN_PATH[2], data=CLIENT_CREDENTIALS).json()["expires_in"] == 59  # counted as finAPI does
     user = login(client, "username").json()
-    assert user["expires_in"] == 60
+    assert user["expires_in"] == 59
     assert "refresh_token" in user
-    assert refresh(client, user["refresh_token"]).json()["expires_in"] == 60
+    assert refresh(client, user["refresh_token"]).json()["expires_in"] == 59
 
 
 @scenario("expiring-tokens")
@@ -316,10 +351,9 @@ def test_giroident_processes_stay_valid_for_7_days(client: httpx.Client) -> None
     assert_error(exchange(client, GIRO_FRESH), 410, "ILLEGAL_ENTITY_STATE", expired)
 
 
-def test_every_builtin_scenario_but_default_has_a_test_here() -> None:
+def test_every_builtin_scenario_has_a_test_here() -> None:
     module = sys.modules[__name__]
     tested = {name for name in dir(module) if name.startswith("test_")}
     for name in loader.builtin_names():
-        if name != "default":
-            prefix = "test_" + name.replace("-", "_") + "_"
-            assert any(test.startswith(prefix) for test in tested), f"built-in scenario {name} has no test"
+        prefix = "test_" + name.replace("-", "_") + "_"
+        assert any(test.startswith(prefix) for test in tested), f"built-in scenario {name} has no test"

@@ -86,9 +86,10 @@ def service() -> TokenService:
 
 async def test_client_credentials_reuses_live_token_with_whole_seconds_left(service: TokenService) -> None:
     first = await grant(service, CLIENT_CREDENTIALS)
-    assert first == IssuedToken(first.access_token, 3600, None)
+    assert first == IssuedToken(first.access_token, 3599, None)  # as finAPI shows it: counted a moment after issue
     assert await grant(service, CLIENT_CREDENTIALS, T0 + 0.25) == IssuedToken(first.access_token, 3599)
-    assert await grant(service, CLIENT_CREDENTIALS, T0 + 3599) == IssuedToken(first.access_token, 1)
+    assert await grant(service, CLIENT_CREDENTIALS, T0 + 600) == IssuedToken(first.access_token, 2999)
+    assert await grant(service, CLIENT_CREDENTIALS, T0 + 3598) == IssuedToken(first.access_token, 1)
 
 
 async def test_grant_answers_the_client_that_authenticated(service: TokenService) -> None:
@@ -100,8 +101,8 @@ async def test_grant_answers_the_client_that_authenticated(service: TokenService
 
 async def test_token_in_its_last_second_is_not_reused(service: TokenService) -> None:
     first = await grant(service, CLIENT_CREDENTIALS)
-    second = await grant(service, CLIENT_CREDENTIALS, T0 + 3599.5)
-    assert second == IssuedToken(second.access_token, 3600)
+    second = await grant(service, CLIENT_CREDENTIALS, T0 + 3599)  # one second left would read `expires_in: 0`
+    assert second == IssuedToken(second.access_token, 3599)
     assert second.access_token != first.access_token
     assert (await service.resolve(first.access_token, T0 + 3599.5)).token.value == first.access_token
 
@@ -109,7 +110,7 @@ async def test_token_in_its_last_second_is_not_reused(service: TokenService) -> 
 async def test_password_grant_reuses_access_and_refresh_token(service: TokenService) -> None:
     first = await grant(service, password_grant())
     assert first.refresh_token is not None
-    assert await grant(service, password_grant(), T0 + 10) == IssuedToken(first.access_token, 3590, first.refresh_token)
+    assert await grant(service, password_grant(), T0 + 10) == IssuedToken(first.access_token, 3589, first.refresh_token)
 
 
 async def test_password_grant_with_expired_refresh_token_starts_a_new_grant() -> None:
@@ -143,10 +144,10 @@ async def test_zero_lifetime_tokens_never_expire() -> None:
 async def test_lifetime_is_read_from_the_configuration_when_minting() -> None:
     service = make_service(userAccessTokensValidityPeriod=120)
     first = await grant(service, password_grant())
-    assert first.expires_in == 120
+    assert first.expires_in == 119
     await service.store.update_client_config(CLIENT_ID, {"userAccessTokensValidityPeriod": 600})
-    assert (await grant(service, password_grant())).expires_in == 120  # reused, minted under the old lifetime
-    assert (await grant(service, refresh_grant(first.refresh_token))).expires_in == 600
+    assert (await grant(service, password_grant())).expires_in == 119  # reused, minted under the old lifetime
+    assert (await grant(service, refresh_grant(first.refresh_token))).expires_in == 599
 
 
 async def test_refresh_retires_access_tokens_of_its_own_grant_only() -> None:
