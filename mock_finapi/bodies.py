@@ -21,16 +21,27 @@ def media_type(content_type: str) -> str:
 
 
 def parse_form(text: str) -> dict[str, str]:
-    """`parse_qsl(text, keep_blank_values=True, strict_parsing=True)` as a dict whose repeated keys keep their first
-    value. Raises ValueError for a field without `=` (`a=1&b`, `a=1&&b=2`) or bad percent-encoding."""
+    """`parse_qsl(text, keep_blank_values=True, strict_parsing=True)` as a dict in the order sent whose repeated keys
+    keep their first value. Raises ValueError for a field without `=` (`a=1&b`, `a=1&&b=2`) or bad percent-encoding."""
     if "%" in text or "+" in text:
-        return dict(reversed(parse_qsl(text, keep_blank_values=True, strict_parsing=True, errors="strict")))
-    return dict(map(_split_field, reversed(text.split("&"))))  # in C: most bodies have nothing to unquote
+        return _first_wins(parse_qsl(text, keep_blank_values=True, strict_parsing=True, errors="strict"))
+    return _first_wins(list(map(_split_field, text.split("&"))))  # in C: most bodies have nothing to unquote
 
 
 def query(query_string: bytes) -> dict[str, str]:
-    """The parameters of a query string, the first of repeated keys winning (as the endpoints take them)."""
-    return dict(reversed(parse_qsl(query_string.decode("latin-1"), keep_blank_values=True)))
+    """The parameters of a query string in the order sent, the first of repeated keys winning (as the endpoints
+    take them)."""
+    return _first_wins(parse_qsl(query_string.decode("latin-1"), keep_blank_values=True))
+
+
+def _first_wins(pairs: list[list[str]] | list[tuple[str, str]]) -> dict[str, str]:
+    fields: dict[str, str] = dict(pairs)
+    if len(fields) == len(pairs):  # no repeated key: the common case, built in C
+        return fields
+    first: dict[str, str] = {}
+    for key, value in pairs:
+        first.setdefault(key, value)
+    return first
 
 
 def parse_json(raw: bytes) -> Any:
