@@ -18,10 +18,11 @@ pytest_plugins = ["pytester"]
 
 
 @pytest.mark.slow  # reads the 1 MB v1 spec
+@pytest.mark.needs_specs
 @pytest.mark.skipif(
     not generate.SPECS.is_dir(),
     reason=f"finAPI's specs are not beside the repository ({generate.SPECS}), so the committed facts cannot be "
-    "compared with them here; every other contract test runs on the committed facts (CI checks ../shared out)",
+    "compared with them here; every other contract test runs on the committed facts",
 )
 def test_the_committed_facts_are_what_the_generator_makes_of_finapis_specs() -> None:
     generated = generate.generate()
