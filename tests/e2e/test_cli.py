@@ -185,7 +185,13 @@ def test_serve_with_unwritable_url_file_exits_1(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("variable", "value"),
-    [("MOCK_FINAPI_PORT", "eighty"), ("MOCK_FINAPI_PORT", "70000"), ("MOCK_FINAPI_LOG_LEVEL", "loud")],
+    [
+        ("MOCK_FINAPI_PORT", "eighty"),
+        ("MOCK_FINAPI_PORT", "70000"),
+        ("MOCK_FINAPI_LOG_LEVEL", "loud"),
+        ("MOCK_FINAPI_NO_ADMIN", "maybe"),  # not an open admin API because the switch was misspelt
+        ("MOCK_FINAPI_ADMIN_TOKEN", ""),  # not an admin API left open by an empty token
+    ],
 )
 def test_invalid_environment_variable_is_a_usage_error(variable: str, value: str) -> None:
     result = run("serve", env=clean_env(**{variable: value}))
@@ -200,6 +206,12 @@ def test_invalid_environment_variable_names_it_and_what_it_takes() -> None:
         result.stderr.splitlines()[-1]
         == "mock-finapi serve: error: MOCK_FINAPI_PORT='abc': must be a whole number, not 'abc'"
     )
+
+
+def test_an_empty_admin_token_flag_is_a_usage_error() -> None:
+    result = run("serve", "--admin-token", "")
+    assert result.returncode == 2
+    assert result.stderr.splitlines()[-1] == "mock-finapi serve: error: argument --admin-token: must not be empty"
 
 
 def test_a_port_out_of_range_names_the_range() -> None:
