@@ -17,11 +17,12 @@ import copy
 import gc
 import io
 import logging.config
+import os
 import signal
 import socket
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -70,10 +71,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser, serve = _parser()
     args = parser.parse_args(argv)
     if args.command == "validate":
-        return _validate(args.paths)
+        return _piped(lambda: _validate(args.paths))
     if args.command == "scenarios":
-        return _list_scenarios()
+        return _piped(_list_scenarios)
     return _serve(argparse.Namespace(**serve_options.resolve(serve, args)))
+
+
+def _piped(command: Callable[[], int]) -> int:
+    """Run a command that prints: a reader that stops early (`mock-finapi scenarios | head -1`) ends its output
+    quietly, without a BrokenPipeError traceback (what Python's documentation advises for SIGPIPE)."""
+    try:
+        code = command()
+        sys.stdout.flush()
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # the flush at exit must not fail again
+        return 1
+    return code
 
 
 def _validate(paths: list[str]) -> int:

@@ -208,6 +208,19 @@ def test_invalid_environment_variable_names_it_and_what_it_takes() -> None:
     )
 
 
+@pytest.mark.parametrize("command", [["scenarios"], ["validate", "scenarios/default.yaml"]])
+def test_a_reader_that_stops_early_gets_no_traceback(command: list[str]) -> None:
+    """`mock-finapi scenarios | head -0`: the pipe is closed before the command writes (it is still starting)."""
+    process = subprocess.Popen([*CLI, *command], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=clean_env())
+    assert process.stdout is not None
+    assert process.stderr is not None
+    process.stdout.close()
+    with process.stderr:
+        stderr = process.stderr.read().decode()
+    assert process.wait(timeout=STOP_TIMEOUT) == 1
+    assert stderr == ""
+
+
 def test_an_empty_admin_token_flag_is_a_usage_error() -> None:
     result = run("serve", "--admin-token", "")
     assert result.returncode == 2
