@@ -7,7 +7,7 @@ with InProcessClient(create_app()) as client:
 from __future__ import annotations
 
 from contextlib import AbstractContextManager
-from typing import Any
+from typing import Any, cast
 
 from anyio.from_thread import BlockingPortal, start_blocking_portal
 
@@ -17,7 +17,8 @@ from mock_finapi.testing._httpx import httpx
 
 class _PortalTransport(httpx.BaseTransport):
     def __init__(self, app: Emulator, portal: BlockingPortal) -> None:
-        self._asgi = httpx.ASGITransport(app=app)
+        # Any: httpx 0.27 (the lowest tested) annotates `app` with dict scopes, narrower than the ASGI types
+        self._asgi = httpx.ASGITransport(app=cast(Any, app))
         self._portal = portal
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
