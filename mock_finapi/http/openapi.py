@@ -16,7 +16,7 @@ from starlette.responses import Response
 
 from mock_finapi import __version__
 from mock_finapi.http.routes import route
-from mock_finapi.services import client_config
+from mock_finapi.services import client_config, mandator_admin
 
 ERROR_CODES = [
     "ADDITIONAL_AUTHENTICATION_REQUIRED", "BAD_REQUEST", "BANK_SERVER_REJECTION",
@@ -480,17 +480,7 @@ def _paths() -> dict[str, Any]:
 _DAY_PARAM = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
 _MONTH_PARAM = {"type": "string", "pattern": r"^\d{4}-\d{2}$"}
 USER_LIST_PARAMS = [
-    *(
-        _param(name, "query", _DAY_PARAM, required=False)
-        for name in (
-            "minRegistrationDate",
-            "maxRegistrationDate",
-            "minDeletionDate",
-            "maxDeletionDate",
-            "minLastActiveDate",
-            "maxLastActiveDate",
-        )
-    ),
+    *(_param(name, "query", _DAY_PARAM, required=False) for name in mandator_admin.DATE_FILTERS),
     _param("includeMonthlyStats", "query", {"type": "boolean", "default": False}, required=False),
     _param("monthlyStatsStartDate", "query", _MONTH_PARAM, required=False),
     _param("monthlyStatsEndDate", "query", _MONTH_PARAM, required=False),
