@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from processes_util import stop
+from processes_util import publish, stop
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
@@ -292,10 +292,7 @@ def main() -> int:
     ]
     for fill in fills:
         lines += [*report(fill), ""]
-    text = "\n".join(lines)
-    print(text, end="")
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(text)
+    publish("\n".join(lines), args.out)
     return 0
 
 

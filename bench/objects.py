@@ -36,6 +36,8 @@ import tracemalloc
 from pathlib import Path
 from typing import Any
 
+from processes_util import publish
+
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results" / "objects.txt"
 TOP_LINES = 8
@@ -192,10 +194,7 @@ def main() -> int:
         "RSS: growth of the process's resident memory; traced: bytes Python allocated for them (tracemalloc).",
         "",
     ]
-    text = "\n".join(lines)
-    print(text, end="")
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(text)
+    publish("\n".join(lines), args.out)
     return 0
 
 

@@ -43,6 +43,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from processes_util import publish
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
@@ -300,10 +301,7 @@ def run(server: ThreadedServer, wrk: str, args: argparse.Namespace, load_before:
         f"RSS at the end of the load    {later / 1024:8.1f} MB ({later_at:.1f} s after the jump)",
         "",
     ]
-    text = "\n".join(lines)
-    print(text, end="")
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(text)
+    publish("\n".join(lines), args.out)
     return 0
 
 

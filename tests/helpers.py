@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -17,6 +18,15 @@ CLIENT_SECRET = "8f92ea14-b9b9-11ec-8422-0242ac120002"
 START = parse_rfc3339("2026-01-01T09:00:00+01:00")
 CLIENT_CREDENTIALS = {"grant_type": "client_credentials", "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET}
 TOKEN_PATH = {1: "/oauth/token", 2: "/api/v2/oauth/token"}
+GUIDE_USER = {
+    "id": "username",
+    "password": "password",
+    "email": "email@localhost.de",
+    "phone": "+49 99 999999-999",
+    "isAutoUpdateEnabled": False,
+}
+"""The user finAPI's getting-started guide creates (the body of its `POST /users`; the response shows the same)."""
+MANDATOR_ADMIN_SCENARIO = str(Path(__file__).resolve().parent / "scenarios" / "mandator-admin.yaml")
 
 
 def client_token(client: httpx.Client, version: int = 2) -> str:

@@ -17,17 +17,9 @@ import pytest
 from mock_finapi.http.app import create_app
 from mock_finapi.settings import Settings
 from mock_finapi.testing.inprocess import InProcessClient
-from tests.helpers import CLIENT_ID, CLIENT_SECRET, START, bearer
+from tests.helpers import CLIENT_ID, CLIENT_SECRET, GUIDE_USER, START, bearer
 
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
-GUIDE_USER = {
-    "id": "username",
-    "password": "password",
-    "email": "email@localhost.de",
-    "phone": "+49 99 999999-999",
-    "isAutoUpdateEnabled": False,
-}
-"""The body of the guide's `POST /users`; its response shows the same JSON."""
 
 
 @pytest.fixture

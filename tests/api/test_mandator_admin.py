@@ -7,7 +7,6 @@ and pending (unverified) in the first mandator, stranger in the other; every cli
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -17,10 +16,11 @@ from mock_finapi import errors
 from mock_finapi.http.app import create_app
 from mock_finapi.settings import Capacity, Settings
 from mock_finapi.testing.inprocess import InProcessClient
-from tests.api.admin_helpers import create_process
+from tests.api.admin_helpers import MANDATOR, create_process
 from tests.helpers import (
     CLIENT_ID,
     CLIENT_SECRET,
+    MANDATOR_ADMIN_SCENARIO,
     START,
     TOKEN_PATH,
     AdminClock,
@@ -30,8 +30,7 @@ from tests.helpers import (
     password_grant,
 )
 
-SCENARIO = str(Path(__file__).resolve().parent.parent / "scenarios" / "mandator-admin.yaml")
-MANDATOR = "2c6b8f0e-7d42-4f1a-9a43-1f0c2d3e4a5b"
+SCENARIO = MANDATOR_ADMIN_SCENARIO
 ADMIN = ("mandator-admin", "mandator-admin-secret")
 OTHER_ADMIN = ("other-admin", "other-admin-secret")
 ADMIN_CONTEXT = f"{MANDATOR}/mandator-admin"

@@ -4,7 +4,6 @@ it masked and the request log never writes it."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -12,9 +11,10 @@ import pytest
 
 from mock_finapi import errors
 from mock_finapi.http import request_log
-from tests.api.admin_helpers import emulator, journal, masked, ok
+from tests.api.admin_helpers import MANDATOR, emulator, journal, masked, ok
 from tests.helpers import (
     CLIENT_ID,
+    MANDATOR_ADMIN_SCENARIO,
     TOKEN_PATH,
     assert_error_message,
     bearer,
@@ -22,8 +22,7 @@ from tests.helpers import (
     password_grant,
 )
 
-SCENARIO = str(Path(__file__).resolve().parent.parent / "scenarios" / "mandator-admin.yaml")
-MANDATOR = "2c6b8f0e-7d42-4f1a-9a43-1f0c2d3e4a5b"
+SCENARIO = MANDATOR_ADMIN_SCENARIO
 RID = "v1-access-token-test"
 # Every v1 operation that takes a bearer token, with a request whose answer does not change the state: the token it
 # needs (client, user or mandator admin), the query and the JSON or form body.

@@ -17,6 +17,7 @@ import httpx
 import pytest
 
 from mock_finapi.testing import ThreadedServer
+from tests.e2e.server import read_answer
 from tests.helpers import CLIENT_CREDENTIALS, SCENARIO, TOKEN_PATH, password_grant
 
 SETTLE = 0.2
@@ -35,17 +36,6 @@ def client_token(url: str) -> str:
     assert response.status_code == 200, response.text
     token: str = response.json()["access_token"]
     return token
-
-
-def read_answer(sock: socket.socket) -> tuple[int, bytes]:
-    reader = sock.makefile("rb")
-    status = int(reader.readline().split()[1])
-    length = 0
-    while (line := reader.readline()) not in (b"\r\n", b""):
-        name, _, value = line.partition(b":")
-        if name.strip().lower() == b"content-length":
-            length = int(value)
-    return status, reader.read(length)
 
 
 @pytest.mark.parametrize("admin_path", ["/__admin/reset", "/__admin/scenario"])

@@ -19,7 +19,7 @@ import httpx
 import pytest
 
 from mock_finapi.testing import ThreadedServer
-from tests.e2e.server import WAIT_TIMEOUT, poll, run, serving
+from tests.e2e.server import WAIT_TIMEOUT, poll, read_answer, run, serving
 from tests.helpers import CLIENT_CREDENTIALS, CLIENT_ID, CLIENT_SECRET, TOKEN_PATH, bearer, password_grant
 
 BOMB = "name: bomb\nclients: [{client_id: c, client_secret: s}]\nusers: [&g {generate: 100000}, *g, *g]\n"
@@ -84,17 +84,6 @@ def send(url: str, path: str, payload: dict[str, str] | None) -> socket.socket:
 def arrived(sock: socket.socket) -> bool:
     """Whether the answer has begun to arrive."""
     return bool(select.select([sock], [], [], 0)[0])
-
-
-def read_answer(sock: socket.socket) -> tuple[int, bytes]:
-    reader = sock.makefile("rb")
-    status = int(reader.readline().split()[1])
-    length = 0
-    while (line := reader.readline()) not in (b"\r\n", b""):
-        name, _, value = line.partition(b":")
-        if name.strip().lower() == b"content-length":
-            length = int(value)
-    return status, reader.read(length)
 
 
 def probes_until_answered(http: httpx.Client, sock: socket.socket) -> list[tuple[int, bool]]:

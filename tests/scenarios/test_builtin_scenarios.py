@@ -21,6 +21,7 @@ from mock_finapi.services.faults import FaultRequest, matches
 from mock_finapi.state.models import FaultRule
 from tests.helpers import (
     CLIENT_CREDENTIALS,
+    GUIDE_USER,
     TOKEN_PATH,
     AdminClock,
     bearer,
@@ -66,14 +67,6 @@ def change_password(client: httpx.Client, user_id: str, password: str) -> None:
 
 
 # default and default-with-user
-GUIDE_USER = {
-    "id": "username",
-    "password": "password",
-    "email": "email@localhost.de",
-    "phone": "+49 99 999999-999",
-    "isAutoUpdateEnabled": False,
-}
-"""The user finAPI's getting-started guide creates (the body of its `POST /users`)."""
 
 
 def state_users(client: httpx.Client) -> list[str]:
