@@ -247,3 +247,16 @@ def test_serve_head_timeout_closes_a_connection_that_sends_nothing(tmp_path: Pat
         other.send(get(other.host, "/__admin/health", "served"))
         assert other.answer().status == 200
         assert silent.rest() == TIMED_OUT
+
+
+# DNS rebinding: ThreadedServer answers as `serve` does on loopback
+@pytest.mark.parametrize(
+    ("host", "status"),
+    [("127.0.0.1", 200), ("localhost", 200), ("qa.local", 200), ("attacker.example", 403), ("localhost.evil", 403)],
+)
+def test_threaded_server_answers_loopback_and_added_host_names_only(host: str, status: int) -> None:
+    with ThreadedServer(allowed_hosts=("qa.local",)) as server, Wire(server.url) as wire:
+        port = urlsplit(server.url).port
+        assert port is not None
+        wire.send(b"GET /__admin/health HTTP/1.1\r\nHost: %s:%d\r\nX-Request-Id: host\r\n\r\n" % (host.encode(), port))
+        assert wire.answer().status == status
