@@ -18,6 +18,8 @@ class Capacity(NamedTuple):
     processes: int = 200_000
     clients: int = 10_000
     """Clients registered at run time (`clients: {auto_register: true}`)."""
+    transactions: int = 2_000_000
+    """Transactions of all users together (a scenario's, web-form imports', mock batch updates')."""
     deleted_users: int = 100_000
     """Deleted users remembered for `mandatorAdmin/getUserList` (all mandators together): beyond it the oldest
     deletion is forgotten, so a deletion is never refused."""

@@ -1,8 +1,11 @@
 """The in-memory store: the embedded backend of the Store protocol (state/protocol.py).
 
 All of it lives in one `_Tables` object: dicts with O(1) lookups by token, client id, (mandator, user id) and process
-token. Operations run on the server's single event loop and never await inside, so each is atomic with respect to
-the others; replacing the state (a reset, a scenario swap) is one assignment of a new `_Tables`.
+token, and the users' bank data (`BankTables`, state/bank_tables.py: per user, connections, accounts and transactions
+by id, each account's transaction ids with running sums, sorted indexes built on first use, and the updates waiting
+for their connection's `ready_at`, landed by the first operation on that user's bank data at or after it).
+Operations run on the server's single event loop and never await inside, so each is atomic with respect to the
+others; replacing the state (a reset, a scenario swap) is one assignment of a new `_Tables`.
 
 Expired tokens and users whose deletion is due are dropped on sight, and purged in order of time a bounded number at
 a time (`purge_expired`, which the sandbox's upkeep calls while serving; every operation that issues or looks up
@@ -12,11 +15,12 @@ revoked tokens leave their entry in the expiry index behind, and the index sheds
 (`_compact`); a user's grants are removed from its list by position. Once a mass expiry has emptied most of a large
 table, `purge_expired` copies what is left into a table of the right size, so the memory goes back.
 
-The store keeps at most `capacity` (settings.Capacity) live tokens, users, processes and clients registered at run
-time: an operation that would create more raises `errors.CapacityReached` before it changes anything. Bytes per live
-object (bench/objects.py): a client token about 250, a password login (two tokens and their grant) about 1,000, a user
-about 340, a process with its hidden user about 750, a registered client about 500 (its configuration is the shared
-default until it is patched).
+The store keeps at most `capacity` (settings.Capacity) live tokens, users, processes, clients registered at run
+time and transactions (those of scheduled updates included): an operation that would create more raises
+`errors.CapacityReached` before it changes anything. Bytes per live object (bench/objects.py): a client token about
+250, a password login (two tokens and their grant) about 1,000, a user about 340, a process with its hidden user about
+750, a registered client about 500 (its configuration is the shared default until it is patched); a transaction with
+short texts about 660, and about 90 more for each of the user's two sorted indexes while built (bench/bank_store.py).
 """
 
 from __future__ import annotations
@@ -35,6 +39,20 @@ from mock_finapi.clock import ClockMove, ClockState
 from mock_finapi.credentials import secrets_equal
 from mock_finapi.randomness import FAULTS, IDS, TOKENS, Randomness
 from mock_finapi.settings import DEFAULT_CAPACITY, Capacity
+from mock_finapi.state.bank_tables import BankTables, TransactionSearch, UserBank
+from mock_finapi.state.banking import (
+    Account,
+    AccountQuery,
+    BatchUpdate,
+    Connection,
+    ConnectionSummary,
+    DeleteOutcome,
+    NewAccount,
+    ScheduleOutcome,
+    Transaction,
+    TransactionPage,
+    TransactionQuery,
+)
 from mock_finapi.state.models import (
     Bearer,
     Client,
@@ -128,6 +146,8 @@ class _Tables:
         self.prelude = Prelude(clock, ())
         """What `prepare` answers: replaced whenever the clock moves or the rules change."""
         self.journal: deque[Entry] = deque(maxlen=journal_size)
+        self.bank = BankTables()
+        """Every user's bank connections, accounts and transactions (state/bank_tables.py)."""
 
 
 class MemoryStore:
@@ -155,6 +175,15 @@ class MemoryStore:
         users[key] = user
         t.user_count += 1
         return True
+
+    def load_connection(self, connection: Connection, accounts: Sequence[NewAccount]) -> Connection:
+        """`add_connection` for building: the owner is `connection`'s (`mandator_id`, `user_key`) and must be loaded;
+        answers the connection as stored. Raises LookupError when there is no such user."""
+        t = self._t
+        user = t.mandators.get(connection.mandator_id, {}).get(connection.user_key.lower())
+        if user is None:
+            raise LookupError(f"no user {connection.user_key!r} in mandator {connection.mandator_id!r}")
+        return t.bank.add(user.mandator_id, user.key, connection, accounts)
 
     def load_processes(self, client_id: str, new: Sequence[NewProcess], now: float, limits: ProcessLimits) -> None:
         self._create_processes(self._t, client_id, new, now, limits)
@@ -471,6 +500,106 @@ class MemoryStore:
         self._put_user(t, user._replace(delete_at=when))
         heapq.heappush(t.deletions, (when, user.mandator_id, _key(user.id)))
 
+    # bank data
+    async def add_connection(
+        self, mandator_id: str, user_id: str, connection: Connection, accounts: Sequence[NewAccount], now: float
+    ) -> Connection | None:
+        t = self._t
+        user = self._user(t, mandator_id, user_id, now)
+        if user is None:
+            return None
+        bank = t.bank.of(mandator_id, user.key)
+        if bank is not None:
+            t.bank.land(bank, now)
+        self._room_for_transactions(t, sum(len(new.transactions) for new in accounts))
+        return t.bank.add(mandator_id, user.key, connection, accounts)
+
+    async def connections(
+        self, mandator_id: str, user_id: str, ids: Sequence[int] | None, now: float
+    ) -> list[Connection]:
+        bank = self._bank(self._t, mandator_id, user_id, now)
+        if bank is None:
+            return []
+        found = bank.connections
+        return [found[i] for i in sorted(found if ids is None else set(ids).intersection(found))]
+
+    async def connection(self, mandator_id: str, user_id: str, connection_id: int, now: float) -> Connection | None:
+        bank = self._bank(self._t, mandator_id, user_id, now)
+        return None if bank is None else bank.connections.get(connection_id)
+
+    async def delete_connections(
+        self, mandator_id: str, user_id: str, ids: Sequence[int] | None, now: float
+    ) -> tuple[DeleteOutcome, list[int]]:
+        t = self._t
+        bank = self._bank(t, mandator_id, user_id, now)
+        if bank is None:
+            return ("unknown", []) if ids else ("ok", [])
+        outcome, deleted = bank.check_deletion(ids, now)
+        if outcome == "ok":
+            t.bank.delete(bank, deleted)
+        return outcome, deleted
+
+    async def accounts(self, mandator_id: str, user_id: str, query: AccountQuery, now: float) -> list[Account]:
+        bank = self._bank(self._t, mandator_id, user_id, now)
+        return [] if bank is None else bank.select_accounts(query)
+
+    async def account(self, mandator_id: str, user_id: str, account_id: int, now: float) -> Account | None:
+        bank = self._bank(self._t, mandator_id, user_id, now)
+        return None if bank is None else bank.accounts.get(account_id)
+
+    async def transactions(
+        self, mandator_id: str, user_id: str, query: TransactionQuery, now: float
+    ) -> TransactionPage:
+        bank = self._bank(self._t, mandator_id, user_id, now)
+        return TransactionPage([], 0, 0, 0) if bank is None else TransactionSearch(bank, query).page()
+
+    async def transaction(self, mandator_id: str, user_id: str, transaction_id: int, now: float) -> Transaction | None:
+        bank = self._bank(self._t, mandator_id, user_id, now)
+        return None if bank is None else bank.transactions.get(transaction_id)
+
+    async def schedule_updates(
+        self, mandator_id: str, user_id: str, updates: Sequence[BatchUpdate], due: float, now: float
+    ) -> ScheduleOutcome:
+        t = self._t
+        bank = self._bank(t, mandator_id, user_id, now)
+        if bank is None:
+            return "unknown" if updates else "ok"
+        outcome = bank.check_updates(updates, now)
+        if outcome == "ok":
+            self._room_for_transactions(t, sum(len(a.transactions) for update in updates for a in update.accounts))
+            t.bank.schedule(bank, updates, due)
+        return outcome
+
+    async def bank_summary(self, mandator_id: str | None, now: float) -> list[ConnectionSummary]:
+        t = self._t
+        rows = []
+        for mandator in list(t.bank.users) if mandator_id is None else [mandator_id]:
+            for key in list(t.bank.users.get(mandator, {})):
+                bank = self._bank(t, mandator, key, now)
+                if bank is None:  # the user's deletion was due
+                    continue
+                user_id = t.mandators[mandator][key].id
+                rows += [
+                    ConnectionSummary(c, user_id, len(c.account_ids), bank.transaction_count(c))
+                    for c in bank.connections.values()
+                ]
+        return sorted(rows, key=lambda row: row.connection.id)
+
+    @staticmethod
+    def _bank(t: _Tables, mandator_id: str, user_id: str, now: float) -> UserBank | None:
+        """The user's bank data with its updates due at `now` landed; None without a user or bank data."""
+        user = MemoryStore._user(t, mandator_id, user_id, now)
+        bank = None if user is None else t.bank.of(mandator_id, user.key)
+        if bank is not None:
+            t.bank.land(bank, now)
+        return bank
+
+    def _room_for_transactions(self, t: _Tables, needed: int) -> None:
+        """Raise CapacityReached unless `needed` more transactions fit (with those of the updates not landed yet)."""
+        limit = self.capacity.transactions
+        if needed and t.bank.transactions + t.bank.pending + needed > limit:
+            raise _full(limit, "transactions", "transactions")
+
     # faults
     async def add_fault(self, rule: FaultRule) -> bool:
         t = self._t
@@ -536,14 +665,17 @@ class MemoryStore:
         t = self._t
         grants = len(t.client_tokens) + sum(len(grants) for grants in t.grants_of_user.values())
         return Stats(
-            len(t.clients),
-            t.user_count,
-            len(t.tokens),
-            grants,
-            len(t.processes),
-            t.expiry_entries,
-            len(t.journal),
-            sum(len(entry.body) for entry in t.journal if entry.body),
+            clients=len(t.clients),
+            users=t.user_count,
+            tokens=len(t.tokens),
+            grants=grants,
+            processes=len(t.processes),
+            expiry_index=t.expiry_entries,
+            connections=t.bank.connections,
+            accounts=t.bank.accounts,
+            transactions=t.bank.transactions,
+            journal_entries=len(t.journal),
+            journal_bytes=sum(len(entry.body) for entry in t.journal if entry.body),
         )
 
     async def reset_mandator(self, mandator_id: str, fresh: MemoryStore) -> bool:
@@ -582,6 +714,7 @@ class MemoryStore:
         t.tokens_peak = len(t.tokens)
         t.registered = sum(1 for client in t.clients.values() if client.registered)
         t.journal.extend(entry for entry in old.journal if entry.mandator_id != mandator_id)
+        t.bank = BankTables.merged(old.bank, new.bank, mandator_id)
         self._t = t
         return True
 
@@ -609,11 +742,12 @@ class MemoryStore:
 
     @staticmethod
     def _remove_user(t: _Tables, user: User, when: float) -> None:
-        """Delete the user and its tokens, remembering the deletion (dated `when`)."""
+        """Delete the user with its tokens and bank data, remembering the deletion (dated `when`)."""
         MemoryStore._revoke_user(t, user)
         if t.mandators.get(user.mandator_id, {}).pop(user.key, None) is None:
             return
         t.user_count -= 1
+        t.bank.drop(user.mandator_id, user.key)
         if t.deleted_cap <= 0:
             return
         record = DeletedUser(user.mandator_id, distorted_id(user.id), user.created_at, when, user.last_active_at)

@@ -17,6 +17,19 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple, Protocol
 
 from mock_finapi.clock import ClockMove, ClockState
+from mock_finapi.state.banking import (
+    Account,
+    AccountQuery,
+    BatchUpdate,
+    Connection,
+    ConnectionSummary,
+    DeleteOutcome,
+    NewAccount,
+    ScheduleOutcome,
+    Transaction,
+    TransactionPage,
+    TransactionQuery,
+)
 from mock_finapi.state.models import (
     Bearer,
     Client,
@@ -107,6 +120,9 @@ class Stats(NamedTuple):
     processes: int
     expiry_index: int
     """Entries of the token expiry index (live expiring tokens plus revoked ones not swept yet)."""
+    connections: int
+    accounts: int
+    transactions: int
     journal_entries: int
     journal_bytes: int
     """Bodies the journal keeps."""
@@ -241,6 +257,62 @@ class Store(Protocol):
         ...
 
     async def processes(self, now: float) -> list[Process]: ...
+
+    # bank data: a user's (mandator id and user id, case-insensitive). Every read first lands the user's updates due
+    # at `now` (BatchUpdate). Deleting a user deletes its bank data; `reset_mandator` and `replace` cover it.
+    async def add_connection(
+        self, mandator_id: str, user_id: str, connection: Connection, accounts: Sequence[NewAccount], now: float
+    ) -> Connection | None:
+        """Add `connection` (id 0) with its accounts and their transactions (ids 0), numbered in order; answers it
+        as stored (ids, `account_ids`), None when there is no such user. Raises CapacityReached beyond
+        `Capacity.transactions`."""
+        ...
+
+    async def connections(
+        self, mandator_id: str, user_id: str, ids: Sequence[int] | None, now: float
+    ) -> list[Connection]:
+        """The user's connections (those of `ids` only, unknown ones skipped), by id."""
+        ...
+
+    async def connection(self, mandator_id: str, user_id: str, connection_id: int, now: float) -> Connection | None: ...
+
+    async def delete_connections(
+        self, mandator_id: str, user_id: str, ids: Sequence[int] | None, now: float
+    ) -> tuple[DeleteOutcome, list[int]]:
+        """Delete the connections of `ids` (None: all of the user's) with their accounts and transactions, answering
+        the ids deleted, ascending: `unknown` when one of `ids` is not the user's, `locked` when one is busy; then
+        nothing is deleted."""
+        ...
+
+    async def accounts(self, mandator_id: str, user_id: str, query: AccountQuery, now: float) -> list[Account]:
+        """The user's accounts the query selects, by id."""
+        ...
+
+    async def account(self, mandator_id: str, user_id: str, account_id: int, now: float) -> Account | None: ...
+
+    async def transactions(
+        self, mandator_id: str, user_id: str, query: TransactionQuery, now: float
+    ) -> TransactionPage:
+        """The page `query` asks for of the user's transactions it selects, in its order (ties by id), with the
+        count and sums of all it selects. Indexed: a user's transactions are not all scanned per request unless a
+        text filter or an unindexed order asks for it."""
+        ...
+
+    async def transaction(
+        self, mandator_id: str, user_id: str, transaction_id: int, now: float
+    ) -> Transaction | None: ...
+
+    async def schedule_updates(
+        self, mandator_id: str, user_id: str, updates: Sequence[BatchUpdate], due: float, now: float
+    ) -> ScheduleOutcome:
+        """Schedule every update to land at `due` (the connections are busy until then), all or none: `unknown` if a
+        connection or an account named is not the user's or not in that connection, `locked` if a connection is
+        busy at `now`."""
+        ...
+
+    async def bank_summary(self, mandator_id: str | None, now: float) -> list[ConnectionSummary]:
+        """Every connection (of one mandator, or all) with its owner and counts, by id."""
+        ...
 
     # faults
     async def add_fault(self, rule: FaultRule) -> bool:
