@@ -144,7 +144,13 @@ def _serve(args: argparse.Namespace) -> int:
             scenario_dirs=tuple(args.scenario_dir),
             allowed_hosts=allowed_hosts(args.host, args.allow_host),
             head_timeout=args.head_timeout,
-            capacity=Capacity(args.max_tokens, args.max_users, args.max_processes, args.max_clients),
+            capacity=Capacity(
+                args.max_tokens,
+                args.max_users,
+                args.max_processes,
+                args.max_clients,
+                transactions=args.max_transactions,
+            ),
         )
         if args.reload:  # the reloader compares the file with the very text this loaded
             from mock_finapi import reload  # only here: start-up without --reload does not pay for its import

@@ -152,6 +152,13 @@ OPTIONS = (
     Option("max-users", positive, 1_000_000, "users the server keeps at most (default 1000000)", metavar="N"),
     Option("max-processes", positive, 200_000, "processes the server keeps at most (default 200000)", metavar="N"),
     Option("max-clients", positive, 10_000, "clients auto_register accepts at most (default 10000)", metavar="N"),
+    Option(
+        "max-transactions",
+        positive,
+        2_000_000,
+        "bank transactions the server keeps at most (default 2000000)",
+        metavar="N",
+    ),
 )
 
 

@@ -1,7 +1,8 @@
 """Worlds, and the sandbox that serves one at a time.
 
-A `World` is one loaded scenario: its seed and the services it configures, over the sandbox's store. `build_state`
-makes the state a scenario starts with (clients, users, seeded processes, fault rules, the clock) as a `MemoryStore`,
+A `World` is one loaded scenario: its seed, its banks and the services it configures, over the sandbox's store.
+`build_state` makes the state a scenario starts with (clients, users with their bank connections, seeded processes,
+fault rules, the clock) as a `MemoryStore`,
 synchronously, so a sandbox builds it off the event loop. `Sandbox` holds the served world; `Sandbox.swap` is the one
 way to serve another (the admin API's reset and scenario loads, `--reload`, the threaded server and the pytest plugin
 all call it): the new state replaces the old in one step of the store, so no request sees half of either.
@@ -10,7 +11,11 @@ all call it): the new state replaces the old in one step of the store, so no req
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
@@ -18,8 +23,10 @@ from mock_finapi import errors
 from mock_finapi.clock import Clock, starting
 from mock_finapi.randomness import IDS, Randomness, random_seed
 from mock_finapi.scenarios import loader
-from mock_finapi.scenarios.schema import GenerateUsers, Scenario, UserSpec
-from mock_finapi.services import client_config, users
+from mock_finapi.scenarios.schema import ConnectionSpec, GenerateUsers, Scenario, UserSpec
+from mock_finapi.services import bankgen, client_config, users
+from mock_finapi.services.bank_data import BankDataService
+from mock_finapi.services.banks import BankCatalog
 from mock_finapi.services.mandator_admin import MandatorAdminService
 from mock_finapi.services.processes import ProcessService
 from mock_finapi.services.tokens import TokenService
@@ -42,6 +49,8 @@ class World:
     def __init__(self, scenario: Scenario, seed: int, store: Store, clock: Clock) -> None:
         self.scenario, self.seed, self.store, self.clock = scenario, seed, store, clock
         self.rng = Randomness(seed)
+        self.banks = BankCatalog.with_scenario(scenario.banks)
+        self.bank_data = BankDataService(store, self.banks)
         policy = TokenPolicy(scenario.tokens.format, scenario.tokens.reuse)
         self.tokens = TokenService(store, policy, auto_register=scenario.auto_register)
         self.users = UserService(store, self.rng)
@@ -69,8 +78,9 @@ def build_state(
     capacity: Capacity = DEFAULT_CAPACITY,
 ) -> MemoryStore:
     """The state `scenario` starts with; `freeze_at` starts its clock there, frozen. The scenario's own clients,
-    users and processes are all loaded whatever `capacity` says (the loader caps a scenario's totals); the capacity
-    limits what is created at run time."""
+    users, bank data and processes are all loaded whatever `capacity` says (the loader caps a scenario's totals);
+    the capacity limits what is created at run time. Bank connections are made as they stand at the start, their
+    generated parts drawn from the seed (one position of `bankgen.STREAM` per connection, in the scenario's order)."""
     start = freeze_at or scenario.clock.start
     clock = starting(start, freeze_at is not None or scenario.clock.frozen, real)
     store = MemoryStore(seed, clock, journal_size=journal_size, capacity=capacity)
@@ -78,11 +88,12 @@ def build_state(
         config = client_config.new_config(spec.config, mandator_admin=spec.role == "mandator_admin")
         store.load_client(Client(spec.client_id, spec.client_secret, spec.role, spec.mandator_id, config))
     now = clock.time(real)
-    # Explicit users first: generated ones then avoid their ids instead of being overwritten by them.
-    for entry in sorted(scenario.users, key=lambda entry: not isinstance(entry, UserSpec)):
-        if isinstance(entry, UserSpec):
-            store.load_user(
-                User(
+    catalog = BankCatalog.with_scenario(scenario.banks)
+    with _collector_paused():
+        # Explicit users first: generated ones then avoid their ids instead of being overwritten by them.
+        for entry in sorted(scenario.users, key=lambda entry: not isinstance(entry, UserSpec)):
+            if isinstance(entry, UserSpec):
+                user = User(
                     entry.mandator_id,
                     entry.id,
                     entry.password,
@@ -93,9 +104,10 @@ def build_state(
                     locked=entry.locked,
                     created_at=now,
                 )
-            )
-        else:
-            _generate(store, entry, now)
+                store.load_user(user)
+                _connect(store, catalog, user, entry.bank_connections, now)
+            else:
+                _generate(store, catalog, entry, now)
     limits = scenario.processes.limits
     for seeded in scenario.processes.seeded:
         new = NewProcess(
@@ -106,8 +118,49 @@ def build_state(
     return store
 
 
-def _generate(store: MemoryStore, spec: GenerateUsers, now: float) -> None:
-    """Faker users from the seed: same seed, same users. Values finAPI would refuse are replaced or left out."""
+def _connect(store: MemoryStore, catalog: BankCatalog, user: User, specs: Sequence[ConnectionSpec], now: float) -> None:
+    """Load `user`'s bank connections as they stand at `now`."""
+    for spec in specs:
+        bank = catalog.get(spec.bank)
+        if bank is None:  # the loader refuses such a scenario
+            raise LookupError(f"a connection of {user.id!r} names bank {spec.bank}, which the scenario lacks")
+        position = store.draw_now(bankgen.STREAM)
+        connection, accounts = bankgen.connection(spec, bank, store.rng, position, now, user.mandator_id, user.key)
+        store.load_connection(connection, accounts)
+
+
+class _CollectorPause:
+    """The cycle collector off while states are built (in any thread; on again once the last build ends, if it was
+    on before the first): a build makes millions of records holding no cycles, and the collector's full passes over
+    all objects would double its time (bench/bank_load.py)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.builds = 0
+        self.was_enabled = False
+
+    @contextmanager
+    def __call__(self) -> Iterator[None]:
+        with self.lock:
+            if self.builds == 0:
+                self.was_enabled = gc.isenabled()
+                gc.disable()
+            self.builds += 1
+        try:
+            yield
+        finally:
+            with self.lock:
+                self.builds -= 1
+                if self.builds == 0 and self.was_enabled:
+                    gc.enable()
+
+
+_collector_paused = _CollectorPause()
+
+
+def _generate(store: MemoryStore, catalog: BankCatalog, spec: GenerateUsers, now: float) -> None:
+    """Faker users from the seed: same seed, same users, each with the entry's bank connections. Values finAPI
+    would refuse are replaced or left out."""
     fake = store.rng.faker("users")
     for _ in range(spec.count):
         user_id = fake.user_name()
@@ -124,7 +177,9 @@ def _generate(store: MemoryStore, spec: GenerateUsers, now: float) -> None:
             created_at=now,
         )
         if not store.load_user(user):  # the id is taken: the same user under a fresh id
-            store.load_user(user._replace(id=store.rng.uuid(IDS, store.draw_now(IDS))))
+            user = user._replace(id=store.rng.uuid(IDS, store.draw_now(IDS)))
+            store.load_user(user)
+        _connect(store, catalog, user, spec.bank_connections, now)
 
 
 class Sandbox:

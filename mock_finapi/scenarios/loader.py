@@ -11,12 +11,14 @@ expanded and before anything is built (`MAX_*` below).
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 from functools import partial
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar, cast, get_args
 from urllib.parse import urlsplit
 
 import yaml
@@ -24,16 +26,22 @@ import yaml
 from mock_finapi.clock import EARLIEST, LATEST, parse_rfc3339
 from mock_finapi.errors import ScenarioError
 from mock_finapi.scenarios.schema import (
+    AccountSpec,
+    BankSpec,
     ClientSpec,
     ClockSpec,
+    ConnectionSpec,
     GenerateUsers,
     ProcessesSpec,
     Scenario,
     SeededProcess,
     TokenSpec,
+    TransactionSpec,
+    UpdateSpec,
     UserSpec,
 )
-from mock_finapi.services import client_config, faults, processes, users
+from mock_finapi.services import bankgen, banks, client_config, faults, processes, users
+from mock_finapi.state.banking import UpdateResultStatus
 from mock_finapi.state.models import FaultRule, Role
 from mock_finapi.state.protocol import ProcessLimits
 from mock_finapi.validation import REQUIRED, Fields, Invalid, kind_name, nearest
@@ -59,16 +67,39 @@ MAX_CONFIG_NODES = 10_000
 values are copied and rendered on every GET /clientConfiguration, a body on every firing of its rule."""
 MAX_SCENARIO_VALUES = 100_000
 """Values all client configs and fault bodies of a scenario expand to, together."""
+MAX_BANKS = 1_000
+"""Banks a scenario lists."""
+MAX_CONNECTIONS = 100_000
+"""Bank connections of all users (a `generate: N` entry's count N times)."""
+MAX_ACCOUNTS = 300_000
+"""Accounts of all connections (a connection without `accounts` counts the test banks' 3)."""
+MAX_TRANSACTIONS = 1_000_000
+"""Transactions of all accounts, explicit and generated (a connection without `accounts` counts the test banks'
+125)."""
+MAX_AMOUNT = 1_000_000_000
+"""An amount's absolute value at most (euros)."""
+MAX_UPDATING_FOR = 365 * 86_400
+"""`updating_for` at most (seconds)."""
 MAX_PROBLEMS = 50
 """Problems one validation reports at most: then it stops (a list of a million broken users reports the first 50)."""
 
-ROOT_KEYS = ("name", "description", "seed", "clock", "tokens", "clients", "users", "processes", "faults")
+ROOT_KEYS = ("name", "description", "seed", "clock", "tokens", "clients", "users", "processes", "faults", "banks")
 CLOCK_KEYS = ("start", "frozen")
 TOKEN_KEYS = ("format", "reuse")
 CLIENT_KEYS = ("client_id", "client_secret", "role", "mandator_id", "config")
-USER_KEYS = ("id", "password", "email", "phone", "is_auto_update_enabled", "verified", "locked", "mandator_id")
+USER_KEYS = (
+    "id",
+    "password",
+    "email",
+    "phone",
+    "is_auto_update_enabled",
+    "verified",
+    "locked",
+    "mandator_id",
+    "bank_connections",
+)
 CLIENTS_KEYS = ("auto_register", "registered")
-GENERATE_KEYS = ("generate", "verified", "mandator_id")
+GENERATE_KEYS = ("generate", "verified", "mandator_id", "bank_connections")
 PROCESSES_KEYS = (
     "max_exchanges",
     "validity_days",
@@ -78,6 +109,35 @@ PROCESSES_KEYS = (
     "seeded",
 )
 SEEDED_PROCESS_KEYS = ("process_token", "client", "client_reference", "process_id", "exchanges", "invalidated")
+BANK_KEYS = ("id", "name", "blz", "bic", "city", "location", "popularity", "is_test_bank", "interfaces")
+CONNECTION_KEYS = (
+    "bank",
+    "name",
+    "interface",
+    "consent_expires_at",
+    "last_update",
+    "updating_for",
+    "load_owner_data",
+    "accounts",
+)
+UPDATE_KEYS = ("result", "error_message")
+ACCOUNT_KEYS = ("type", "name", "iban", "currency", "balance", "overdraft_limit", "transactions")
+TRANSACTION_KEYS = (
+    "amount",
+    "booking_date",
+    "value_date",
+    "purpose",
+    "counterpart_name",
+    "counterpart_iban",
+    "counterpart_bic",
+    "type",
+)
+ACCOUNT_TYPES = ("Checking", "Savings", "CreditCard", "Security", "Loan", "Membership", "Bausparen")
+UPDATE_RESULTS: tuple[UpdateResultStatus, ...] = get_args(UpdateResultStatus)
+MAX_BANK_ID = 2**63 - 1
+DATE_PATTERN = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+Banks = dict[int, tuple[str, ...]]
+"""The interfaces of each bank a connection may name, by id."""
 
 
 def builtin_dir() -> Path:
@@ -238,6 +298,10 @@ class _Validator:
         self.values_exhausted = False
         """MAX_SCENARIO_VALUES was reported: later configs and bodies are not copied (nor reported again)."""
         self.problems: list[Invalid] = []
+        self.checked_connections: dict[int, tuple[ConnectionSpec, ...]] = {}
+        """`bank_connections` lists already checked (without problems), by identity: aliases repeat them."""
+        self.checked_transactions: dict[int, tuple[TransactionSpec, ...]] = {}
+        """Transaction lists already checked (without problems), by identity."""
 
     def record(self, exc: Invalid) -> None:
         for problem in exc.problems:
@@ -281,7 +345,10 @@ class _Validator:
         clients, auto_register = self.clients(root)
         mandators = {c.mandator_id for c in clients} if self.count() == before else None  # None: not known
         default_mandator = clients[0].mandator_id if clients else ""
-        user_specs = self.users(root, default_mandator, mandators)
+        before = self.count()
+        bank_specs = self.banks(root)
+        known_banks = self.known_banks(bank_specs) if self.count() == before else None
+        user_specs = self.users(root, default_mandator, mandators, known_banks)
         app_clients = {c.client_id for c in clients if c.role == "app"} if mandators is not None else None
         process_spec = self.attempt(
             lambda: self.processes(root.section("processes", PROCESSES_KEYS), app_clients), ProcessesSpec()
@@ -299,6 +366,7 @@ class _Validator:
             process_spec,
             fault_rules,
             auto_register,
+            bank_specs,
         )
 
     @staticmethod
@@ -341,9 +409,13 @@ class _Validator:
         self.unique([(item, (cid, cid)) for item in items if (cid := _written(item[2], "client_id"))], "client_id")
         return tuple(c for _, c in parsed), auto_register
 
-    def users(self, root: Fields, default: str, mandators: set[str] | None) -> tuple[UserSpec | GenerateUsers, ...]:
+    def users(
+        self, root: Fields, default: str, mandators: set[str] | None, known_banks: Banks | None
+    ) -> tuple[UserSpec | GenerateUsers, ...]:
         items = self.items(root, "users")
-        parsed = self.each(items, lambda path, line, data: self.user(path, line, data, default, mandators))
+        if self.bank_data_over_caps(root, items):
+            return ()
+        parsed = self.each(items, lambda path, line, data: self.user(path, line, data, default, mandators, known_banks))
         total = sum(u.count if isinstance(u, GenerateUsers) else 1 for _, u in parsed)
         if total > MAX_USERS:
             problem = f"the scenario creates {total} users in total (listed and generated), at most {MAX_USERS}"
@@ -421,22 +493,23 @@ class _Validator:
 
     def clock(self, s: Fields) -> ClockSpec:
         return ClockSpec(
-            self.attempt(lambda: self.start(s), None), self.attempt(lambda: s.take("frozen", bool, False), False)
+            self.attempt(lambda: self.timestamp(s, "start"), None),
+            self.attempt(lambda: s.take("frozen", bool, False), False),
         )
 
     @staticmethod
-    def start(s: Fields) -> datetime | None:
-        start = s.take("start", (str, datetime), None)
-        if isinstance(start, str):
+    def timestamp(s: Fields, key: str) -> datetime | None:
+        when = s.take(key, (str, datetime), None)
+        if isinstance(when, str):
             try:
-                start = parse_rfc3339(start)
+                when = parse_rfc3339(when)
             except ValueError:
-                raise s.invalid("start", "must be an RFC 3339 timestamp like 2026-01-01T09:00:00+01:00") from None
-        elif isinstance(start, datetime) and start.tzinfo is None:
-            raise s.invalid("start", "needs a UTC offset, e.g. 2026-01-01T09:00:00+01:00")
-        if start is not None and not EARLIEST <= start < LATEST:
-            raise s.invalid("start", f"must lie between {EARLIEST.year} and {LATEST.year}")
-        return cast(datetime | None, start)
+                raise s.invalid(key, "must be an RFC 3339 timestamp like 2026-01-01T09:00:00+01:00") from None
+        elif isinstance(when, datetime) and when.tzinfo is None:
+            raise s.invalid(key, "needs a UTC offset, e.g. 2026-01-01T09:00:00+01:00")
+        if when is not None and not EARLIEST <= when < LATEST:
+            raise s.invalid(key, f"must lie between {EARLIEST.year} and {LATEST.year}")
+        return cast(datetime | None, when)
 
     def tokens(self, s: Fields) -> TokenSpec:
         return TokenSpec(
@@ -591,19 +664,27 @@ class _Validator:
         return overrides
 
     def user(
-        self, path: str, line: int | None, data: Any, default: str, mandators: set[str] | None
+        self,
+        path: str,
+        line: int | None,
+        data: Any,
+        default: str,
+        mandators: set[str] | None,
+        known_banks: Banks | None,
     ) -> UserSpec | GenerateUsers:
-        """`mandators` None: the clients have problems, so the user's mandator_id is not checked."""
+        """`mandators` None: the clients have problems, so the user's mandator_id is not checked; `known_banks`
+        None: the banks have problems, so a connection's bank is not checked."""
         generate = isinstance(data, dict) and "generate" in data
         s = Fields(data, path, GENERATE_KEYS if generate else USER_KEYS, line, self.record)
         before = self.count()
         mandator_id = self.attempt(partial(self.user_mandator, s, default, mandators), default)
         verified = self.attempt(lambda: s.take("verified", bool, True), True)
+        connections = self.connections(s, known_banks)
         if generate:
             count = self.attempt(partial(self.generate, s), 0)
             if self.count() != before:
                 raise Invalid(path, "has problems", line, derived=True)
-            return GenerateUsers(count, mandator_id, verified)
+            return GenerateUsers(count, mandator_id, verified, connections)
         fields: dict[str, Any] = {}
         for key, problem in (
             ("id", users.id_problem),
@@ -622,6 +703,7 @@ class _Validator:
             is_auto_update_enabled=auto_update,
             verified=verified,
             locked=locked,
+            bank_connections=connections,
         )
 
     @staticmethod
@@ -645,11 +727,376 @@ class _Validator:
             raise s.invalid(key, why)
         return value
 
+    # ------------------------------------------------------------------------------------------------ bank data
+
+    def banks(self, root: Fields) -> tuple[BankSpec, ...]:
+        items = self.items(root, "banks")
+        if len(items) > MAX_BANKS:
+            self.record(root.invalid("banks", self.too_many(len(items), "banks", MAX_BANKS)))
+            return ()
+        parsed = self.each(items, self.bank)
+        ids = [(item, (bank_id, str(bank_id))) for item in items if (bank_id := _written_int(item[2], "id"))]
+        self.unique(ids, "id")
+        return tuple(bank for _, bank in parsed)
+
+    @staticmethod
+    def known_banks(specs: tuple[BankSpec, ...]) -> Banks:
+        known = {bank.id: tuple(i.banking_interface for i in bank.interfaces) for bank in banks.BUILT_IN}
+        return known | {spec.id: spec.interfaces for spec in specs}
+
+    def bank(self, path: str, line: int | None, data: Any) -> BankSpec:
+        s = Fields(data, path, BANK_KEYS, line, self.record)
+        before = self.count()
+        bank_id = self.attempt(partial(self.bank_id, s), 0)
+        name = self.attempt(partial(self.text, s, "name"), "")
+        blz = self.attempt(partial(self.blz, s), "")
+        bic = self.attempt(partial(self.bic, s, "bic"), None)
+        city = self.attempt(lambda: s.take("city", str, None), None)
+        location = self.attempt(partial(self.location, s), None)
+        popularity = self.attempt(partial(self.popularity, s), 0)
+        is_test_bank = self.attempt(lambda: s.take("is_test_bank", bool, False), False)
+        no_interfaces: tuple[str, ...] = ()
+        interfaces = self.attempt(partial(self.bank_interfaces, s), no_interfaces)
+        if self.count() != before:
+            raise Invalid(path, "has problems", line, derived=True)  # reported above: this bank is not made
+        return BankSpec(bank_id, name, blz, bic, city, location, popularity, is_test_bank, interfaces)
+
+    @staticmethod
+    def bank_id(s: Fields) -> int:
+        bank_id: int = s.take("id", int)
+        if not 1 <= bank_id <= MAX_BANK_ID:
+            raise s.invalid("id", f"must be between 1 and {MAX_BANK_ID}")
+        if any(bank.id == bank_id for bank in banks.BUILT_IN):
+            built_in = ", ".join(str(bank.id) for bank in banks.BUILT_IN)
+            raise s.invalid("id", f"is a built-in test bank's id ({built_in}): pick another")
+        return bank_id
+
+    @staticmethod
+    def blz(s: Fields) -> str:
+        blz: str | int = s.take("blz", (str, int))
+        if isinstance(blz, int):
+            raise s.invalid("blz", f'must be a string: quote it, like blz: "{blz}"')
+        if not blz:
+            raise s.invalid("blz", "must not be empty")
+        return blz
+
+    @staticmethod
+    def bic(s: Fields, key: str) -> str | None:
+        bic: str | None = s.take(key, str, None)
+        if bic is not None and not banks.BIC_PATTERN.fullmatch(bic):
+            raise s.invalid(key, "must be a BIC like BELADEBEXXX (8 or 11 capital letters and digits)")
+        return bic
+
+    @staticmethod
+    def location(s: Fields) -> str | None:
+        location: str | None = s.take("location", str, None)
+        if location is not None and not re.fullmatch("[A-Z]{2}", location):
+            raise s.invalid("location", "must be an ISO 3166 alpha-2 country code like DE")
+        return location
+
+    @staticmethod
+    def popularity(s: Fields) -> int:
+        popularity: int = s.take("popularity", int, 0)
+        if popularity < 0:
+            raise s.invalid("popularity", "must not be negative")
+        return popularity
+
+    @staticmethod
+    def bank_interfaces(s: Fields) -> tuple[str, ...]:
+        interfaces: list[Any] = s.take("interfaces", list, ["FINTS_SERVER"])
+        if (
+            not interfaces
+            or len(set(interfaces)) != len(interfaces)
+            or any(i not in banks.INTERFACES for i in interfaces)
+        ):
+            problem = f"must be a non-empty list of banking interfaces, each once ({', '.join(banks.INTERFACES)})"
+            raise s.invalid("interfaces", problem)
+        return tuple(interfaces)
+
+    def bank_data_over_caps(self, root: Fields, items: list[Item]) -> bool:
+        """Whether the users' bank data goes beyond a cap (recorded); counted on the YAML as loaded, before anything
+        is validated, so an alias repeating a huge list costs no more than its first appearance."""
+        connections, accounts, transactions = _BankTotals().users(items)
+        over = False
+        for count, what, cap in (
+            (connections, "bank connections", MAX_CONNECTIONS),
+            (accounts, "accounts", MAX_ACCOUNTS),
+            (transactions, "transactions", MAX_TRANSACTIONS),
+        ):
+            if count > cap:
+                problem = f"the scenario creates {count} {what} in total (each generated user's counted), at most {cap}"
+                self.record(root.invalid("users", problem))
+                over = True
+        return over
+
+    def connections(self, s: Fields, known: Banks | None) -> tuple[ConnectionSpec, ...]:
+        """A user's `bank_connections`: a list several users share through an alias is checked once."""
+        raw = s.data.get("bank_connections")
+        if id(raw) in self.checked_connections:
+            return self.checked_connections[id(raw)]
+        before = self.count()
+        parsed = self.each(self.items(s, "bank_connections"), partial(self.connection, known=known))
+        connections = tuple(connection for _, connection in parsed)
+        if self.count() == before and isinstance(raw, list):
+            self.checked_connections[id(raw)] = connections
+        return connections
+
+    def connection(self, path: str, line: int | None, data: Any, known: Banks | None) -> ConnectionSpec:
+        s = Fields(data, path, CONNECTION_KEYS, line, self.record)
+        before = self.count()
+        bank_id = self.attempt(partial(self.connection_bank, s, known), 0)
+        interfaces = known.get(bank_id) if known is not None else None
+        interface = self.attempt(partial(self.connection_interface, s, interfaces), "")
+        name = self.attempt(lambda: s.take("name", str, None), None)
+        consent = self.attempt(partial(self.consent, s, interface), None)
+        last_update = self.attempt(lambda: self.last_update(s.section("last_update", UPDATE_KEYS)), UpdateSpec())
+        updating_for = self.attempt(partial(self.updating_for, s), 0.0)
+        owners = self.attempt(lambda: s.take("load_owner_data", bool, False), False)
+        accounts = self.accounts(s)
+        if self.count() != before:
+            raise Invalid(path, "has problems", line, derived=True)  # reported above: this connection is not made
+        return ConnectionSpec(bank_id, interface, name, consent, last_update, updating_for, accounts, owners)
+
+    @staticmethod
+    def connection_bank(s: Fields, known: Banks | None) -> int:
+        bank_id: int = s.take("bank", int)
+        if known is not None and bank_id not in known:
+            built_in = ", ".join(str(bank.id) for bank in banks.BUILT_IN)
+            raise s.invalid("bank", f"must be the id of a built-in test bank ({built_in}) or of a bank under banks")
+        return bank_id
+
+    @staticmethod
+    def connection_interface(s: Fields, interfaces: tuple[str, ...] | None) -> str:
+        """`interfaces` None: the bank is not known (it has problems), so only the name is checked."""
+        interface: str | None = s.take("interface", str, None)
+        if interface is None:
+            return interfaces[0] if interfaces else ""
+        if interfaces is None and interface not in banks.INTERFACES:
+            raise s.invalid("interface", f"must be one of {', '.join(banks.INTERFACES)}")
+        if interfaces is not None and interface not in interfaces:
+            raise s.invalid("interface", f"must be one of the bank's interfaces ({', '.join(interfaces)})")
+        return interface
+
+    def consent(self, s: Fields, interface: str) -> datetime | None:
+        expires = self.timestamp(s, "consent_expires_at")
+        if expires is not None and interface not in ("XS2A", ""):
+            raise s.invalid("consent_expires_at", f"only an XS2A connection has a consent, not a {interface} one")
+        return expires
+
+    def last_update(self, s: Fields) -> UpdateSpec:
+        ok: UpdateResultStatus = "OK"
+        result = self.attempt(partial(self.update_result, s), ok)
+        message = self.attempt(lambda: s.take("error_message", str, None), None)
+        if message is not None and result == "OK":
+            self.record(s.invalid("error_message", "only a failed update (result not OK) has an error message"))
+        return UpdateSpec(result, message)
+
+    @staticmethod
+    def update_result(s: Fields) -> UpdateResultStatus:
+        result: str = s.take("result", str, "OK")
+        if result not in UPDATE_RESULTS:
+            raise s.invalid("result", f"must be {', '.join(UPDATE_RESULTS[:-1])} or {UPDATE_RESULTS[-1]}")
+        return result
+
+    @staticmethod
+    def updating_for(s: Fields) -> float:
+        seconds: float = s.take("updating_for", (int, float), 0)
+        if not 0 <= seconds <= MAX_UPDATING_FOR:
+            raise s.invalid("updating_for", f"must be a number of seconds from 0 to {MAX_UPDATING_FOR} (a year)")
+        return seconds
+
+    def accounts(self, s: Fields) -> tuple[AccountSpec, ...] | None:
+        """None: the key is absent (the test banks' accounts are generated)."""
+        if s.data.get("accounts") is None:
+            return None
+        parsed = self.each(self.items(s, "accounts"), self.account)
+        return tuple(account for _, account in parsed)
+
+    def account(self, path: str, line: int | None, data: Any) -> AccountSpec:
+        s = Fields(data, path, ACCOUNT_KEYS, line, self.record)
+        before = self.count()
+        account_type = self.attempt(partial(self.account_type, s), "Checking")
+        name = self.attempt(lambda: s.take("name", str, None), None)
+        iban = self.attempt(partial(self.iban, s, "iban"), None)
+        currency = self.attempt(partial(self.currency, s), "EUR")
+        balance = self.attempt(partial(self.amount, s, "balance", None), None)
+        overdraft_limit = self.attempt(partial(self.overdraft_limit, s), None)
+        transactions = self.account_transactions(s)
+        if self.count() != before:
+            raise Invalid(path, "has problems", line, derived=True)  # reported above: this account is not made
+        return AccountSpec(account_type, name, iban, currency, balance, overdraft_limit, transactions)
+
+    @staticmethod
+    def account_type(s: Fields) -> str:
+        account_type: str = s.take("type", str, "Checking")
+        if account_type not in ACCOUNT_TYPES:
+            raise s.invalid("type", f"must be an account type: {', '.join(ACCOUNT_TYPES)}")
+        return account_type
+
+    @staticmethod
+    def iban(s: Fields, key: str) -> str | None:
+        iban: str | None = s.take(key, str, None)
+        if iban is not None and not banks.iban_valid(iban):
+            problem = "must be an IBAN with valid check digits, in capitals without spaces, like DE89370400440532013000"
+            raise s.invalid(key, problem)
+        return iban
+
+    @staticmethod
+    def currency(s: Fields) -> str:
+        currency: str = s.take("currency", str, "EUR")
+        if not re.fullmatch("[A-Z]{3}", currency):
+            raise s.invalid("currency", "must be an ISO 4217 currency code like EUR")
+        return currency
+
+    @staticmethod
+    def amount(s: Fields, key: str, default: Any) -> int | None:
+        """Euros with at most 2 decimals, as cents."""
+        value: float | None = s.take(key, (int, float), default)
+        if value is None:
+            return None
+        if not math.isfinite(value) or abs(value) > MAX_AMOUNT:
+            raise s.invalid(key, f"must be an amount from -{MAX_AMOUNT} to {MAX_AMOUNT}")
+        exact = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+        if cast(int, exact.as_tuple().exponent) < -2:
+            raise s.invalid(key, "must have at most 2 decimals, like -49.99")
+        return int(exact * 100)
+
+    def overdraft_limit(self, s: Fields) -> int | None:
+        limit = self.amount(s, "overdraft_limit", None)
+        if limit is not None and limit < 0:
+            raise s.invalid("overdraft_limit", "must not be negative")
+        return limit
+
+    def account_transactions(self, s: Fields) -> int | tuple[TransactionSpec, ...]:
+        """A count to generate (absent: the generator's default), or the transactions listed: a list several
+        accounts share through an alias is checked once."""
+        value = self.attempt(lambda: s.take("transactions", (int, list), bankgen.DEFAULT_TRANSACTIONS), 0)
+        if isinstance(value, int):
+            if value < 0:  # too many are the scenario's total (bank_data_over_caps)
+                self.record(s.invalid("transactions", "must not be negative"))
+            return value
+        if id(value) in self.checked_transactions:
+            return self.checked_transactions[id(value)]
+        before = self.count()
+        parsed = tuple(spec for _, spec in self.each(self.items(s, "transactions"), self.transaction))
+        if self.count() == before:
+            self.checked_transactions[id(value)] = parsed
+        return parsed
+
+    def transaction(self, path: str, line: int | None, data: Any) -> TransactionSpec:
+        s = Fields(data, path, TRANSACTION_KEYS, line, self.record)
+        before = self.count()
+        amount = self.attempt(partial(self.amount, s, "amount", REQUIRED), None) or 0
+        booking_date = self.attempt(partial(self.day, s, "booking_date"), None)
+        value_date = self.attempt(partial(self.day, s, "value_date"), None)
+        purpose = self.attempt(partial(self.bounded_text, s, "purpose", 2000), None)
+        counterpart_name = self.attempt(partial(self.bounded_text, s, "counterpart_name", 80), None)
+        counterpart_iban = self.attempt(partial(self.iban, s, "counterpart_iban"), None)
+        counterpart_bic = self.attempt(partial(self.bic, s, "counterpart_bic"), None)
+        kind = self.attempt(partial(self.bounded_text, s, "type", 255), None)
+        if self.count() != before:
+            raise Invalid(path, "has problems", line, derived=True)  # reported above: this transaction is not made
+        return TransactionSpec(
+            amount,
+            booking_date,
+            value_date,
+            purpose,
+            counterpart_name,
+            counterpart_iban,
+            counterpart_bic,
+            kind,
+        )
+
+    @staticmethod
+    def day(s: Fields, key: str) -> str | None:
+        """A date (`YYYY-MM-DD`, quoted or not) as its text."""
+        value: str | date | None = s.take(key, (str, date), None)
+        if isinstance(value, date) and not isinstance(value, datetime):
+            value = value.isoformat()
+        if value is None:
+            return None
+        if isinstance(value, str) and DATE_PATTERN.fullmatch(value):
+            try:
+                if EARLIEST.year <= date.fromisoformat(value).year < LATEST.year:
+                    return value
+            except ValueError:
+                pass
+        raise s.invalid(key, f"must be a date from {EARLIEST.year} to {LATEST.year - 1} like 2026-01-02")
+
+    @staticmethod
+    def bounded_text(s: Fields, key: str, longest: int) -> str | None:
+        value: str | None = s.take(key, str, None)
+        if value is not None and not 1 <= len(value) <= longest:
+            raise s.invalid(key, f"must be 1 to {longest} characters long")
+        return value
+
 
 def _written(data: Any, key: str) -> str | None:
     """The text under `key` of an item as written (before validation), or None."""
     value = data.get(key) if isinstance(data, dict) else None
     return value if isinstance(value, str) and value else None
+
+
+def _written_int(data: Any, key: str) -> int | None:
+    """The integer under `key` of an item as written (before validation), or None."""
+    value = data.get(key) if isinstance(data, dict) else None
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+class _BankTotals:
+    """The connections, accounts and transactions the users of a scenario make, counted on the YAML as loaded (what
+    does not validate counts as nothing, or as one); a mapping or list is counted once however often aliases repeat
+    it, so counting is as quick as the document is short."""
+
+    def __init__(self) -> None:
+        self.memo: dict[tuple[int, str], tuple[int, int, int]] = {}
+        """Counts by (identity, what it was counted as): an alias may put one mapping in places of two kinds."""
+
+    def users(self, items: list[Item]) -> tuple[int, int, int]:
+        totals = [0, 0, 0]
+        for _, _, data in items:
+            if not isinstance(data, dict):
+                continue
+            count = data.get("generate", 1)
+            times = count if isinstance(count, int) and 0 <= count <= MAX_USERS else 1
+            for i, part in enumerate(self.connections(data.get("bank_connections"))):
+                totals[i] += times * part
+        return totals[0], totals[1], totals[2]
+
+    def connections(self, value: Any) -> tuple[int, int, int]:
+        return self.summed(value, self.connection)
+
+    def connection(self, value: Any) -> tuple[int, int, int]:
+        if not isinstance(value, dict):
+            return 1, 0, 0
+        accounts = value.get("accounts")
+        if accounts is None:
+            return 1, len(bankgen.TEST_BANK_ACCOUNTS), sum(count for _, _, count in bankgen.TEST_BANK_ACCOUNTS)
+        _, number, transactions = self.summed(accounts, self.account)
+        return 1, number, transactions
+
+    def account(self, value: Any) -> tuple[int, int, int]:
+        transactions = value.get("transactions", bankgen.DEFAULT_TRANSACTIONS) if isinstance(value, dict) else 0
+        if isinstance(transactions, list):
+            return 0, 1, len(transactions)
+        valid = isinstance(transactions, int) and not isinstance(transactions, bool) and transactions > 0
+        return 0, 1, transactions if valid else 0
+
+    def summed(self, value: Any, part: Callable[[Any], tuple[int, int, int]]) -> tuple[int, int, int]:
+        """The parts of the items of a list, added up (memoised by the list's identity)."""
+        if not isinstance(value, list):
+            return 0, 0, 0
+        whole = (id(value), part.__name__ + "s")
+        if whole not in self.memo:
+            totals = [0, 0, 0]
+            for item in value:
+                key = (id(item), part.__name__)
+                if key not in self.memo:
+                    self.memo[key] = part(item)
+                for i, n in enumerate(self.memo[key]):
+                    totals[i] += n
+            self.memo[whole] = (totals[0], totals[1], totals[2])
+        return self.memo[whole]
 
 
 def _plain(value: Any, budget: list[int]) -> Any:

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from mock_finapi.state.banking import UpdateResultStatus
 from mock_finapi.state.models import FaultRule, Role
 from mock_finapi.state.protocol import ProcessLimits
 
@@ -32,6 +33,87 @@ class ClientSpec:
     config: dict[str, Any] = field(default_factory=dict)
 
 
+# ---------------------------------------------------------------------------------------------------- bank data
+
+
+@dataclass(frozen=True)
+class BankSpec:
+    """A bank a scenario adds to the built-in test banks (`banks:`)."""
+
+    id: int
+    name: str
+    blz: str
+    bic: str | None = None
+    city: str | None = None
+    location: str | None = None
+    """ISO 3166 alpha-2; None: no location."""
+    popularity: int = 0
+    is_test_bank: bool = False
+    interfaces: tuple[str, ...] = ("FINTS_SERVER",)
+
+
+@dataclass(frozen=True)
+class TransactionSpec:
+    """An explicit transaction of an account (amounts in cents, dates `YYYY-MM-DD`)."""
+
+    amount: int
+    booking_date: str | None = None
+    """None: the scenario's first day."""
+    value_date: str | None = None
+    """None: the booking date."""
+    purpose: str | None = None
+    counterpart_name: str | None = None
+    counterpart_iban: str | None = None
+    counterpart_bic: str | None = None
+    type: str | None = None
+
+
+@dataclass(frozen=True)
+class AccountSpec:
+    type: str = "Checking"
+    """An Access account type."""
+    name: str | None = None
+    """None: the generator's name for the type."""
+    iban: str | None = None
+    """None: generated for the bank."""
+    currency: str = "EUR"
+    balance: int | None = None
+    """Cents; None: the sum of its transactions."""
+    overdraft_limit: int | None = None
+    transactions: int | tuple[TransactionSpec, ...] = 0
+    """That many generated, or these."""
+
+
+@dataclass(frozen=True)
+class UpdateSpec:
+    """The result of a connection's last update."""
+
+    result: UpdateResultStatus = "OK"
+    error_message: str | None = None
+
+
+@dataclass(frozen=True)
+class ConnectionSpec:
+    """A bank connection a user has from the start."""
+
+    bank: int
+    interface: str
+    """A banking interface of the bank."""
+    name: str | None = None
+    consent_expires_at: datetime | None = None
+    """XS2A; None: the scenario's start + 90 days."""
+    last_update: UpdateSpec = UpdateSpec()
+    updating_for: float = 0
+    """Seconds after the start during which the connection's update runs (IN_PROGRESS)."""
+    accounts: tuple[AccountSpec, ...] | None = None
+    """None: the test banks' shape, generated."""
+    load_owner_data: bool = False
+    """True: the connection's `owners` hold the account holder; False: `owners` is null (WEBFORM.md §5.6)."""
+
+
+# ---------------------------------------------------------------------------------------------------- users
+
+
 @dataclass(frozen=True)
 class UserSpec:
     id: str
@@ -42,6 +124,7 @@ class UserSpec:
     is_auto_update_enabled: bool = False
     verified: bool = True
     locked: bool = False
+    bank_connections: tuple[ConnectionSpec, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -51,6 +134,8 @@ class GenerateUsers:
     count: int
     mandator_id: str
     verified: bool = True
+    bank_connections: tuple[ConnectionSpec, ...] = ()
+    """Every generated user gets these."""
 
 
 @dataclass(frozen=True)
@@ -87,3 +172,5 @@ class Scenario:
     faults: tuple[FaultRule, ...] = ()
     auto_register: bool = False
     """`clients: {auto_register: true}`: unknown client id/secret pairs are accepted on first use."""
+    banks: tuple[BankSpec, ...] = ()
+    """Banks added to the built-in test banks."""

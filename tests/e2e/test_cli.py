@@ -313,7 +313,7 @@ def test_validate_reports_every_problem_of_a_file_one_a_line(tmp_path: Path) -> 
         "(did you mean userAccessTokensValidityPeriod?)",
         f"{broken}:7: clients[0].config.maxUserLoginAttempts: must be of type int",
         f"{broken}:9: users[0].pasword: unknown key (did you mean 'password'? allowed: id, password, email, phone, "
-        "is_auto_update_enabled, verified, locked, mandator_id)",
+        "is_auto_update_enabled, verified, locked, mandator_id, bank_connections)",
         f"{broken}:10: users[1].password: must be a string of 6 to 128 characters",
         f"{broken}:12: faults[0].respond.status: must be an HTTP status between 200 and 599",
     ]

@@ -93,6 +93,61 @@ def test_default_with_user_logs_username_in_at_once_and_refuses_to_create_it_aga
     assert_error(again, 422, "ENTITY_EXISTS", errors.MSG_USER_EXISTS.format(user="username"))
 
 
+# bank-data
+def bank_data(client: httpx.Client, path: str, **params: Any) -> Any:
+    response = client.get(path, params=params, headers=bearer(user_tokens(client)["access_token"]))
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+@scenario("bank-data")
+def test_bank_data_username_has_a_generated_test_bank_connection_of_two_checking_and_one_savings_account(
+    client: httpx.Client,
+) -> None:
+    test_bank, _ = bank_data(client, "/api/v2/bankConnections")["connections"]
+    assert (test_bank["bank"]["id"], test_bank["name"], test_bank["updateStatus"]) == (
+        280001,
+        "finAPI Test Bank",
+        "READY",
+    )
+    accounts = bank_data(client, "/api/v2/accounts", bankConnectionIds=test_bank["id"])["accounts"]
+    assert [(a["accountName"], a["accountType"]) for a in accounts] == [
+        ("Girokonto", "Checking"),
+        ("Haushaltskonto", "Checking"),
+        ("Tagesgeld", "Savings"),
+    ]
+    for account in accounts:
+        page = bank_data(client, "/api/v2/transactions", view="bankView", accountIds=account["id"], perPage=500)
+        assert page["paging"]["totalCount"] >= 20
+        assert page["balance"] == account["balance"]  # the balance is the sum of its transactions
+        assert min(t["bankBookingDate"] for t in page["transactions"]) >= "2025-10-04"  # the last 90 days
+
+
+@scenario("bank-data")
+def test_bank_data_sparkasse_connection_failed_its_last_update_and_its_consent_expires_in_a_day(
+    client: httpx.Client,
+) -> None:
+    _, sparkasse = bank_data(client, "/api/v2/bankConnections")["connections"]
+    [interface] = sparkasse["interfaces"]
+    assert (sparkasse["bank"]["id"], sparkasse["name"], interface["bankingInterface"]) == (
+        10050000,
+        "Sparkasse (QA)",
+        "XS2A",
+    )
+    update = interface["lastManualUpdate"]
+    assert (update["result"], update["errorMessage"], update["errorType"]) == (
+        "BANK_SERVER_REJECTION",
+        "Zugangsdaten falsch",
+        "BUSINESS",
+    )
+    assert interface["aisConsent"]["expiresAt"] == "2026-01-02T09:00:00.000+01:00"
+    giro, savings = bank_data(client, "/api/v2/accounts", bankConnectionIds=sparkasse["id"])["accounts"]
+    assert (giro["balance"], giro["overdraftLimit"], giro["availableFunds"]) == (-250.0, 1000.0, 750.0)
+    assert (savings["accountName"], savings["balance"]) == ("Tagesgeld", 0.0)
+    empty = bank_data(client, "/api/v2/transactions", view="bankView", accountIds=savings["id"])
+    assert (empty["transactions"], empty["paging"]["totalCount"]) == ([], 0)
+
+
 # expiring-tokens
 @scenario("expiring-tokens")
 def test_expiring_tokens_issue_60_second_client_user_and_refresh_tokens(client: httpx.Client) -> None:

@@ -279,7 +279,7 @@ def test_every_independent_problem_is_reported_in_file_order() -> None:
 
     assert caught.value.lines() == [
         "s.yaml:2: colour: unknown key (allowed: name, description, seed, clock, tokens, clients, users, processes, "
-        "faults)",
+        "faults, banks)",
         "s.yaml:4: clock.start: must be an RFC 3339 timestamp like 2026-01-01T09:00:00+01:00",
         "s.yaml:5: clock.frozen: must be a boolean, not a string",
         "s.yaml:10: clients[0].config.userAccessTokenValidityPeriod: unknown ClientConfiguration field "
@@ -289,7 +289,7 @@ def test_every_independent_problem_is_reported_in_file_order() -> None:
         "s.yaml:13: clients[1].role: must be app or mandator_admin",
         "s.yaml:14: clients[2].client_id: duplicate client_id 'a' (first at clients[0])",
         "s.yaml:18: users[0].pasword: unknown key (did you mean 'password'? allowed: id, password, email, phone, "
-        "is_auto_update_enabled, verified, locked, mandator_id)",
+        "is_auto_update_enabled, verified, locked, mandator_id, bank_connections)",
         "s.yaml:19: users[1].id: must be 1 to 36 characters of [a-zA-Z0-9-_.+@]",
         "s.yaml:20: users[1].password: must be a string of 6 to 128 characters",
         "s.yaml:22: users[3].id: duplicate id 'BOB' (first at users[2])",
