@@ -67,6 +67,38 @@ MSG_REQUEST_ID_TOO_LONG = "The X-Request-Id header must not be longer than 255 c
 MSG_UNEXPECTED = "An unexpected error occurred"
 MSG_INJECTED = "Injected fault '{name}'"
 MSG_CAPACITY = "Capacity reached: the sandbox keeps at most {limit} {what} (mock-finapi serve --max-{flag})"
+# bank data (WEBFORM.md §6.2: UNKNOWN_ENTITY wording per entity, decided)
+MSG_UNKNOWN_CONNECTION = "Bank connection with ID '{id}' not found."
+MSG_UNKNOWN_ACCOUNT = "Account with ID '{id}' not found."
+MSG_UNKNOWN_BANK = "Bank with ID '{id}' not found."
+MSG_UNKNOWN_TRANSACTION = "Transaction with ID '{id}' not found."
+# Access v2 bank data reads and deletes (WEBFORM.md §5.1-§5.4, §6.2; wording decided)
+MSG_PATH_ID = "The id in the path must be an integer (int64)"
+MSG_QUERY_INTEGER = "'{name}' must be an integer"
+MSG_QUERY_INTEGERS = "'{name}' must be a list of integers (int64)"
+MSG_QUERY_ENUM = "'{name}' must be one of: {allowed}"
+MSG_QUERY_BOOLEAN = "'{name}' must be true or false"
+MSG_QUERY_DATE = "'{name}' must be a date in the format 'YYYY-MM-DD'"
+MSG_QUERY_AMOUNT = "'{name}' must be a number with at most 2 decimals"
+MSG_QUERY_PAGE = "'page' must be at least 1"
+MSG_QUERY_ORDER = "'order' must be 'property[,asc|desc]' with a property of: {allowed}"
+MSG_QUERY_LOCATION = "'location' must be a list of ISO 3166 alpha-2 country codes"
+MSG_TOO_MANY_FILTER_IDS = "'{name}' takes at most {limit} values"
+MSG_CONNECTION_LOCKED = "Bank connection with ID '{id}' is locked: an import or update is running"
+MSG_CONNECTIONS_LOCKED = "A bank connection is locked by a running import or update: none was deleted"
+MSG_WEB_FORM_MANDATOR = (
+    "Mandator not configured correctly to use this service: bank connections are imported and updated through "
+    "Web Form 2.0"
+)
+# POST /api/v2/tests/mockBatchUpdate (WEBFORM.md §5.5; wording decided)
+MSG_MOCK_AUTO_UPDATE = "Mock batch updates need the user's automatic updates disabled (isAutoUpdateEnabled: false)"
+MSG_MOCK_FOREIGN_ACCOUNT = "Account with ID '{account}' does not belong to bank connection with ID '{connection}'."
+MSG_MOCK_NO_INTERFACE = "Bank connection with ID '{connection}' has no interface {interface}"
+MSG_MOCK_SECURITY_ACCOUNT = "Account with ID '{account}' is a security account: its data cannot be mocked"
+MSG_MOCK_NO_PIN = "Bank connection with ID '{connection}' has no PIN stored for interface {interface}"
+MSG_MOCK_TOO_MANY = "At most {limit} new transactions per account, got {count} for account with ID '{account}'"
+MSG_MOCK_TYPE_ID = "'{field}' must be a transaction type between 1 and 999"
+MSG_MOCK_LOGIN_ERROR = "Anmeldung fehlgeschlagen: Zugangsdaten ungültig (simulateBankLoginError)"
 
 
 class MockFinapiError(Exception):

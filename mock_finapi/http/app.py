@@ -11,11 +11,13 @@ from mock_finapi.http.request_log import RequestLog
 from mock_finapi.http.routes import (
     RouteTable,
     admin,
+    bank_data,
     client_config,
     mandator_admin,
     not_found,
     oauth,
     processes,
+    tests_api,
     users,
 )
 from mock_finapi.scenarios import loader
@@ -38,6 +40,8 @@ class Emulator(RequestLifecycle):
                 *client_config.routes,
                 *mandator_admin.routes,
                 *processes.routes,
+                *bank_data.routes,
+                *tests_api.routes,
                 *admin.routes(sandbox.settings, counts),
                 *openapi.routes,
             ],

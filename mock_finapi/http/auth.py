@@ -53,6 +53,14 @@ async def app_client(request: Request) -> Client:
     return found
 
 
+async def user_or_app_client(request: Request) -> Bearer:
+    """A user's or an app client's access token (Access v2 `/banks`); a mandator admin client's gets 403."""
+    found = await bearer(request)
+    if found.user is None and found.client.role != "app":
+        raise errors.UnauthorizedAccess(errors.MSG_ROLE_APP)
+    return found
+
+
 async def mandator_admin(request: Request) -> Client:
     """The mandator admin client behind a client access token (`mandatorAdmin/*`): an app client's or a user's
     token gets 403."""

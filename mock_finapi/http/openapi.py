@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from typing import Any
 
 from starlette.requests import Request
@@ -16,7 +17,8 @@ from starlette.responses import Response
 
 from mock_finapi import __version__
 from mock_finapi.http.routes import route
-from mock_finapi.services import client_config, mandator_admin
+from mock_finapi.services import bank_data, client_config, mandator_admin
+from mock_finapi.state.banking import ORDERABLE
 
 ERROR_CODES = [
     "ADDITIONAL_AUTHENTICATION_REQUIRED", "BAD_REQUEST", "BANK_SERVER_REJECTION",
@@ -278,6 +280,62 @@ def _schemas() -> dict[str, Any]:
         "ProcessToken": _obj({"processToken": {"type": "string", "format": "uuid"}}, ["processToken"]),
         "LinkParams": _obj({"clientReference": {"type": "string"}}),
         "AdminObject": {"type": "object", "additionalProperties": True},
+        **_mock_batch_update_schemas(),
+        **_bank_data_schemas(),
+    }
+
+
+def _mock_batch_update_schemas() -> dict[str, Any]:
+    """`POST /api/v2/tests/mockBatchUpdate`'s body (Access v2 2024.18.1)."""
+    nullable_text = {"type": "string", "nullable": True}
+
+    def text(low: int, high: int) -> dict[str, Any]:
+        return {**nullable_text, "minLength": low, "maxLength": high}
+
+    currency = {**nullable_text, "pattern": "^[A-Z]{3}$"}
+    day = {**DATE, "nullable": True}
+    new_transaction = {
+        "amount": {"type": "number"},
+        "currency": currency,
+        "originalAmount": {"type": "number", "nullable": True},
+        "originalCurrency": currency,
+        "purpose": text(1, 2000),
+        "counterpart": text(1, 80),
+        "counterpartIban": nullable_text,
+        "counterpartBlz": nullable_text,
+        "counterpartBic": nullable_text,
+        "counterpartAccountNumber": {**nullable_text, "maxLength": 34},
+        "bookingDate": day,
+        "valueDate": day,
+        "typeId": {"type": "integer", "format": "int32", "minimum": 1, "maximum": 999, "nullable": True},
+        "counterpartMandateReference": text(1, 270),
+        "counterpartCreditorId": text(1, 270),
+        "counterpartCustomerReference": text(1, 270),
+        "counterpartDebitorId": text(1, 100),
+        "type": text(1, 270),
+        "typeCodeSwift": nullable_text,
+        "sepaPurposeCode": nullable_text,
+    }
+    account = {
+        "accountId": {"type": "integer", "format": "int64"},
+        "accountBalance": {"type": "number"},
+        "newTransactions": {"type": "array", "items": _ref("NewTransaction"), "maxItems": 1000, "nullable": True},
+    }
+    connection = {
+        "bankConnectionId": {"type": "integer", "format": "int64"},
+        "bankingInterface": {"type": "string", "enum": ["WEB_SCRAPER", "FINTS_SERVER", "XS2A"]},
+        "simulateBankLoginError": {"type": "boolean", "default": False, "nullable": True},
+        "mockAccountsData": {"type": "array", "items": _ref("MockAccountData"), "nullable": True},
+    }
+    params = {
+        "mockBankConnectionUpdates": {"type": "array", "items": _ref("MockBankConnectionUpdate")},
+        "triggerNotifications": {"type": "boolean", "default": False, "nullable": True},
+    }
+    return {
+        "NewTransaction": _obj(new_transaction, ["amount"]),
+        "MockAccountData": _obj(account, ["accountId", "accountBalance"]),
+        "MockBankConnectionUpdate": _obj(connection, ["bankConnectionId", "bankingInterface"]),
+        "MockBatchUpdateParams": _obj(params, ["mockBankConnectionUpdates"]),
     }
 
 
@@ -443,6 +501,16 @@ def _paths() -> dict[str, Any]:
             "responses": {"302": {"description": "Redirect"}, "404": {"description": "Error", **_json("ErrorMessage")}},
         },
     }
+    paths.update(_bank_data_paths())
+    paths["/api/v2/tests/mockBatchUpdate"] = {
+        "post": _operation(
+            "Mock a batch update (sandbox test helper)",
+            200,
+            None,
+            {**AUTH_ERRORS, 422: "ErrorMessage"},
+            body="MockBatchUpdateParams",
+        )
+    }
     paths["/openapi.json"] = {
         "get": {"summary": "This document", "security": [], "responses": _responses(200, "AdminObject", {})}
     }
@@ -497,6 +565,362 @@ USER_LIST_PARAMS = [
     },
 ]
 
+
+def _bank_data_schemas() -> dict[str, Any]:
+    """Access v2 bank data (2024.18.1): every field the emulator writes, always present, optional ones nullable
+    (WEBFORM.md §5.6)."""
+    int64, number, boolean = {"type": "integer", "format": "int64"}, {"type": "number"}, {"type": "boolean"}
+    text, instant = {"type": "string"}, {"type": "string", "format": "date-time"}
+
+    def null(schema: dict[str, Any]) -> dict[str, Any]:
+        return {**schema, "nullable": True}
+
+    def model(name: str, nullable: bool = False) -> dict[str, Any]:
+        return {"allOf": [_ref(name)], "nullable": True} if nullable else _ref(name)
+
+    def array(items: dict[str, Any], nullable: bool = False) -> dict[str, Any]:
+        return {"type": "array", "items": items, **({"nullable": True} if nullable else {})}
+
+    def every(properties: dict[str, Any]) -> dict[str, Any]:
+        return _obj(properties, list(properties))
+
+    interface = {"type": "string", "enum": list(bank_data.INTERFACES)}
+    account_type = {"type": "string", "enum": list(bank_data.ACCOUNT_TYPES)}
+    update_result = {"type": "string", "enum": ["OK", "BANK_SERVER_REJECTION", "INTERNAL_SERVER_ERROR"]}
+    bank_payments = (
+        "sepaDirectDebit sepaMoneyTransfer sepaInstantMoneyTransfer sepaCollectiveMoneyTransfer "
+        "sepaFutureDatedMoneyTransfer sepaStandingOrder domesticMoneyTransfer domesticCollectiveMoneyTransfer "
+        "domesticFutureDatedMoneyTransfer"
+    )
+    account_payments = (
+        "sepaInstantMoneyTransfer sepaFutureMoneyTransfer sepaFutureCollectiveMoneyTransfer domesticMoneyTransfer "
+        "domesticCollectiveMoneyTransfer domesticFutureMoneyTransfer domesticFutureCollectiveMoneyTransfer"
+    )
+    capability = {"type": "string", "enum": [
+        "DATA_DOWNLOAD", "IBAN_ONLY_SEPA_MONEY_TRANSFER", "IBAN_ONLY_SEPA_DIRECT_DEBIT", "SEPA_MONEY_TRANSFER",
+        "SEPA_COLLECTIVE_MONEY_TRANSFER", "SEPA_BASIC_DIRECT_DEBIT", "SEPA_BASIC_COLLECTIVE_DIRECT_DEBIT",
+        "SEPA_B2B_DIRECT_DEBIT", "SEPA_B2B_COLLECTIVE_DIRECT_DEBIT",
+    ]}  # fmt: skip
+    owner = "firstName lastName salutation title email dateOfBirth postCode country city street houseNumber"
+    transaction_texts = (
+        "purpose counterpartName counterpartAccountNumber counterpartIban counterpartBlz counterpartBic "
+        "counterpartBankName counterpartMandateReference counterpartCustomerReference counterpartCreditorId "
+        "counterpartDebitorId type typeCodeZka typeCodeSwift sepaPurposeCode bankTransactionCode "
+        "bankTransactionCodeDescription primanota"
+    )
+    return {
+        "PageableBankList": every({"banks": array(_ref("Bank")), "paging": model("Paging")}),
+        "Bank": every(
+            {
+                "id": int64,
+                "name": text,
+                "bic": null(text),
+                "blz": text,
+                "location": null(text),
+                "city": null(text),
+                "isTestBank": boolean,
+                "popularity": {"type": "integer", "format": "int32"},
+                "interfaces": array(_ref("BankInterface")),
+                "bankGroup": model("BankGroup", nullable=True),
+                "isBeta": boolean,
+                "logo": model("BankImage", nullable=True),
+                "icon": model("BankImage", nullable=True),
+            }
+        ),
+        "BankInterface": every(
+            {
+                "bankingInterface": interface,
+                "tppAuthenticationGroup": model("TppAuthenticationGroup", nullable=True),
+                "loginCredentials": array(_ref("BankInterfaceLoginField")),
+                "properties": array(
+                    {"type": "string", "enum": ["REDIRECT_APPROACH", "DECOUPLED_APPROACH", "DETAILED_CONSENT"]}
+                ),
+                "loginHint": null(text),
+                "health": {"type": "integer", "format": "int32", "minimum": 0, "maximum": 100},
+                "lastCommunicationAttempt": null(instant),
+                "lastSuccessfulCommunication": null(instant),
+                "isAisSupported": boolean,
+                "isPisSupported": boolean,
+                "paymentCapabilities": model("BankInterfacePaymentCapabilities"),
+                "paymentConstraints": model("BankInterfacePaymentConstraints", nullable=True),
+                "aisAccountTypes": array(account_type),
+            }
+        ),
+        "BankInterfaceLoginField": every(
+            {"label": text, "isSecret": boolean, "isVolatile": boolean, "isMandatory": boolean}
+        ),
+        "BankInterfacePaymentCapabilities": every(dict.fromkeys(bank_payments.split(), boolean)),
+        "BankInterfacePaymentConstraints": _obj(
+            {"sepaMoneyTransfer": null({"type": "object"}), "domesticMoneyTransfer": null({"type": "object"})}
+        ),
+        "TppAuthenticationGroup": every({"id": int64, "name": text}),
+        "BankGroup": every({"id": int64, "name": text}),
+        "BankImage": every({"url": text}),
+        "BankConnectionList": every({"connections": array(_ref("BankConnection"))}),
+        "BankConnection": every(
+            {
+                "id": int64,
+                "name": null(text),
+                "updateStatus": {"type": "string", "enum": ["IN_PROGRESS", "READY"]},
+                "categorizationStatus": {"type": "string", "enum": ["PENDING", "IN_PROGRESS", "READY"]},
+                "interfaces": array(_ref("BankConnectionInterface")),
+                "accountIds": array(int64),
+                "owners": array(_ref("BankConnectionOwner"), nullable=True),
+                "bank": _ref("Bank"),
+            }
+        ),
+        "BankConnectionInterface": every(
+            {
+                "bankingInterface": interface,
+                "loginCredentials": array(_ref("LoginCredentialResource")),
+                "defaultTwoStepProcedureId": null(text),
+                "twoStepProcedures": array(_ref("TwoStepProcedure")),
+                "aisConsent": model("BankConsent", nullable=True),
+                "lastManualUpdate": model("UpdateResult", nullable=True),
+                "lastAutoUpdate": model("UpdateResult", nullable=True),
+                "userActionRequired": boolean,
+                "maxDaysForDownload": {"type": "integer", "format": "int32"},
+            }
+        ),
+        "LoginCredentialResource": every({"label": text, "value": null(text)}),
+        "TwoStepProcedure": every(
+            {
+                "procedureId": text,
+                "procedureName": text,
+                "procedureChallengeType": null(text),
+                "implicitExecute": boolean,
+            }
+        ),
+        "BankConsent": every(
+            {
+                "status": {"type": "string", "enum": ["PRESENT", "NOT_PRESENT"]},
+                "expiresAt": null(instant),
+                "supportsImportNewAccounts": boolean,
+            }
+        ),
+        "UpdateResult": every(
+            {
+                "result": update_result,
+                "errorMessage": null(text),
+                "errorType": null({"type": "string", "enum": ["BUSINESS", "TECHNICAL"]}),
+                "timestamp": instant,
+            }
+        ),
+        "BankConnectionOwner": every({name: null(DATE if name == "dateOfBirth" else text) for name in owner.split()}),
+        "IdentifierList": every({"identifiers": array(int64)}),
+        "AccountList": every({"accounts": array(_ref("Account"))}),
+        "Account": every(
+            {
+                "id": int64,
+                "bankConnectionId": int64,
+                "accountName": null(text),
+                "iban": null(text),
+                "accountNumber": text,
+                "subAccountNumber": null(text),
+                "accountHolderName": null(text),
+                "accountHolderId": null(text),
+                "accountCurrency": null(text),
+                "accountType": account_type,
+                "balance": null(number),
+                "overdraft": null(number),
+                "overdraftLimit": null(number),
+                "availableFunds": null(number),
+                "isNew": boolean,
+                "interfaces": array(_ref("AccountInterface")),
+                "isSeized": boolean,
+            }
+        ),
+        "AccountInterface": every(
+            {
+                "bankingInterface": interface,
+                "status": {
+                    "type": "string",
+                    "enum": ["UPDATED", "UPDATED_FIXED", "DOWNLOAD_IN_PROGRESS", "DOWNLOAD_FAILED", "DEPRECATED"],
+                },
+                "capabilities": array(capability),
+                "paymentCapabilities": model("AccountInterfacePaymentCapabilities"),
+                "lastSuccessfulUpdate": null(instant),
+                "lastUpdateAttempt": null(instant),
+            }
+        ),
+        "AccountInterfacePaymentCapabilities": every(dict.fromkeys(account_payments.split(), boolean)),
+        "PageableTransactionList": every(
+            {
+                "transactions": array(_ref("Transaction")),
+                "paging": model("Paging"),
+                "income": number,
+                "spending": number,
+                "balance": number,
+            }
+        ),
+        "Transaction": every(
+            {
+                "id": int64,
+                "parentId": null(int64),
+                "accountId": int64,
+                "valueDate": DATE,
+                "bankBookingDate": DATE,
+                "finapiBookingDate": DATE,
+                "amount": number,
+                "currency": null(text),
+                **{name: null(text) for name in transaction_texts.split()},
+                "category": model("Category", nullable=True),
+                "labels": array(_ref("Label")),
+                "isPotentialDuplicate": boolean,
+                "isAdjustingEntry": boolean,
+                "isNew": boolean,
+                "importDate": instant,
+                "children": array(int64, nullable=True),
+                "paypalData": model("PaypalTransactionData", nullable=True),
+                "certisData": model("CertisTransactionData", nullable=True),
+                "endToEndReference": null(text),
+                "compensationAmount": null(number),
+                "originalAmount": null(number),
+                "originalCurrency": null(text),
+                "feeAmount": null(number),
+                "feeCurrency": null(text),
+                "differentDebitor": null(text),
+                "differentCreditor": null(text),
+            }
+        ),
+        "Label": every({"id": int64, "name": text}),
+        "PaypalTransactionData": every({"invoiceNumber": null(text), "fee": null(number), "net": null(number)}),
+        "CertisTransactionData": every(
+            {name: null(text) for name in ("variableSymbol", "constantSymbol", "specificSymbol")}
+        ),
+    }
+
+
+def _bank_data_paths() -> dict[str, Any]:
+    """Access v2 bank data (WEBFORM.md §5): banks for user or client tokens, the rest for user tokens."""
+    read = {400: "ErrorMessage", 401: "BadCredentialsError", 403: "ErrorMessage"}
+    one = {**read, 404: "ErrorMessage"}
+    locked = {**one, 423: "ErrorMessage"}
+    refused = {**locked, 422: "ErrorMessage", 501: "ErrorMessage", 510: "ErrorMessage"}
+    entity_id = [_param("id", "path", {"type": "integer", "format": "int64"})]
+    connections = "/api/v2/bankConnections"
+    return {
+        "/api/v2/banks": {
+            "get": _operation("Search banks (user or client token)", 200, "PageableBankList", read, params=BANK_PARAMS)
+        },
+        "/api/v2/banks/{id}": {"get": _operation("Get a bank", 200, "Bank", one, params=entity_id)},
+        connections: {
+            "get": _operation(
+                "Get the user's bank connections", 200, "BankConnectionList", read, params=CONNECTION_PARAMS
+            ),
+            "delete": _operation(
+                "Delete all of the user's bank connections",
+                200,
+                "IdentifierList",
+                {401: "BadCredentialsError", 403: "ErrorMessage", 423: "ErrorMessage"},
+            ),
+        },
+        f"{connections}/{{id}}": {
+            "get": _operation("Get a bank connection", 200, "BankConnection", one, params=entity_id),
+            "delete": _operation("Delete a bank connection", 200, None, locked, params=entity_id),
+        },
+        f"{connections}/import": {
+            "post": _operation(
+                "Import a bank connection (refused: 422, the mandator uses Web Form 2.0)",
+                201,
+                "BankConnection",
+                {**read, 422: "ErrorMessage", 501: "ErrorMessage", 510: "ErrorMessage"},
+            )
+        },
+        **{
+            f"{connections}/{name}": {
+                "post": _operation(
+                    f"{summary} (refused: 422, the mandator uses Web Form 2.0)", 200, "BankConnection", refused
+                )
+            }
+            for name, summary in (
+                ("update", "Update a bank connection"),
+                ("connectInterface", "Connect a new interface"),
+            )
+        },
+        "/api/v2/accounts": {
+            "get": _operation("Get the user's accounts", 200, "AccountList", read, params=ACCOUNT_PARAMS)
+        },
+        "/api/v2/accounts/{id}": {"get": _operation("Get an account", 200, "Account", one, params=entity_id)},
+        "/api/v2/transactions": {
+            "get": _operation(
+                "Get the user's transactions", 200, "PageableTransactionList", read, params=TRANSACTION_PARAMS
+            )
+        },
+        "/api/v2/transactions/{id}": {
+            "get": _operation("Get a transaction", 200, "Transaction", one, params=entity_id)
+        },
+    }
+
+
+def _query(name: str, schema: dict[str, Any], required: bool = False) -> dict[str, Any]:
+    return _param(name, "query", schema, required)
+
+
+def _query_list(name: str, items: dict[str, Any]) -> dict[str, Any]:
+    """A list parameter: repeated (`ids=1&ids=2`) or comma-separated."""
+    return {**_query(name, {"type": "array", "items": items}), "style": "form", "explode": True}
+
+
+_ID_LIST = {"type": "integer", "format": "int64"}
+_AMOUNT = {"type": "number", "multipleOf": 0.01}
+_PAGING_PARAMS = [
+    _query("page", {"type": "integer", "format": "int32", "default": 1, "minimum": 1}),
+    _query("perPage", {"type": "integer", "format": "int32", "default": 20, "minimum": 1, "maximum": 500}),
+]
+BANK_PARAMS = [
+    _query_list("ids", _ID_LIST),
+    _query("search", {"type": "string"}),
+    _query_list("supportedBankingInterfaces", {"type": "string", "enum": list(bank_data.INTERFACES)}),
+    _query_list("location", {"type": "string", "enum": sorted(bank_data.ISO_COUNTRIES)}),
+    _query_list("tppAuthenticationGroupIds", _ID_LIST),
+    _query("isTestBank", {"type": "boolean"}),
+    *_PAGING_PARAMS,
+    _query_list("order", {"type": "string", "pattern": "^(" + "|".join(bank_data.BANK_ORDERABLE) + ")(,(asc|desc))?$"}),
+]
+CONNECTION_PARAMS = [_query_list("ids", _ID_LIST)]
+ACCOUNT_PARAMS = [
+    _query_list("ids", _ID_LIST),
+    _query("search", {"type": "string"}),
+    _query_list("accountTypes", {"type": "string", "enum": list(bank_data.ACCOUNT_TYPES)}),
+    _query_list("bankConnectionIds", _ID_LIST),
+    _query("minLastSuccessfulUpdate", _DAY_PARAM),
+    _query("maxLastSuccessfulUpdate", _DAY_PARAM),
+    _query("minBalance", _AMOUNT),
+    _query("maxBalance", _AMOUNT),
+]
+TRANSACTION_PARAMS = [
+    _query("view", {"type": "string", "enum": list(bank_data.VIEWS)}, required=True),
+    _query_list("ids", _ID_LIST),
+    _query("search", {"type": "string"}),
+    _query("counterpart", {"type": "string"}),
+    _query("purpose", {"type": "string"}),
+    _query_list("accountIds", _ID_LIST),
+    *(
+        _query(f"{bound}{name}Date", _DAY_PARAM)
+        for name in ("BankBooking", "FinapiBooking", "Import")
+        for bound in ("min", "max")
+    ),
+    _query("minAmount", _AMOUNT),
+    _query("maxAmount", _AMOUNT),
+    _query("direction", {"type": "string", "enum": list(bank_data.DIRECTIONS), "default": "all"}),
+    _query_list("labelIds", _ID_LIST),
+    _query_list("categoryIds", _ID_LIST),
+    _query("includeChildCategories", {"type": "boolean", "default": True}),
+    _query("isNew", {"type": "boolean"}),
+    _query("isPotentialDuplicate", {"type": "boolean"}),
+    _query("isAdjustingEntry", {"type": "boolean"}),
+    *_PAGING_PARAMS,
+    _query_list(
+        "order",
+        {
+            "type": "string",
+            "pattern": "^(" + "|".join(re.escape(p) for p in ORDERABLE) + ")(,(asc|desc))?$",
+            "default": "id,asc",
+        },
+    ),
+]
+
 # 401 (with --admin-token) is the OAuth error finAPI uses for bad bearer tokens; 404 names an unknown mandator,
 # token, user or scenario; 400 a bad body, query or scenario; 403 a Host not allowed or another site's Origin
 ADMIN_ERRORS = {**COMMON, 400: "ErrorMessage", 401: "BadCredentialsError", 403: "ErrorMessage", 404: "ErrorMessage"}
@@ -512,6 +936,7 @@ ADMIN_PATHS = {
     "/__admin/state/users": {"get": "Users (read-only)"},
     "/__admin/state/tokens": {"get": "Live tokens (masked)"},
     "/__admin/state/processes": {"get": "Processes (tokens masked)"},
+    "/__admin/state/bankConnections": {"get": "Bank connections with account and transaction counts (?mandator=)"},
     "/__admin/tokens/{token}/expire": {"post": "Expire a token now"},
     "/__admin/users/{userId}/lock": {"post": "Lock a user"},
     "/__admin/scenario": {"post": "Load another scenario (name, path or yaml)"},

@@ -9,8 +9,10 @@ What the emulator knows of a user, and so answers in `UserInfo`:
 - `lastActiveDate`: when it last got an access token (a password or refresh grant, a process exchange); null before.
 - Order: by `userId`, case-insensitive (ids are case-insensitive in finAPI; decided), ascending by default; on equal
   ids a live user comes first, deleted ones in the order of their deletion.
-- No bank connections: `bankConnectionCount` 0, `latestBankConnectionImportDate`/`…DeletionDate` null, each month of
-  `monthlyStats` 0/0, so `minBankConnectionCountInMonthlyStats` above 0 selects nobody.
+- Bank connections: a live user's `bankConnectionCount` is how many it has now and `latestBankConnectionImportDate`
+  the day its newest one was imported (null without any); a deleted user has none. Past connections are not
+  remembered (decided): `latestBankConnectionDeletionDate` is null, each month of `monthlyStats` 0/0, so
+  `minBankConnectionCountInMonthlyStats` above 0 selects nobody.
 Dates are days in finAPI's time zone (+01:00), `YYYY-MM-DD` in both versions (v1 documents that format, v2's model
 types them `date`).
 """
@@ -42,7 +44,7 @@ INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _MONTH = re.compile(r"[0-9]{4}-[0-9]{2}")
 _INTEGER = re.compile(r"[+-]?[0-9]{1,12}")
-_BOOLEANS = {"true": True, "on": True, "yes": True, "1": True, "false": False, "off": False, "no": False, "0": False}
+BOOLEANS = {"true": True, "on": True, "yes": True, "1": True, "false": False, "off": False, "no": False, "0": False}
 """What Spring takes for a boolean query parameter (any case)."""
 DATE_FILTERS = (
     "minRegistrationDate",
@@ -130,7 +132,7 @@ def _boolean(params: Mapping[str, str], name: str) -> bool | None:
     value = params.get(name)
     if value is None:
         return None
-    flag = _BOOLEANS.get(value.lower())
+    flag = BOOLEANS.get(value.lower())
     if flag is None:
         raise errors.BadRequest(f"'{name}' must be true or false")
     return flag
@@ -266,10 +268,15 @@ def _page(
     return [record for _, record in islice(merged, start, end)]
 
 
-def _info(record: User | DeletedUser, query: UserListQuery, now: float) -> dict[str, Any]:
-    """A `UserInfo`, its fields in the spec's order."""
+def _info(
+    record: User | DeletedUser, connections: Mapping[str, list[float]], query: UserListQuery, now: float
+) -> dict[str, Any]:
+    """A `UserInfo`, its fields in the spec's order; `connections`: when each live user's connections were imported,
+    by user key."""
+    imported: list[float] = []
     if isinstance(record, User):
         user_id, deleted_at, locked = record.id, None, record.locked
+        imported = connections.get(record.key, [])
     else:
         user_id, deleted_at, locked = record.user_id, record.deleted_at, False
     stats = _monthly_stats(record.created_at, deleted_at, query, now) if query.include_monthly_stats else None
@@ -278,8 +285,8 @@ def _info(record: User | DeletedUser, query: UserListQuery, now: float) -> dict[
         "registrationDate": _day(record.created_at),
         "deletionDate": _day(deleted_at),
         "lastActiveDate": _day(record.last_active_at),
-        "bankConnectionCount": 0,
-        "latestBankConnectionImportDate": None,
+        "bankConnectionCount": len(imported),
+        "latestBankConnectionImportDate": _day(max(imported, default=None)),
         "latestBankConnectionDeletionDate": None,
         "monthlyStats": stats,
         "isLocked": locked,
@@ -329,11 +336,13 @@ class MandatorAdminService:
             deleted = [record for record in deleted if _deleted_selected(record, query)]
         total = len(keys) + len(deleted)
         start = (query.page - 1) * query.per_page
+        page = _page(live, keys, deleted, start, start + query.per_page, query.descending)
+        connections: dict[str, list[float]] = {}
+        if any(isinstance(record, User) for record in page):
+            for summary in await self.store.bank_summary(mandator_id, now):
+                connections.setdefault(summary.connection.user_key, []).append(summary.connection.created_at)
         return {
-            "users": [
-                _info(record, query, now)
-                for record in _page(live, keys, deleted, start, start + query.per_page, query.descending)
-            ],
+            "users": [_info(record, connections, query, now) for record in page],
             "paging": {
                 "page": query.page,
                 "perPage": query.per_page,

@@ -309,8 +309,19 @@ SOURCES = (
         ),
         ("UserInfo",),  # the digest lacks PageableUserInfoList (getUserList's answer), not its items
     ),
-    # Web Form 2.0 and Access v2 bank data: paths, methods and statuses until the emulator serves some of them
-    Source("webform2-access-data", "finapi-webform2-and-access-data-digest.json", read_schema_digest, ()),
+    # Web Form 2.0 (paths, methods and statuses until the emulator serves it) and Access v2 bank data
+    Source(
+        "webform2-access-data",
+        "finapi-webform2-and-access-data-digest.json",
+        read_schema_digest,
+        (
+            "/api/v2/bankConnections",
+            "/api/v2/accounts",
+            "/api/v2/transactions",
+            "/api/v2/banks",
+            "/api/v2/tests/mockBatchUpdate",
+        ),
+    ),
 )
 
 

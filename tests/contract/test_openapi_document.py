@@ -13,7 +13,7 @@ from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
 from mock_finapi.http.app import Emulator
 from mock_finapi.http.routes import Handlers
 from tests.contract import generate
-from tests.contract.validator import METHODS, surface_of
+from tests.contract.validator import METHODS, surface_of, v2_facts
 
 
 @pytest.fixture(scope="module")
@@ -24,8 +24,9 @@ def v1() -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def v2() -> dict[str, Any]:
-    """finAPI's Access v2 digest, as the committed facts carry it (its models converted to JSON Schema)."""
-    return generate.load("access-v2")
+    """finAPI's Access v2 digests, as the committed facts carry them (the users digest's models converted to JSON
+    Schema; the bank data digest's are JSON Schema already)."""
+    return v2_facts()
 
 
 @pytest.fixture

@@ -5,7 +5,10 @@ Which contract answers for a path (the surface):
 - `v1`: `/oauth/...` and `/api/v1/...` but the Process Controller: tests/contract/facts/access-v1.json (extracted
   from finAPI's finapi-access-v1-1.151.1.openapi.yaml)
 - `v2`: `/api/v2/...`: tests/contract/facts/access-v2.json (extracted from finapi-access-v2-auth-users-digest.json;
-  ClientConfiguration and PageableUserInfoList, which the digest lacks, fall back to the emulator's own schema)
+  ClientConfiguration and PageableUserInfoList, which the digest lacks, fall back to the emulator's own schema) and
+  the bank data operations of tests/contract/facts/webform2-access-data.json (finapi-webform2-and-access-data-digest
+  .json, its `access.*` models); the operations of OWN_OPERATIONS, which finAPI serves but no source describes, are
+  checked against the emulator's own document
 - `emulator`: `/api/v1/processes...`, `/__admin/...`, `/openapi.json`: the emulator's own /openapi.json
 
 The facts are committed: tests/contract/generate.py writes them from finAPI's specs (../shared/specs), and
@@ -58,6 +61,9 @@ V1_URI = "https://contract.invalid/finapi-access-v1.json"
 V2_URI = "https://contract.invalid/finapi-access-v2-digest.json"
 OWN_URI = "https://contract.invalid/mock-finapi.json"
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+OWN_OPERATIONS = frozenset({("post", "/api/v2/bankConnections/connectInterface")})
+"""finAPI operations the emulator serves that finAPI's sources here lack (Access v2's "Connect a new interface" is
+not in the bank data digest): the emulator's own /openapi.json stands in for their contract."""
 
 
 @dataclass(frozen=True)
@@ -121,6 +127,18 @@ DELIBERATE_DIFFERENCES = (
         "capacity (`--max-tokens` ...) answers 503 `UNEXPECTED_ERROR` and changes nothing.",
     ),
 )
+
+
+def v2_facts() -> dict[str, Any]:
+    """finAPI's Access v2 contract as one set of facts: the auth/users digest's and the `/api/v2/` operations of the
+    Web Form 2.0 and Access bank data digest (whose `access.*` model names do not collide with the former's)."""
+    users, data = generate.load("access-v2"), generate.load("webform2-access-data")
+    return {
+        "emulated": [*users["emulated"], *data["emulated"]],
+        "operations": [*users["operations"], *(op for op in data["operations"] if op["path"].startswith("/api/v2/"))],
+        "models": {**users["models"], **data["models"]},
+        "missing_models": [*users["missing_models"], *data["missing_models"]],
+    }
 
 
 def surface_of(path: str) -> str:
@@ -249,7 +267,12 @@ class ContractValidator:
         own_ops = _oas_operations("emulator", own, lambda t: True)
         self._paths = {
             "v1": _Paths(_facts_operations("v1", v1, not_processes)),
-            "v2": _Paths(_facts_operations("v2", v2, lambda t: True)),
+            "v2": _Paths(
+                [
+                    *_facts_operations("v2", v2, lambda t: True),
+                    *(op for op in own_ops if (op.method, op.template) in OWN_OPERATIONS),
+                ]
+            ),
             "emulator": _Paths(op for op in own_ops if surface_of(op.template) == "emulator"),
         }
         # models finAPI's source lacks (v2: ClientConfiguration, PageableUserInfoList): the emulator's own schema
@@ -259,7 +282,7 @@ class ContractValidator:
     @classmethod
     def load(cls) -> ContractValidator:
         own = json.loads(openapi.document_bytes())
-        return cls(generate.load("access-v1"), generate.load("access-v2"), own)
+        return cls(generate.load("access-v1"), v2_facts(), own)
 
     # -- schemas
 
@@ -318,6 +341,7 @@ class ContractValidator:
         self.counts[surface] += 1
         methods = self._paths[surface].find(path)
         op = None if methods is None else methods.get("get" if method == "head" else method)
+        surface = surface if op is None else op.surface  # OWN_OPERATIONS: the emulator's document
         operation = op.name if op else f"{method.upper()} {path} ({surface})"
         when = {"any", "unknown-path" if methods is None else "known-path" if op is None else "operation"}
         if len(request_id) > MAX_REQUEST_ID:
