@@ -57,6 +57,32 @@ async def processes(store: Store, now: float) -> list[dict[str, Any]]:
     ]
 
 
+async def bank_connections(store: Store, mandator_id: str | None, now: float) -> dict[str, Any]:
+    """Every bank connection (of one mandator, or all) with its owner, statuses and counts, and the totals."""
+    summaries = await store.bank_summary(mandator_id, now)
+    listed = [
+        {
+            "id": s.connection.id,
+            "mandatorId": s.connection.mandator_id,
+            "userId": s.user_id,
+            "bankId": s.connection.bank_id,
+            "name": s.connection.name,
+            "updateStatus": s.connection.update_status(now),
+            "categorizationStatus": s.connection.categorization_status(now),
+            "accountIds": list(s.connection.account_ids),
+            "accounts": s.accounts,
+            "transactions": s.transactions,
+        }
+        for s in summaries
+    ]
+    totals = {
+        "bankConnections": len(summaries),
+        "accounts": sum(s.accounts for s in summaries),
+        "transactions": sum(s.transactions for s in summaries),
+    }
+    return {"bankConnections": listed, "totals": totals}
+
+
 async def expire_token(store: Store, value: str, now: float) -> str:
     """Expire a live access or refresh token now; answers it masked."""
     if await store.expire_token(value, now) is None:

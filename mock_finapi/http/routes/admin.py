@@ -115,6 +115,12 @@ async def state_processes(request: Request) -> Response:
     return render.JSON({"processes": await views.processes(ctx.world.store, ctx.now)})
 
 
+async def state_bank_connections(request: Request) -> Response:
+    ctx = context(request)
+    mandator = request.query_params.get("mandator")
+    return render.JSON(await views.bank_connections(ctx.world.store, mandator, ctx.now))
+
+
 # instant edge cases
 async def expire_token(request: Request) -> Response:
     ctx = context(request)
@@ -213,6 +219,7 @@ def routes(settings: Settings, counts: metrics.RequestCounts | None = None) -> l
         "/__admin/state/users": {"GET": state_users},
         "/__admin/state/tokens": {"GET": state_tokens},
         "/__admin/state/processes": {"GET": state_processes},
+        "/__admin/state/bankConnections": {"GET": state_bank_connections},
         "/__admin/tokens/{token}/expire": {"POST": expire_token},
         "/__admin/users/{userId}/lock": {"POST": lock_user},
         "/__admin/scenario": {"POST": load_scenario},
