@@ -371,7 +371,8 @@ class RenderedPages:
 
     def __init__(self, size: int) -> None:
         self.size = size
-        self.bodies: dict[tuple[bytes, tuple[int, ...]], tuple[list[Transaction], bytes]] = {}
+        self.bodies: dict[tuple[bytes, int, int, int], tuple[list[Transaction], bytes]] = {}
+        """By the page's paging and sums and its count, first and last id; checked against its records."""
 
     def body(self, found: TransactionPage, page: int, per_page: int) -> bytes:
         rest = orjson.dumps(
@@ -382,9 +383,10 @@ class RenderedPages:
                 "balance": money(found.income + found.spending),
             }
         )
-        key = (rest, tuple(record.id for record in found.transactions))
+        records = found.transactions
+        key = (rest, len(records), records[0].id if records else 0, records[-1].id if records else 0)
         entry = self.bodies.get(key)
-        if entry is not None and entry[0] == found.transactions:
+        if entry is not None and entry[0] == records:  # the same records (compared by identity first: cheap)
             return entry[1]
         head, tail = b'{"transactions":[', b"]," + rest[1:]
         parts = RENDERED.of(found.transactions)

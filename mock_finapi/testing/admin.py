@@ -111,6 +111,11 @@ class AdminClient:
     def processes(self) -> list[dict[str, Any]]:
         return list(self._call("GET", "/state/processes")["processes"])
 
+    def bank_connections(self, mandator: str | None = None) -> list[dict[str, Any]]:
+        """Every bank connection with its owner, statuses and account and transaction counts."""
+        params = {"mandator": mandator} if mandator else None
+        return list(self._call("GET", "/state/bankConnections", params=params)["bankConnections"])
+
     def expire_token(self, token: str) -> None:
         self._call("POST", f"/tokens/{token}/expire")
 

@@ -98,6 +98,17 @@ def test_state_views_expire_token_and_lock_user(server: ThreadedServer, admin: A
     assert httpx.post(server.url + TOKEN_PATH[2], data=password_grant()).status_code == 423
 
 
+def test_bank_connections_view(server: ThreadedServer, admin: AdminClient) -> None:
+    assert admin.bank_connections() == []
+    admin.load_scenario(name="bank-data")
+    connections = admin.bank_connections(mandator=MANDATOR)
+    assert [(c["id"], c["userId"], c["bankId"], c["accounts"]) for c in connections] == [
+        (1_000_001, "username", 280001, 3),
+        (1_000_002, "username", 10050000, 2),
+    ]
+    assert admin.bank_connections(mandator="another") == []
+
+
 def test_reset_and_load_scenario(server: ThreadedServer, admin: AdminClient) -> None:
     admin.load_scenario(name="locked-user")
     assert admin.health()["scenario"] == "locked-user"
