@@ -11,7 +11,9 @@ What it does that real integrations must do, and that examples/test_finapi_clien
 - caches the client token and gets a new one when finAPI answers 401 (it expired or was revoked);
 - retries the token endpoint on 503, waiting as long as `Retry-After` says (at most `max_retries` times);
 - refreshes an expired user access token with the refresh token, and logs in again when that is gone too;
-- runs the Process Controller flow: create a process, exchange its token for a user access token.
+- runs the Process Controller flow: create a process, exchange its token for a user access token;
+- imports a bank connection through Web Form 2.0 (create the form, send the user to its `url`, read the result when
+  the `finalised` callback arrives) and reads the new accounts and transactions from Access.
 """
 
 from __future__ import annotations
@@ -56,12 +58,16 @@ class FinapiClient:
         client_id: str,
         client_secret: str,
         *,
+        web_form_url: str | None = None,
         http: httpx.Client | None = None,
         max_retries: int = 3,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        """`http`: a ready httpx.Client to use instead of one of our own (its base URL wins over `base_url`).
-        `sleep`: how to wait before a retry (tests pass a recorder instead of really sleeping)."""
+        """`web_form_url`: the Web Form 2.0 API's base URL (finAPI: https://webform-sandbox.finapi.io; default:
+        `base_url`, as mock-finapi serves both). `http`: a ready httpx.Client to use instead of one of our own (its
+        base URL wins over `base_url`). `sleep`: how to wait before a retry (tests pass a recorder instead of really
+        sleeping)."""
+        self._web_form_url = web_form_url.rstrip("/") if web_form_url else ""
         self._http = http or httpx.Client(base_url=base_url, timeout=10.0)
         self._own_http = http is None
         self._client_id, self._client_secret = client_id, client_secret
@@ -171,6 +177,52 @@ class FinapiClient:
         """The hidden finAPI user behind a process, read with the exchanged token."""
         access_token = self.exchange_process(process_token)
         response = self._http.get("/api/v2/users", headers=_bearer(access_token))
+        if response.status_code != 200:
+            raise FinapiError(response)
+        return cast(dict[str, Any], response.json())
+
+    # Web Form 2.0 and Access bank data, with the user access token of a process (or a login)
+    def import_bank_connection(
+        self,
+        access_token: str,
+        *,
+        bank_id: int | None = None,
+        account_types: list[str] | None = None,
+        callback_url: str | None = None,
+    ) -> dict[str, Any]:
+        """A web form importing a bank connection: send the user to its `url`; finAPI POSTs `{"webFormId",
+        "status"}` to `callback_url` when the form is finished."""
+        body: dict[str, Any] = {}
+        if bank_id is not None:
+            body["bank"] = {"id": bank_id}
+        if account_types is not None:
+            body["accountTypes"] = account_types
+        if callback_url is not None:
+            body["callbacks"] = {"finalised": callback_url}
+        path = f"{self._web_form_url}/api/webForms/bankConnectionImport"
+        response = self._http.post(path, json=body, headers=_bearer(access_token))
+        if response.status_code != 201:
+            raise FinapiError(response)
+        return cast(dict[str, Any], response.json())
+
+    def web_form(self, access_token: str, web_form_id: str) -> dict[str, Any]:
+        """The form's status and payload: `payload.bankConnectionId` once COMPLETED, `errorCode` on an error."""
+        response = self._http.get(f"{self._web_form_url}/api/webForms/{web_form_id}", headers=_bearer(access_token))
+        if response.status_code != 200:
+            raise FinapiError(response)
+        return cast(dict[str, Any], response.json())
+
+    def accounts(self, access_token: str, bank_connection_id: int) -> list[dict[str, Any]]:
+        params = {"bankConnectionIds": bank_connection_id}
+        response = self._http.get("/api/v2/accounts", params=params, headers=_bearer(access_token))
+        if response.status_code != 200:
+            raise FinapiError(response)
+        return cast(list[dict[str, Any]], response.json()["accounts"])
+
+    def transactions(self, access_token: str, account_ids: list[int], per_page: int = 500) -> dict[str, Any]:
+        """The first page of the accounts' transactions as the bank sent them, with the sums over all pages."""
+        params: dict[str, Any] = {"view": "bankView", "accountIds": account_ids, "perPage": per_page}
+        response = self._http.get("/api/v2/transactions", params=params, headers=_bearer(access_token))
         if response.status_code != 200:
             raise FinapiError(response)
         return cast(dict[str, Any], response.json())

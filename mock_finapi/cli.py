@@ -144,12 +144,14 @@ def _serve(args: argparse.Namespace) -> int:
             scenario_dirs=tuple(args.scenario_dir),
             allowed_hosts=allowed_hosts(args.host, args.allow_host),
             head_timeout=args.head_timeout,
+            public_url=args.public_url,
             capacity=Capacity(
                 args.max_tokens,
                 args.max_users,
                 args.max_processes,
                 args.max_clients,
                 transactions=args.max_transactions,
+                web_forms=args.max_web_forms,
             ),
         )
         if args.reload:  # the reloader compares the file with the very text this loaded

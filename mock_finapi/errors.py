@@ -19,13 +19,16 @@ MockFinapiError
 │   ├── UserAlreadyVerified     422 USER_ALREADY_VERIFIED
 │   ├── Locked                  423 LOCKED
 │   ├── UnexpectedError         500 UNEXPECTED_ERROR
-│   └── CapacityReached         503 UNEXPECTED_ERROR (the store keeps no more: settings.Capacity)
+│   ├── CapacityReached         503 UNEXPECTED_ERROR (the store keeps no more: settings.Capacity)
+│   ├── WebFormError            the Web Form 2.0 API's Error {code, description, timestamp, endpoint}, its own code
+│   └── InvalidFields           400: the Web Form 2.0 API's ValidationError {errors: [{field, message}], ...}
 ├── OAuthError          → {"error": ..., "error_description": ...}
 │   ├── InvalidClient           401 invalid_client (finAPI's BadCredentialsError)
 │   └── InvalidToken            401 invalid_token
 └── ScenarioError       a scenario file that does not validate (never an HTTP answer)
 ```
-Services raise these; `http/render.py` turns them into responses. Tests import the message constants.
+Services raise these; `http/render.py` turns them into responses (on `/api/webForms` and `/api/tasks` every one in
+the Web Form 2.0 API's shapes, WEBFORM.md §6.1). Tests import the message constants.
 """
 
 from __future__ import annotations
@@ -210,6 +213,22 @@ class CapacityReached(ApiError):
     status = 503
     code = "UNEXPECTED_ERROR"
     type = "TECHNICAL"
+
+
+class WebFormError(ApiError):
+    """An error of the Web Form 2.0 API with its own `code` (WEBFORM.md §6.1: NOT_FOUND, BANK_NOT_SUPPORTED, ...)."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message, status=status)
+        self.web_form_code = code
+
+
+class InvalidFields(ApiError):
+    """400 of the Web Form 2.0 API: one (field, message) per bad field, `field` a JSON path (`callbacks.finalised`)."""
+
+    def __init__(self, problems: list[tuple[str, str]]) -> None:
+        super().__init__("; ".join(f"{field}: {message}" for field, message in problems))
+        self.problems = tuple(problems)
 
 
 _BY_STATUS: dict[int, type[ApiError]] = {

@@ -13,6 +13,7 @@ import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from mock_finapi.settings import DEFAULT_HOST, DEFAULT_PORT
 
@@ -65,6 +66,16 @@ def seconds(value: str) -> float:
     if not 0 < number < 86_400:
         raise ValueError("must be more than 0 and less than a day")
     return number
+
+
+def public_url(value: str) -> str:
+    """An absolute http(s) base URL without query or fragment (a path prefix is kept), without a trailing slash."""
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+        raise ValueError(f"must be an http or https URL such as https://mock.example.com, not {value!r}")
+    if any(ch.isspace() or not ch.isprintable() for ch in value):
+        raise ValueError("must not contain spaces or control characters")
+    return value.rstrip("/")
 
 
 def choice(*choices: str) -> Callable[[str], str]:
@@ -148,6 +159,13 @@ OPTIONS = (
         "seconds a client may take to send a request head (default 10)",
         metavar="SECONDS",
     ),
+    Option(
+        "public-url",
+        public_url,
+        None,
+        "the base URL web form URLs point at, as browsers reach the server (default: each request's own)",
+        metavar="URL",
+    ),
     Option("max-tokens", positive, 1_000_000, "live tokens the server keeps at most (default 1000000)", metavar="N"),
     Option("max-users", positive, 1_000_000, "users the server keeps at most (default 1000000)", metavar="N"),
     Option("max-processes", positive, 200_000, "processes the server keeps at most (default 200000)", metavar="N"),
@@ -157,6 +175,13 @@ OPTIONS = (
         positive,
         2_000_000,
         "bank transactions the server keeps at most (default 2000000)",
+        metavar="N",
+    ),
+    Option(
+        "max-web-forms",
+        positive,
+        100_000,
+        "web forms and background update tasks the server keeps at most (default 100000)",
         metavar="N",
     ),
 )

@@ -20,6 +20,8 @@ class Capacity(NamedTuple):
     """Clients registered at run time (`clients: {auto_register: true}`)."""
     transactions: int = 2_000_000
     """Transactions of all users together (a scenario's, web-form imports', mock batch updates')."""
+    web_forms: int = 100_000
+    """Web forms and background update tasks of all users together (deleting a user deletes its own)."""
     deleted_users: int = 100_000
     """Deleted users remembered for `mandatorAdmin/getUserList` (all mandators together): beyond it the oldest
     deletion is forgotten, so a deletion is never refused."""
@@ -50,3 +52,6 @@ class Settings:
     """Seconds a connection may take to send a complete request head before it is closed."""
     capacity: Capacity = DEFAULT_CAPACITY
     """What the store keeps at most (live tokens, users, processes, run-time clients)."""
+    public_url: str | None = None
+    """The base URL web form `url`s point at (`--public-url`, behind a proxy or in a container); None: the
+    request's own scheme, host and port."""

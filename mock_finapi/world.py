@@ -27,10 +27,12 @@ from mock_finapi.scenarios.schema import ConnectionSpec, GenerateUsers, Scenario
 from mock_finapi.services import bankgen, client_config, users
 from mock_finapi.services.bank_data import BankDataService
 from mock_finapi.services.banks import BankCatalog
+from mock_finapi.services.callbacks import Callbacks
 from mock_finapi.services.mandator_admin import MandatorAdminService
 from mock_finapi.services.processes import ProcessService
 from mock_finapi.services.tokens import TokenService
 from mock_finapi.services.users import UserService
+from mock_finapi.services.webforms import WebFormService
 from mock_finapi.settings import DEFAULT_CAPACITY, Capacity, Settings
 from mock_finapi.state.memory import MemoryStore
 from mock_finapi.state.models import Client, User
@@ -46,16 +48,23 @@ UPKEEP_BATCH = 2000
 class World:
     """One scenario's services over a store (immutable: swapping scenarios makes a new World)."""
 
-    def __init__(self, scenario: Scenario, seed: int, store: Store, clock: Clock) -> None:
+    def __init__(
+        self, scenario: Scenario, seed: int, store: Store, clock: Clock, *, public_url: str | None = None
+    ) -> None:
+        """`public_url`: the base of web form URLs (`--public-url`); None: each request's own."""
         self.scenario, self.seed, self.store, self.clock = scenario, seed, store, clock
         self.rng = Randomness(seed)
         self.banks = BankCatalog.with_scenario(scenario.banks)
         self.bank_data = BankDataService(store, self.banks)
         policy = TokenPolicy(scenario.tokens.format, scenario.tokens.reuse)
         self.tokens = TokenService(store, policy, auto_register=scenario.auto_register)
-        self.users = UserService(store, self.rng)
+        self.callbacks = Callbacks(store, clock, scenario.webforms.callbacks)
+        self.users = UserService(store, self.rng, self.callbacks)
         self.processes = ProcessService(store, self.tokens, scenario.processes.limits)
-        self.mandator_admin = MandatorAdminService(store)
+        self.mandator_admin = MandatorAdminService(store, self.callbacks)
+        self.webforms = WebFormService(
+            store, self.banks, self.rng, scenario.webforms, self.callbacks, public_url=public_url
+        )
 
 
 def resolve_seed(scenario: Scenario, seed: int | None) -> int:
@@ -193,11 +202,16 @@ class Sandbox:
 
     async def upkeep(self, interval: float = UPKEEP_INTERVAL) -> None:
         """While serving: purge expired tokens and due user deletions a bounded batch at a time, so that memory
-        follows the clock (a clock jump that expires a million tokens) without any request paying for it."""
+        follows the clock (a clock jump that expires a million tokens) without any request paying for it; and move
+        web forms and tasks along the clock (`WebFormService.sweep`: every `interval`, at most 0.5 s)."""
         while True:
             world = self.world
             now = (await self.store.prepare()).clock.time(world.clock.real())
             purged = await self.store.purge_expired(now, UPKEEP_BATCH)
+            try:
+                await world.webforms.sweep(now)  # expiry, scenario outcomes, tasks: with their callbacks
+            except Exception:  # a bug must not end the upkeep
+                log.exception("web form sweep failed")
             await asyncio.sleep(0 if purged == UPKEEP_BATCH else interval)
 
     async def delay(self, seconds: float) -> bool:
@@ -223,7 +237,7 @@ class Sandbox:
             freeze_at=freeze_at,
             capacity=settings.capacity,
         )
-        return cls(settings, store, World(scenario, seed, store, clock))
+        return cls(settings, store, World(scenario, seed, store, clock, public_url=settings.public_url))
 
     async def swap(self, scenario: Scenario, *, seed: int | None = None, freeze_at: datetime | None = None) -> World:
         """Serve `scenario` from a fresh state (built off the event loop), in one step; `seed` None takes the
@@ -240,7 +254,8 @@ class Sandbox:
                 capacity=self.settings.capacity,
             )
             await self.store.replace(fresh)
-            self.world = World(scenario, seed, self.store, self.world.clock)
+            self.world.callbacks.close()  # the old world's callbacks on their way end, unrecorded
+            self.world = World(scenario, seed, self.store, self.world.clock, public_url=self.settings.public_url)
             return self.world
 
     async def reset(self) -> World:

@@ -139,6 +139,6 @@ def pytest_testnodedown(node: Any, error: Any) -> None:
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
     counts = config.stash[_COUNTS] + _counts()
     if counts:
-        checked = sum(counts[surface] for surface in ("v1", "v2", "emulator"))
+        checked = sum(counts[surface] for surface in ("v1", "v2", "webform", "emulator"))
         detail = ", ".join(f"{key}: {value}" for key, value in sorted(counts.items()))
         terminalreporter.write_line(f"contract: {checked} responses checked against finAPI's contract ({detail})")

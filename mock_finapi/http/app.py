@@ -19,6 +19,8 @@ from mock_finapi.http.routes import (
     processes,
     tests_api,
     users,
+    webform_page,
+    webforms,
 )
 from mock_finapi.scenarios import loader
 from mock_finapi.scenarios.schema import Scenario
@@ -42,6 +44,8 @@ class Emulator(RequestLifecycle):
                 *processes.routes,
                 *bank_data.routes,
                 *tests_api.routes,
+                *webforms.routes,
+                *webform_page.routes,
                 *admin.routes(sandbox.settings, counts),
                 *openapi.routes,
             ],

@@ -32,7 +32,7 @@ def injected_response(rule: FaultRule, ctx: RequestContext, method: str, path: s
     if rule.body is not None:
         return render.JSON(rule.body, status_code=rule.status, headers=dict(rule.headers))
     message = errors.MSG_INJECTED.format(name=rule.name)
-    if rule.status == 401:
+    if rule.status == 401 and not render.web_form_api(path):  # the Web Form API answers 401 in its Error shape
         oauth = errors.InvalidClient() if path.endswith(OAUTH_ENDPOINTS) else errors.InvalidToken(message)
         response = render.oauth_error(oauth)
     else:

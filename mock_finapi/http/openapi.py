@@ -16,7 +16,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from mock_finapi import __version__
-from mock_finapi.http.routes import route
+from mock_finapi.http import openapi_webforms
+from mock_finapi.http.routes import route, webform_page
 from mock_finapi.services import bank_data, client_config, mandator_admin
 from mock_finapi.state.banking import ORDERABLE
 
@@ -282,6 +283,7 @@ def _schemas() -> dict[str, Any]:
         "AdminObject": {"type": "object", "additionalProperties": True},
         **_mock_batch_update_schemas(),
         **_bank_data_schemas(),
+        **openapi_webforms.schemas(),
     }
 
 
@@ -502,6 +504,8 @@ def _paths() -> dict[str, Any]:
         },
     }
     paths.update(_bank_data_paths())
+    paths.update(openapi_webforms.paths())
+    paths.update(webform_page.openapi_paths())
     paths["/api/v2/tests/mockBatchUpdate"] = {
         "post": _operation(
             "Mock a batch update (sandbox test helper)",
@@ -523,7 +527,11 @@ def _paths() -> dict[str, Any]:
             method: {
                 "summary": summary,
                 "security": [{"admin": []}],
-                "responses": _responses(ADMIN_CREATED.get((path, method), 200), "AdminObject", ADMIN_ERRORS),
+                "responses": _responses(
+                    ADMIN_CREATED.get((path, method), 200),
+                    "AdminObject",
+                    {**ADMIN_ERRORS, **ADMIN_MORE_ERRORS.get((path, method), {})},
+                ),
                 "parameters": params,
             }
             for method, summary in methods.items()
@@ -925,6 +933,8 @@ TRANSACTION_PARAMS = [
 # token, user or scenario; 400 a bad body, query or scenario; 403 a Host not allowed or another site's Origin
 ADMIN_ERRORS = {**COMMON, 400: "ErrorMessage", 401: "BadCredentialsError", 403: "ErrorMessage", 404: "ErrorMessage"}
 ADMIN_CREATED = {("/__admin/faults", "post"): 201}
+ADMIN_MORE_ERRORS = {("/__admin/webForms/{webFormId}/complete", "post"): {422: "ErrorMessage"}}
+"""Statuses one admin operation adds to ADMIN_ERRORS: completing a web form that is final already is 422."""
 
 
 ADMIN_PATHS = {
@@ -937,10 +947,19 @@ ADMIN_PATHS = {
     "/__admin/state/tokens": {"get": "Live tokens (masked)"},
     "/__admin/state/processes": {"get": "Processes (tokens masked)"},
     "/__admin/state/bankConnections": {"get": "Bank connections with account and transaction counts (?mandator=)"},
+    "/__admin/state/webForms": {"get": "Web forms with owner, status, URL, bank and result (?mandator=)"},
+    "/__admin/state/tasks": {"get": "Background update tasks with owner, status and update form (?mandator=)"},
+    "/__admin/webForms/{webFormId}/complete": {
+        "post": "Finish a web form as its user would: {status, errorCode?, bankId?, accountTypes?}; answers the form"
+    },
     "/__admin/tokens/{token}/expire": {"post": "Expire a token now"},
     "/__admin/users/{userId}/lock": {"post": "Lock a user"},
     "/__admin/scenario": {"post": "Load another scenario (name, path or yaml)"},
     "/__admin/faults": {"get": "Fault rules", "post": "Add a fault rule", "delete": "Remove all fault rules"},
+    "/__admin/callbacks": {
+        "get": "Callbacks the emulator sent or tried to send, newest first (?limit=)",
+        "delete": "Forget the callbacks sent",
+    },
     "/__admin/metrics": {"get": "Counters and sizes in Prometheus' text format"},
 }
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -45,7 +46,10 @@ class JSON(Response):
 
 
 def error_message(ctx: RequestContext, method: str, path: str, exc: errors.ApiError) -> Response:
-    """finAPI's ErrorMessage; Access v1 paths get v1's date format and `multiStepAuthentication`."""
+    """finAPI's ErrorMessage; Access v1 paths get v1's date format and `multiStepAuthentication`; the Web Form 2.0
+    API's paths its own shapes (`web_form_error`)."""
+    if web_form_api(path):
+        return web_form_error(ctx, method, path, exc)
     v1 = path.startswith(("/api/v1/", "/oauth/"))
     now = to_datetime(ctx.now)
     detail: dict[str, Any] = {"message": exc.message, "code": exc.code, "type": exc.type}
@@ -77,10 +81,53 @@ def failure(ctx: RequestContext, method: str, path: str, exc: Exception) -> Resp
     if isinstance(exc, errors.ApiError):
         return error_message(ctx, method, path, exc)
     if isinstance(exc, errors.OAuthError):
-        return oauth_error(exc)
+        return web_form_error(ctx, method, path, exc) if web_form_api(path) else oauth_error(exc)
     if isinstance(exc, Invalid):  # admin input: names the key
         return error_message(ctx, method, path, errors.IllegalFieldValue(str(exc)))
     return None
+
+
+# ---------------------------------------------------------------------------------------------------- Web Form 2.0
+
+WEB_FORM_PREFIXES = ("/api/webForms", "/api/tasks")
+_WEB_FORM_CODES = {401: "UNAUTHORIZED", 403: "FORBIDDEN", 404: "NOT_FOUND", 405: "NOT_ALLOWED", 423: "LOCKED"}
+"""The Web Form API's `Error.code` of an error that has none of its own, by status (WEBFORM.md §6.1); 5xx:
+INTERNAL_SERVER_ERROR, other 4xx: NOT_SUPPORTED."""
+
+
+def web_form_api(path: str) -> bool:
+    """A path of the Web Form 2.0 API (`/api/webForms...`, `/api/tasks...`), whose errors have its own shapes."""
+    return any(path == prefix or path.startswith(prefix + "/") for prefix in WEB_FORM_PREFIXES)
+
+
+def web_form_timestamp(seconds: float) -> str:
+    """The Web Form API's `yyyy-MM-dd'T'HH:mm:ss.SSSZ` in UTC: 2026-01-05T08:00:00.000+0000."""
+    when = datetime.fromtimestamp(seconds, UTC)
+    return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}+0000"
+
+
+def web_form_error(ctx: RequestContext, method: str, path: str, exc: errors.ApiError | errors.OAuthError) -> Response:
+    """The Web Form API's `ValidationError` (400) or `Error` (every other status; 401 instead of the OAuth body)."""
+    stamp = {"timestamp": web_form_timestamp(ctx.now), "endpoint": f"{method} {path}"}
+    if isinstance(exc, errors.OAuthError):
+        body: dict[str, Any] = {"code": "UNAUTHORIZED", "description": exc.description, **stamp}
+        return JSON(body, status_code=401)
+    status = exc.http_status
+    if isinstance(exc, errors.InvalidFields) or status in (400, 413, 415):
+        problems = exc.problems if isinstance(exc, errors.InvalidFields) else ((_field_of(exc), exc.message),)
+        body = {"errors": [{"field": field, "message": message} for field, message in problems], **stamp}
+        return JSON(body, status_code=status, headers=exc.headers)
+    if isinstance(exc, errors.WebFormError):
+        code = exc.web_form_code
+    else:
+        code = _WEB_FORM_CODES.get(status, "INTERNAL_SERVER_ERROR" if status >= 500 else "NOT_SUPPORTED")
+    body = {"code": code, "description": exc.message, **stamp}
+    return JSON(body, status_code=status, headers=exc.headers)
+
+
+def _field_of(exc: errors.ApiError) -> str:
+    """The `field` of a 400 that is not about the body's fields: the header or the body."""
+    return "X-Request-Id" if exc.message == errors.MSG_REQUEST_ID_TOO_LONG else "body"
 
 
 def token(issued: IssuedToken) -> Response:

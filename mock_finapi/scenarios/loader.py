@@ -28,10 +28,12 @@ from mock_finapi.errors import ScenarioError
 from mock_finapi.scenarios.schema import (
     AccountSpec,
     BankSpec,
+    CallbackSpec,
     ClientSpec,
     ClockSpec,
     ConnectionSpec,
     GenerateUsers,
+    OutcomeSpec,
     ProcessesSpec,
     Scenario,
     SeededProcess,
@@ -39,11 +41,13 @@ from mock_finapi.scenarios.schema import (
     TransactionSpec,
     UpdateSpec,
     UserSpec,
+    WebFormsSpec,
 )
-from mock_finapi.services import bankgen, banks, client_config, faults, processes, users
+from mock_finapi.services import bankgen, banks, client_config, faults, processes, users, webform_outcomes
 from mock_finapi.state.banking import UpdateResultStatus
 from mock_finapi.state.models import FaultRule, Role
 from mock_finapi.state.protocol import ProcessLimits
+from mock_finapi.state.webforms import WEB_FORM_SECONDS
 from mock_finapi.validation import REQUIRED, Fields, Invalid, kind_name, nearest
 
 T = TypeVar("T")
@@ -80,10 +84,26 @@ MAX_AMOUNT = 1_000_000_000
 """An amount's absolute value at most (euros)."""
 MAX_UPDATING_FOR = 365 * 86_400
 """`updating_for` at most (seconds)."""
+MAX_OUTCOMES = 1_000
+"""Web form outcomes a scenario lists (`webforms.outcomes`)."""
+MAX_CALLBACK_TIMEOUT = 60.0
+"""`webforms.callbacks.timeout` at most (seconds)."""
 MAX_PROBLEMS = 50
 """Problems one validation reports at most: then it stops (a list of a million broken users reports the first 50)."""
 
-ROOT_KEYS = ("name", "description", "seed", "clock", "tokens", "clients", "users", "processes", "faults", "banks")
+ROOT_KEYS = (
+    "name",
+    "description",
+    "seed",
+    "clock",
+    "tokens",
+    "clients",
+    "users",
+    "processes",
+    "faults",
+    "banks",
+    "webforms",
+)
 CLOCK_KEYS = ("start", "frozen")
 TOKEN_KEYS = ("format", "reuse")
 CLIENT_KEYS = ("client_id", "client_secret", "role", "mandator_id", "config")
@@ -121,6 +141,9 @@ CONNECTION_KEYS = (
     "accounts",
 )
 UPDATE_KEYS = ("result", "error_message")
+WEBFORMS_KEYS = ("callbacks", "outcomes", "task_outcome", "disabled_mandators")
+CALLBACK_KEYS = ("allow_http", "verify_tls", "timeout")
+OUTCOME_KEYS = ("status", "after", "user", "mandator", "error_code", "bank", "account_types")
 ACCOUNT_KEYS = ("type", "name", "iban", "currency", "balance", "overdraft_limit", "transactions")
 TRANSACTION_KEYS = (
     "amount",
@@ -354,19 +377,25 @@ class _Validator:
             lambda: self.processes(root.section("processes", PROCESSES_KEYS), app_clients), ProcessesSpec()
         )
         fault_rules = self.faults(root)
+        known_mandators = None if auto_register else mandators  # auto-registered clients bring mandators of their own
+        webforms = self.attempt(
+            lambda: self.webforms(root.section("webforms", WEBFORMS_KEYS), known_mandators, known_banks),
+            WebFormsSpec(),
+        )
         return Scenario(
             name,
             "",
-            description,
-            seed,
-            clock,
-            tokens,
-            clients,
-            user_specs,
-            process_spec,
-            fault_rules,
-            auto_register,
-            bank_specs,
+            description=description,
+            seed=seed,
+            clock=clock,
+            tokens=tokens,
+            clients=clients,
+            users=user_specs,
+            processes=process_spec,
+            faults=fault_rules,
+            auto_register=auto_register,
+            webforms=webforms,
+            banks=bank_specs,
         )
 
     @staticmethod
@@ -726,6 +755,130 @@ class _Validator:
         if value is not None and (why := problem(value)):
             raise s.invalid(key, why)
         return value
+
+    # ------------------------------------------------------------------------------------------------ web forms
+
+    def webforms(self, s: Fields, mandators: set[str] | None, known_banks: Banks | None) -> WebFormsSpec:
+        """`webforms:` (WEBFORM.md §3, §4, §7.16); `mandators` or `known_banks` None: not known (they have problems
+        of their own, or clients register themselves), so an outcome's mandator or bank is not checked."""
+        callbacks = self.attempt(lambda: self.callbacks(s.section("callbacks", CALLBACK_KEYS)), CallbackSpec())
+        items = self.items(s, "outcomes")
+        if len(items) > MAX_OUTCOMES:
+            self.record(s.invalid("outcomes", self.too_many(len(items), "web form outcomes", MAX_OUTCOMES)))
+            items = []
+        parsed = self.each(items, partial(self.outcome, mandators=mandators, known_banks=known_banks))
+        task_outcome = self.attempt(partial(self.choice, s, "task_outcome", webform_outcomes.TASK_OUTCOMES), None)
+        no_mandators: tuple[str, ...] = ()
+        disabled = self.attempt(partial(self.disabled_mandators, s, mandators), no_mandators)
+        return WebFormsSpec(callbacks, tuple(outcome for _, outcome in parsed), task_outcome, disabled)
+
+    def callbacks(self, s: Fields) -> CallbackSpec:
+        allow_http = self.attempt(lambda: s.take("allow_http", bool, False), False)
+        verify_tls = self.attempt(lambda: s.take("verify_tls", bool, False), False)
+        timeout = self.attempt(partial(self.callback_timeout, s), CallbackSpec().timeout)
+        return CallbackSpec(allow_http, verify_tls, timeout)
+
+    @staticmethod
+    def callback_timeout(s: Fields) -> float:
+        seconds: float = s.take("timeout", (int, float), CallbackSpec().timeout)
+        if not 0 < seconds <= MAX_CALLBACK_TIMEOUT:
+            raise s.invalid("timeout", f"must be a number of seconds above 0, at most {MAX_CALLBACK_TIMEOUT:g}")
+        return float(seconds)
+
+    @staticmethod
+    def choice(s: Fields, key: str, allowed: tuple[str, ...]) -> str | None:
+        value: str | None = s.take(key, str, None)
+        if value is not None and value not in allowed:
+            raise s.invalid(key, f"must be {webform_outcomes.one_of(allowed)}")
+        return value
+
+    @staticmethod
+    def disabled_mandators(s: Fields, mandators: set[str] | None) -> tuple[str, ...]:
+        listed: list[Any] = s.take("disabled_mandators", list, [])
+        if not all(isinstance(m, str) and m for m in listed) or len(set(listed)) != len(listed):
+            raise s.invalid("disabled_mandators", "must be a list of mandator ids, each once")
+        unknown = [m for m in listed if mandators is not None and m not in mandators]
+        if unknown:
+            problem = f"'{unknown[0]}' is not the mandator_id of one of the scenario's clients"
+            raise s.invalid("disabled_mandators", problem)
+        return tuple(listed)
+
+    def outcome(
+        self, path: str, line: int | None, data: Any, mandators: set[str] | None, known_banks: Banks | None
+    ) -> OutcomeSpec:
+        s = Fields(data, path, OUTCOME_KEYS, line, self.record)
+        before = self.count()
+        status = self.attempt(partial(self.outcome_status, s), None)
+        after = self.attempt(partial(self.outcome_after, s), 0.0)
+        user = self.attempt(partial(self.outcome_user, s), None)
+        mandator = self.attempt(partial(self.outcome_mandator, s, mandators), None)
+        error_code = self.attempt(partial(self.outcome_error_code, s, status), None)
+        bank = self.attempt(partial(self.outcome_bank, s, status, known_banks), None)
+        types = self.attempt(partial(self.outcome_account_types, s, status), None)
+        if self.count() != before or status is None:
+            raise Invalid(path, "has problems", line, derived=True)  # reported above: this outcome is not made
+        if status == "COMPLETED_WITH_ERROR" and error_code is None:
+            error_code = webform_outcomes.DEFAULT_ERROR_CODE
+        return OutcomeSpec(status, after, user, mandator, error_code, bank, types)
+
+    @staticmethod
+    def outcome_status(s: Fields) -> str:
+        status: str = s.take("status", str)
+        if status not in webform_outcomes.FINAL_STATUSES:
+            raise s.invalid("status", f"must be {webform_outcomes.one_of(webform_outcomes.FINAL_STATUSES)}")
+        return status
+
+    @staticmethod
+    def outcome_after(s: Fields) -> float:
+        seconds: float = s.take("after", (int, float), 0)
+        if not 0 <= seconds < WEB_FORM_SECONDS:
+            problem = f"must be a number of seconds from 0 to below {WEB_FORM_SECONDS} (forms expire after 20 minutes)"
+            raise s.invalid("after", problem)
+        return float(seconds)
+
+    @staticmethod
+    def outcome_user(s: Fields) -> str | None:
+        user: str | None = s.take("user", str, None)
+        if user is not None and not user:
+            raise s.invalid("user", "must not be empty")
+        return user
+
+    @staticmethod
+    def outcome_mandator(s: Fields, mandators: set[str] | None) -> str | None:
+        mandator: str | None = s.take("mandator", str, None)
+        if mandator is not None and mandators is not None and mandator not in mandators:
+            raise s.invalid("mandator", "must be the mandator_id of one of the scenario's clients")
+        return mandator
+
+    @staticmethod
+    def outcome_error_code(s: Fields, status: str | None) -> str | None:
+        code: str | None = s.take("error_code", str, None)
+        if code is not None and status is not None and (problem := webform_outcomes.error_code_problem(status, code)):
+            raise s.invalid("error_code", problem)
+        return code
+
+    @staticmethod
+    def outcome_bank(s: Fields, status: str | None, known: Banks | None) -> int | None:
+        bank: int | None = s.take("bank", int, None)
+        if bank is None:
+            return None
+        if status is not None and status != "COMPLETED":
+            raise s.invalid("bank", "only a COMPLETED outcome imports from a bank")
+        if known is not None and bank not in known:
+            built_in = ", ".join(str(b.id) for b in banks.BUILT_IN)
+            raise s.invalid("bank", f"must be the id of a built-in test bank ({built_in}) or of a bank under banks")
+        return bank
+
+    @staticmethod
+    def outcome_account_types(s: Fields, status: str | None) -> tuple[str, ...] | None:
+        types: list[Any] | None = s.take("account_types", list, None)
+        if types is None:
+            return None
+        if status is not None and status != "COMPLETED":
+            raise s.invalid("account_types", "only a COMPLETED outcome imports accounts")
+        if problem := webform_outcomes.account_types_problem(types):
+            raise s.invalid("account_types", problem)
+        return tuple(types)
 
     # ------------------------------------------------------------------------------------------------ bank data
 

@@ -159,6 +159,50 @@ class ProcessesSpec:
 
 
 @dataclass(frozen=True)
+class CallbackSpec:
+    """How the emulator sends callbacks (WEBFORM.md §3, §4, §7.16)."""
+
+    allow_http: bool = False
+    """False: callback URLs must follow finAPI's rule (https, a dotted host); True: `http://` and dotless hosts
+    (`localhost`) too, for local receivers."""
+    verify_tls: bool = False
+    """Verify the receiver's TLS certificate (off by default: self-signed local receivers work)."""
+    timeout: float = 5.0
+    """Seconds one attempt may take (connect, send, answer)."""
+
+
+@dataclass(frozen=True)
+class OutcomeSpec:
+    """A web form outcome decided ahead: every matching form finishes `after` virtual seconds after its creation (as
+    `POST /__admin/webForms/{id}/complete` would), so CI needs no browser."""
+
+    status: str
+    """COMPLETED, COMPLETED_WITH_ERROR, ABORTED or EXPIRED."""
+    after: float = 0.0
+    user: str | None = None
+    """Only this user's forms (case-insensitive); None: every user's."""
+    mandator_id: str | None = None
+    error_code: str | None = None
+    """COMPLETED_WITH_ERROR: the payload's errorCode (default BANK_SERVER_REJECTION)."""
+    bank: int | None = None
+    """The bank the user picks when the form names none (default: the first test bank)."""
+    account_types: tuple[str, ...] | None = None
+    """Web Form account types the user keeps (default: the form's `accountTypes`, else all)."""
+
+
+@dataclass(frozen=True)
+class WebFormsSpec:
+    callbacks: CallbackSpec = CallbackSpec()
+    outcomes: tuple[OutcomeSpec, ...] = ()
+    """The first matching one decides a form's outcome."""
+    task_outcome: str | None = None
+    """Background update tasks end so (COMPLETED, WEB_FORM_REQUIRED or COMPLETED_WITH_ERROR); None: by the rule
+    (stored credentials and a PRESENT consent: COMPLETED, else WEB_FORM_REQUIRED)."""
+    disabled_mandators: tuple[str, ...] = ()
+    """Mandators without the Web Form 2.0 product: its endpoints answer 403 FORBIDDEN."""
+
+
+@dataclass(frozen=True)
 class Scenario:
     name: str
     source: str
@@ -172,5 +216,6 @@ class Scenario:
     faults: tuple[FaultRule, ...] = ()
     auto_register: bool = False
     """`clients: {auto_register: true}`: unknown client id/secret pairs are accepted on first use."""
+    webforms: WebFormsSpec = WebFormsSpec()
     banks: tuple[BankSpec, ...] = ()
     """Banks added to the built-in test banks."""

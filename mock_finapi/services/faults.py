@@ -9,6 +9,9 @@ A rule (from the scenario's `faults:` list or `POST /__admin/faults`) has
 - an action: `respond` (status, default 503; headers; body, default a finAPI ErrorMessage, none for 204 and 304),
   `delay_ms` (before answering; alone it slows the real answer down), or `network`: `connection_reset`,
   `empty_response` or `malformed_json`.
+A rule with `match: {callback: true}` is outbound: it matches the callbacks the emulator sends (`path` against the
+callback URL's path, `fields` against the callback body's top-level fields; no `client_id`) and never a request;
+`delay_ms` delays the attempt, `respond` or `network` fail it without sending (`services/callbacks.py`).
 The first rule whose match and schedule fire wins (the store counts atomically: `Store.fire_fault`). Every response a
 rule touched carries `X-Mock-Fault: <name>`, so names and header values must be valid in an HTTP header. A key given
 as null takes its default.
@@ -27,7 +30,7 @@ from mock_finapi.validation import Fields, Invalid
 
 NETWORK_FAULTS = ("connection_reset", "empty_response", "malformed_json")
 RULE_KEYS = ("name", "match", "after", "times", "probability", "respond", "delay_ms", "network")
-MATCH_KEYS = ("method", "path", "fields", "client_id")
+MATCH_KEYS = ("method", "path", "fields", "client_id", "callback")
 RESPOND_KEYS = ("status", "headers", "body")
 MAX_DELAY_MS = 600_000
 MAX_TEXT = 400
@@ -46,12 +49,15 @@ class FaultRequest(NamedTuple):
     path: str
     fields: Mapping[str, Any]
     client_id: str | None
+    callback: bool = False
+    """A callback the emulator sends (matched by outbound rules only)."""
 
 
 def matches(rule: FaultRule, request: FaultRequest) -> bool:
     fields = request.fields
     return (
-        (rule.method is None or rule.method == request.method)
+        rule.callback == request.callback
+        and (rule.method is None or rule.method == request.method)
         and (rule.path is None or path_matches(rule.path, request.path))
         and (rule.client_id is None or rule.client_id == request.client_id)
         and all(k in fields and _text(fields[k]) == v for k, v in rule.fields.items())
@@ -66,7 +72,13 @@ async def pick(store: Store, rules: tuple[FaultRule, ...], request: FaultRequest
 
 def view(rule: FaultRule) -> dict[str, Any]:
     """A rule as the admin API shows it (and takes it back)."""
-    match = {"method": rule.method, "path": rule.path, "fields": dict(rule.fields), "client_id": rule.client_id}
+    match = {
+        "method": rule.method,
+        "path": rule.path,
+        "fields": dict(rule.fields),
+        "client_id": rule.client_id,
+        "callback": rule.callback,
+    }
     shown: dict[str, Any] = {
         "name": rule.name,
         "match": {k: v for k, v in match.items() if v},
@@ -102,6 +114,9 @@ def parse_rule(data: Any, default_name: str) -> FaultRule:
     client_id = _text_field(match, "client_id", None)
     if client_id == "":
         raise match.invalid("client_id", "must not be empty")
+    callback = match.take("callback", bool, False)
+    if callback and client_id is not None:
+        raise match.invalid("client_id", "a callback rule (callback: true) matches on path and fields only")
     fields = match.section("fields", None)
     for key, value in fields.data.items():
         if len(str(key)) > MAX_TEXT:
@@ -151,6 +166,7 @@ def parse_rule(data: Any, default_name: str) -> FaultRule:
         body=body,
         delay_ms=delay_ms,
         network=network,
+        callback=callback,
     )
 
 

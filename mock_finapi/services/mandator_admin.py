@@ -27,12 +27,15 @@ from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from itertools import islice
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mock_finapi import errors
 from mock_finapi.clock import FINAPI_TZ, to_datetime
 from mock_finapi.state.models import Client, DeletedUser, User
 from mock_finapi.state.protocol import Store
+
+if TYPE_CHECKING:
+    from mock_finapi.services.callbacks import Callbacks
 
 PER_PAGE_DEFAULT = 20
 PER_PAGE_MAX = 500
@@ -312,8 +315,9 @@ def _monthly_stats(
 
 
 class MandatorAdminService:
-    def __init__(self, store: Store) -> None:
-        self.store = store
+    def __init__(self, store: Store, callbacks: Callbacks | None = None) -> None:
+        self.store, self.callbacks = store, callbacks
+        """`callbacks`: where deletions are told to the mandator's `userSynchronizationCallbackUrl`s."""
 
     async def user_list(self, client: Client, query: UserListQuery, now: float) -> dict[str, Any]:
         """`PageableUserInfoList`: the mandator's users that meet every criterion, in order, one page. The cost grows
@@ -362,4 +366,6 @@ class MandatorAdminService:
         if len(user_ids) > MAX_USER_IDS:
             raise errors.TooManyIds(errors.MSG_TOO_MANY_IDS.format(limit=MAX_USER_IDS))
         deleted = await self.store.delete_users(client.mandator_id, user_ids, now)
+        if self.callbacks is not None:
+            await self.callbacks.user_deleted(client.mandator_id, [user.id for user in deleted])
         return {"deletedUsers": sorted((user.id for user in deleted), key=str.lower), "nonDeletedUsers": []}

@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mock_finapi import errors
 from mock_finapi.errors import IllegalFieldValue, MissingField
 from mock_finapi.randomness import IDS, Randomness
 from mock_finapi.state.models import Client, User
 from mock_finapi.state.protocol import Store
+
+if TYPE_CHECKING:
+    from mock_finapi.services.callbacks import Callbacks
 
 ID_PATTERN = re.compile(r"[a-zA-Z0-9\-_.+@]{1,36}")
 TEXT_PATTERN = re.compile(r"[A-Za-z0-9\u00a1-\u02af &(){}\[\].:,;?!+\-_$@#~`^€]*")
@@ -88,8 +91,9 @@ def _check_auto_update(client: Client, requested: bool | None) -> None:
 
 
 class UserService:
-    def __init__(self, store: Store, rng: Randomness) -> None:
-        self.store, self.rng = store, rng
+    def __init__(self, store: Store, rng: Randomness, callbacks: Callbacks | None = None) -> None:
+        self.store, self.rng, self.callbacks = store, rng, callbacks
+        """`callbacks`: where a deletion is told to the mandator's `userSynchronizationCallbackUrl`s."""
 
     async def create(self, client: Client, params: dict[str, Any], now: float) -> User:
         user_id = _check(params, "id", id_problem)
@@ -138,8 +142,10 @@ class UserService:
 
     async def delete(self, user: User, now: float) -> None:
         """Deleting a user revokes all of its tokens (decided, FINAPI.md §3); its mandator remembers the deletion
-        (`mandatorAdmin/getUserList`)."""
-        await self.store.delete_user(user.mandator_id, user.id, now)
+        (`mandatorAdmin/getUserList`) and its clients' `userSynchronizationCallbackUrl`s are told (FINAPI.md §5)."""
+        deleted = await self.store.delete_user(user.mandator_id, user.id, now)
+        if deleted is not None and self.callbacks is not None:
+            await self.callbacks.user_deleted(deleted.mandator_id, [deleted.id])
 
     async def find(self, client: Client, user_id: str, now: float) -> User:
         user = await self.store.user(client.mandator_id, user_id, now)
@@ -154,6 +160,8 @@ class UserService:
             raise errors.UnknownEntity(errors.MSG_UNKNOWN_USER.format(user=user_id))
         if user.verified:
             raise errors.UserAlreadyVerified(errors.MSG_USER_ALREADY_VERIFIED.format(user=user.id))
+        if self.callbacks is not None:
+            await self.callbacks.user_deleted(user.mandator_id, [user.id])
 
     async def verify(self, client: Client, user_id: str, now: float) -> None:
         await self.find(client, user_id, now)

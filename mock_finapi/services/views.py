@@ -1,13 +1,21 @@
 """Read-only views of the state for the admin API (`/__admin/state/...`), secrets masked, and the admin's instant
-edge cases (expire a token, lock a user) that act on what those views show."""
+edge cases (expire a token, lock a user, complete a web form) that act on what those views show."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+import orjson
+
 from mock_finapi import errors
+from mock_finapi.clock import format_v2, to_datetime
 from mock_finapi.services.journal import mask_token
+from mock_finapi.services.webform_outcomes import Completion
+from mock_finapi.services.webforms import Outcome, WebFormService
+from mock_finapi.state.models import User
 from mock_finapi.state.protocol import Store
+from mock_finapi.state.webforms import CallbackAttempt, WebForm
 
 
 async def users(store: Store, mandator_id: str | None, now: float) -> list[dict[str, Any]]:
@@ -81,6 +89,91 @@ async def bank_connections(store: Store, mandator_id: str | None, now: float) ->
         "transactions": sum(s.transactions for s in summaries),
     }
     return {"bankConnections": listed, "totals": totals}
+
+
+async def callbacks(store: Store, limit: int | None) -> list[dict[str, Any]]:
+    """The callbacks sent (or tried), newest first (`GET /__admin/callbacks`)."""
+    return [callback(attempt) for attempt in await store.callbacks(limit)]
+
+
+def callback(attempt: CallbackAttempt) -> dict[str, Any]:
+    """One attempt: its body as the JSON it was (callback bodies hold no secrets)."""
+    try:
+        body = orjson.loads(attempt.body)
+    except orjson.JSONDecodeError:
+        body = attempt.body.decode("utf-8", "replace")
+    return {
+        "time": format_v2(to_datetime(attempt.time)),
+        "kind": attempt.kind,
+        "url": attempt.url,
+        "body": body,
+        "status": attempt.status,
+        "error": attempt.error,
+        "durationMs": round(attempt.duration * 1000, 3),
+        "mandatorId": attempt.mandator_id,
+        "fault": attempt.fault,
+    }
+
+
+async def web_forms(
+    store: Store, mandator_id: str | None, now: float, url: Callable[[WebForm], str]
+) -> list[dict[str, Any]]:
+    """Every web form (of one mandator, or all), oldest first, with its owner, its `url` and what it asked for."""
+    found = [form for user in await store.users(mandator_id, now) for form in await store.web_forms(*_owner(user))]
+    found.sort(key=lambda form: form.created_at)
+    return [
+        {
+            "id": form.id,
+            "mandatorId": form.mandator_id,
+            "userId": form.user_id,
+            "type": form.type,
+            "status": form.status,
+            "url": url(form),
+            "createdAt": format_v2(to_datetime(form.created_at)),
+            "expiresAt": format_v2(to_datetime(form.expires_at)),
+            "opened": form.opened,
+            "bankId": form.request.bank_id if form.request.bank_id is not None else form.page.bank_id,
+            "accountTypes": list(form.request.account_types) if form.request.account_types is not None else None,
+            "callbackUrl": form.request.callback_url,
+            "bankConnectionId": form.connection_id,
+            "errorCode": form.error_code,
+            "taskId": form.task_id,
+        }
+        for form in found
+    ]
+
+
+async def tasks(store: Store, mandator_id: str | None, now: float) -> list[dict[str, Any]]:
+    """Every background update task (of one mandator, or all), oldest first."""
+    found = [task for user in await store.users(mandator_id, now) for task in await store.tasks(*_owner(user))]
+    found.sort(key=lambda task: task.created_at)
+    return [
+        {
+            "id": task.id,
+            "mandatorId": task.mandator_id,
+            "userId": task.user_id,
+            "type": "BANK_CONNECTION_UPDATE",
+            "status": task.status,
+            "createdAt": format_v2(to_datetime(task.created_at)),
+            "bankConnectionId": task.request.connection_id,
+            "webFormId": task.web_form_id,
+            "errorCode": task.error_code,
+        }
+        for task in found
+    ]
+
+
+def _owner(user: User) -> tuple[str, str, bool]:
+    """The arguments of the store's per-user listings: oldest first."""
+    return user.mandator_id, user.id, False
+
+
+async def complete_web_form(service: WebFormService, web_form_id: str, done: Completion, now: float) -> WebForm:
+    """Finish a form as its user would (`POST /__admin/webForms/{id}/complete`): what is due first (a form whose
+    20 minutes have passed is EXPIRED, hence final: 422), then `WebFormService.finish`."""
+    await service.sweep(now)
+    outcome = Outcome(done.status, done.error_code, None, done.bank_id, done.account_types)
+    return await service.finish(web_form_id, outcome, now)
 
 
 async def expire_token(store: Store, value: str, now: float) -> str:

@@ -3,7 +3,9 @@
 All of it lives in one `_Tables` object: dicts with O(1) lookups by token, client id, (mandator, user id) and process
 token, and the users' bank data (`BankTables`, state/bank_tables.py: per user, connections, accounts and transactions
 by id, each account's transaction ids with running sums, sorted indexes built on first use, and the updates waiting
-for their connection's `ready_at`, landed by the first operation on that user's bank data at or after it).
+for their connection's `ready_at`, landed by the first operation on that user's bank data at or after it), and the
+Web Form 2.0 data (`WebFormTables`, state/webform_tables.py: web forms and tasks by id and per user, due-time heaps for
+the sweep, and the bounded journal of the callbacks sent).
 Operations run on the server's single event loop and never await inside, so each is atomic with respect to the
 others; replacing the state (a reset, a scenario swap) is one assignment of a new `_Tables`.
 
@@ -32,14 +34,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Literal
 
 from mock_finapi import errors
 from mock_finapi.clock import ClockMove, ClockState
 from mock_finapi.credentials import secrets_equal
 from mock_finapi.randomness import FAULTS, IDS, TOKENS, Randomness
 from mock_finapi.settings import DEFAULT_CAPACITY, Capacity
-from mock_finapi.state.bank_tables import BankTables, TransactionSearch, UserBank
+from mock_finapi.state.bank_tables import CATEGORIZATION_SECONDS, BankTables, TransactionSearch, UserBank
 from mock_finapi.state.banking import (
     Account,
     AccountQuery,
@@ -52,6 +54,7 @@ from mock_finapi.state.banking import (
     Transaction,
     TransactionPage,
     TransactionQuery,
+    UpdateResult,
 )
 from mock_finapi.state.models import (
     Bearer,
@@ -76,6 +79,8 @@ from mock_finapi.state.protocol import (
     Stats,
     TokenPolicy,
 )
+from mock_finapi.state.webform_tables import WebFormTables
+from mock_finapi.state.webforms import CallbackAttempt, PageState, Task, WebForm
 
 DAY = 86_400
 PURGE_BUDGET = 64
@@ -148,6 +153,8 @@ class _Tables:
         self.journal: deque[Entry] = deque(maxlen=journal_size)
         self.bank = BankTables()
         """Every user's bank connections, accounts and transactions (state/bank_tables.py)."""
+        self.webforms = WebFormTables()
+        """Every user's web forms and tasks, and the callback journal (state/webform_tables.py)."""
 
 
 class MemoryStore:
@@ -570,6 +577,17 @@ class MemoryStore:
             t.bank.schedule(bank, updates, due)
         return outcome
 
+    async def record_manual_update(
+        self, mandator_id: str, user_id: str, connection_id: int, result: UpdateResult, now: float
+    ) -> Connection | None:
+        bank = self._bank(self._t, mandator_id, user_id, now)
+        found = None if bank is None else bank.connections.get(connection_id)
+        if bank is None or found is None:
+            return None
+        changed = found._replace(interfaces=tuple(i._replace(last_manual_update=result) for i in found.interfaces))
+        bank.connections[connection_id] = changed
+        return changed
+
     async def bank_summary(self, mandator_id: str | None, now: float) -> list[ConnectionSummary]:
         t = self._t
         rows = []
@@ -599,6 +617,133 @@ class MemoryStore:
         limit = self.capacity.transactions
         if needed and t.bank.transactions + t.bank.pending + needed > limit:
             raise _full(limit, "transactions", "transactions")
+
+    # Web Form 2.0
+    async def create_web_form(self, form: WebForm) -> WebForm:
+        self._web_form_room(self._t)
+        return self._t.webforms.add_form(form)
+
+    def _web_form_room(self, t: _Tables) -> None:
+        webforms = t.webforms
+        if len(webforms.forms.by_id) + len(webforms.tasks.by_id) >= self.capacity.web_forms:
+            raise _full(self.capacity.web_forms, "web forms and tasks", "web-forms")
+
+    async def web_form(self, web_form_id: str) -> WebForm | None:
+        return self._t.webforms.forms.by_id.get(web_form_id)
+
+    async def web_forms(self, mandator_id: str, user_id: str, descending: bool) -> list[WebForm]:
+        return self._t.webforms.forms.of((mandator_id, user_id.lower()), descending)
+
+    async def delete_web_form(self, mandator_id: str, user_id: str, web_form_id: str) -> bool:
+        forms = self._t.webforms.forms
+        form = forms.by_id.get(web_form_id)
+        if form is None or (form.mandator_id, form.user_key.lower()) != (mandator_id, user_id.lower()):
+            return False
+        forms.remove(web_form_id)
+        return True
+
+    async def open_web_form(self, web_form_id: str, now: float) -> tuple[WebForm | None, bool]:
+        t = self._t
+        form = self._form(t, web_form_id, now)
+        if form is None or form.final or form.opened:
+            return form, False
+        return t.webforms.forms.put(form._replace(opened=True, status="IN_PROGRESS")), True
+
+    async def update_page(self, web_form_id: str, page: PageState) -> WebForm | None:
+        forms = self._t.webforms.forms
+        form = forms.by_id.get(web_form_id)
+        if form is None or form.final:
+            return None
+        return forms.put(form._replace(page=page))
+
+    async def finish_web_form(
+        self,
+        web_form_id: str,
+        changes: WebForm,
+        connection: tuple[Connection, Sequence[NewAccount]] | None,
+        now: float,
+    ) -> WebForm | None:
+        t = self._t
+        form = self._form(t, web_form_id, now)
+        if form is None or form.final:
+            return None
+        changes = changes._replace(id=form.id, mandator_id=form.mandator_id, user_key=form.user_key)
+        if connection is not None:
+            new, accounts = connection
+            bank = t.bank.of(form.mandator_id, form.user_key.lower())
+            if bank is not None:
+                t.bank.land(bank, now)
+            self._room_for_transactions(t, sum(len(account.transactions) for account in accounts))
+            stored = t.bank.add(form.mandator_id, form.user_key.lower(), new, accounts)
+            changes = changes._replace(connection_id=stored.id)
+        return t.webforms.forms.put(changes)
+
+    async def due_web_forms(self, now: float) -> list[WebForm]:
+        t = self._t
+        return [form for form in t.webforms.forms.due_at(now) if self._owned(t, form, now)]
+
+    async def create_task(self, task: Task, now: float) -> Literal["ok", "unknown", "locked"]:
+        t = self._t
+        bank = self._bank(t, task.mandator_id, task.user_key, now)
+        found = None if bank is None else bank.connections.get(task.request.connection_id)
+        if bank is None or found is None:
+            return "unknown"
+        if found.busy(now):
+            return "locked"
+        self._web_form_room(t)
+        t.webforms.add_task(task)
+        busy = found._replace(ready_at=task.ends_at, categorized_at=task.ends_at + CATEGORIZATION_SECONDS)
+        bank.connections[found.id] = busy
+        return "ok"
+
+    async def task(self, task_id: str) -> Task | None:
+        return self._t.webforms.tasks.by_id.get(task_id)
+
+    async def tasks(self, mandator_id: str, user_id: str, descending: bool) -> list[Task]:
+        return self._t.webforms.tasks.of((mandator_id, user_id.lower()), descending)
+
+    async def update_task(self, task_id: str, changes: Task, form: WebForm | None) -> Task | None:
+        webforms = self._t.webforms
+        task = webforms.tasks.by_id.get(task_id)
+        if task is None or task.final:
+            return None
+        if form is not None:
+            webforms.add_form(form)
+        return webforms.tasks.put(changes._replace(id=task.id, mandator_id=task.mandator_id, user_key=task.user_key))
+
+    async def due_tasks(self, now: float) -> list[Task]:
+        t = self._t
+        return [task for task in t.webforms.tasks.due_at(now) if self._owned(t, task, now)]
+
+    @staticmethod
+    def _owned(t: _Tables, record: WebForm | Task, now: float) -> bool:
+        """Whether the record's user exists; a record whose user is gone (its deletion due, or a form made for a user
+        deleted meanwhile) is deleted, so the sweep never meets it again."""
+        if MemoryStore._user(t, record.mandator_id, record.user_key, now) is not None:
+            return True
+        t.webforms.drop_record(record)
+        return False
+
+    @staticmethod
+    def _form(t: _Tables, web_form_id: str, now: float) -> WebForm | None:
+        """The form unless it or its user is gone (a user whose deletion is due is deleted with its forms)."""
+        form = t.webforms.forms.by_id.get(web_form_id)
+        if form is None or MemoryStore._user(t, form.mandator_id, form.user_key, now) is None:
+            return None
+        return form
+
+    # callbacks sent
+    async def record_callback(self, attempt: CallbackAttempt) -> None:
+        self._t.webforms.callbacks.append(attempt)
+
+    async def callbacks(self, limit: int | None = None) -> list[CallbackAttempt]:
+        return list(islice(reversed(self._t.webforms.callbacks), limit))
+
+    async def clear_callbacks(self) -> int:
+        callbacks = self._t.webforms.callbacks
+        cleared = len(callbacks)
+        callbacks.clear()
+        return cleared
 
     # faults
     async def add_fault(self, rule: FaultRule) -> bool:
@@ -715,6 +860,7 @@ class MemoryStore:
         t.registered = sum(1 for client in t.clients.values() if client.registered)
         t.journal.extend(entry for entry in old.journal if entry.mandator_id != mandator_id)
         t.bank = BankTables.merged(old.bank, new.bank, mandator_id)
+        t.webforms = WebFormTables.merged(old.webforms, new.webforms, mandator_id)
         self._t = t
         return True
 
@@ -748,6 +894,7 @@ class MemoryStore:
             return
         t.user_count -= 1
         t.bank.drop(user.mandator_id, user.key)
+        t.webforms.drop(user.mandator_id, user.key)
         if t.deleted_cap <= 0:
             return
         record = DeletedUser(user.mandator_id, distorted_id(user.id), user.created_at, when, user.last_active_at)

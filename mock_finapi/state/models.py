@@ -138,11 +138,13 @@ class FaultRule:
     body: Any = None
     delay_ms: int = 0
     network: str | None = None
+    callback: bool = False
+    """An outbound rule: it acts on the callbacks the emulator sends (`services/callbacks.py`), never on requests."""
 
     @property
     def needs_body(self) -> bool:
         """Matching it needs the request's fields or client."""
-        return bool(self.fields) or self.client_id is not None
+        return not self.callback and (bool(self.fields) or self.client_id is not None)
 
 
 class FaultCount(NamedTuple):

@@ -29,6 +29,7 @@ from mock_finapi.state.banking import (
     Transaction,
     TransactionPage,
     TransactionQuery,
+    UpdateResult,
 )
 from mock_finapi.state.models import (
     Bearer,
@@ -42,6 +43,7 @@ from mock_finapi.state.models import (
     Token,
     User,
 )
+from mock_finapi.state.webforms import CallbackAttempt, PageState, Task, WebForm
 
 if TYPE_CHECKING:
     from mock_finapi.state.memory import MemoryStore
@@ -310,9 +312,82 @@ class Store(Protocol):
         busy at `now`."""
         ...
 
+    async def record_manual_update(
+        self, mandator_id: str, user_id: str, connection_id: int, result: UpdateResult, now: float
+    ) -> Connection | None:
+        """Set every interface's `lastManualUpdate` of the user's connection to `result` (a background update task's
+        run, a web form's update); None when the connection is not the user's."""
+        ...
+
     async def bank_summary(self, mandator_id: str | None, now: float) -> list[ConnectionSummary]:
         """Every connection (of one mandator, or all) with its owner and counts, by id."""
         ...
+
+    # Web Form 2.0: a user's web forms and tasks (WEBFORM.md §2-§4)
+    async def create_web_form(self, form: WebForm) -> WebForm:
+        """Store a new form (its id drawn by the caller from the seeded source)."""
+        ...
+
+    async def web_form(self, web_form_id: str) -> WebForm | None:
+        """Any user's form by id (the page and the admin API look forms up by id alone)."""
+        ...
+
+    async def web_forms(self, mandator_id: str, user_id: str, descending: bool) -> list[WebForm]:
+        """The user's forms by `created_at` (ties by creation order)."""
+        ...
+
+    async def delete_web_form(self, mandator_id: str, user_id: str, web_form_id: str) -> bool: ...
+
+    async def open_web_form(self, web_form_id: str, now: float) -> tuple[WebForm | None, bool]:
+        """The page opens the form: the first open of a form that is not final marks it opened (NOT_YET_OPENED ->
+        IN_PROGRESS); answers the form and whether this was that first open."""
+        ...
+
+    async def update_page(self, web_form_id: str, page: PageState) -> WebForm | None:
+        """Save the page's progress of a form that is not final; None when it is final or unknown."""
+        ...
+
+    async def finish_web_form(
+        self,
+        web_form_id: str,
+        changes: WebForm,
+        connection: tuple[Connection, Sequence[NewAccount]] | None,
+        now: float,
+    ) -> WebForm | None:
+        """In one step: unless the form is final already (or unknown: None), add `connection` (if any) to the form's
+        user and store `changes` (the final status, payload, `finalised_at`) with `connection_id` set to the new
+        connection's id when one was added."""
+        ...
+
+    async def due_web_forms(self, now: float) -> list[WebForm]:
+        """Forms that are not final and whose `expires_at` has passed, oldest first (the sweep finishes them)."""
+        ...
+
+    async def create_task(self, task: Task, now: float) -> Literal["ok", "unknown", "locked"]:
+        """Store a new task unless its connection is not the user's (`unknown`) or busy at `now` (`locked`); the
+        connection is busy (updateStatus IN_PROGRESS) until the task's `ends_at`."""
+        ...
+
+    async def task(self, task_id: str) -> Task | None: ...
+
+    async def tasks(self, mandator_id: str, user_id: str, descending: bool) -> list[Task]: ...
+
+    async def update_task(self, task_id: str, changes: Task, form: WebForm | None) -> Task | None:
+        """Store `changes` of a task that is not final (None otherwise), and `form` (a new update form) with them."""
+        ...
+
+    async def due_tasks(self, now: float) -> list[Task]:
+        """Tasks that are not final and whose `starts_at` or `ends_at` has passed, oldest first."""
+        ...
+
+    # callbacks sent (the outbound journal)
+    async def record_callback(self, attempt: CallbackAttempt) -> None: ...
+
+    async def callbacks(self, limit: int | None = None) -> list[CallbackAttempt]:
+        """Newest first."""
+        ...
+
+    async def clear_callbacks(self) -> int: ...
 
     # faults
     async def add_fault(self, rule: FaultRule) -> bool:

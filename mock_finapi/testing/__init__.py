@@ -17,12 +17,18 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from mock_finapi.testing.admin import AdminClient
+    from mock_finapi.testing.callbacks import CallbackReceiver
     from mock_finapi.testing.inprocess import InProcessClient
     from mock_finapi.testing.server import ThreadedServer
 
-__all__ = ["AdminClient", "InProcessClient", "ThreadedServer"]
+__all__ = ["AdminClient", "CallbackReceiver", "InProcessClient", "ThreadedServer"]
 
-_MODULES = {"AdminClient": "admin", "InProcessClient": "inprocess", "ThreadedServer": "server"}
+_MODULES = {
+    "AdminClient": "admin",
+    "CallbackReceiver": "callbacks",
+    "InProcessClient": "inprocess",
+    "ThreadedServer": "server",
+}
 
 
 def __getattr__(name: str) -> Any:

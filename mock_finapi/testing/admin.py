@@ -101,6 +101,16 @@ class AdminClient:
     def clear_faults(self) -> int:
         return int(self._call("DELETE", "/faults")["deleted"])
 
+    # callbacks sent
+    def callbacks(self, limit: int | None = None) -> list[dict[str, Any]]:
+        """The callbacks the emulator sent or tried to send, newest first: `{time, kind, url, body, status, error,
+        durationMs, mandatorId, fault}`."""
+        params = {"limit": limit} if limit is not None else None
+        return list(self._call("GET", "/callbacks", params=params)["callbacks"])
+
+    def clear_callbacks(self) -> int:
+        return int(self._call("DELETE", "/callbacks")["deleted"])
+
     # state
     def users(self, mandator: str | None = None) -> list[dict[str, Any]]:
         return list(self._call("GET", "/state/users", params={"mandator": mandator} if mandator else None)["users"])
@@ -115,6 +125,21 @@ class AdminClient:
         """Every bank connection with its owner, statuses and account and transaction counts."""
         params = {"mandator": mandator} if mandator else None
         return list(self._call("GET", "/state/bankConnections", params=params)["bankConnections"])
+
+    def web_forms(self, mandator: str | None = None) -> list[dict[str, Any]]:
+        """Every web form, oldest first: owner, type, status, times, bank, callback URL, connection, error code."""
+        params = {"mandator": mandator} if mandator else None
+        return list(self._call("GET", "/state/webForms", params=params)["webForms"])
+
+    def tasks(self, mandator: str | None = None) -> list[dict[str, Any]]:
+        """Every background update task, oldest first."""
+        return list(self._call("GET", "/state/tasks", params={"mandator": mandator} if mandator else None)["tasks"])
+
+    def complete_web_form(self, web_form_id: str, status: str = "COMPLETED", **fields: Any) -> dict[str, Any]:
+        """Finish a web form as its user would in the browser (the same state changes and `finalised` callback);
+        `fields`: errorCode (COMPLETED_WITH_ERROR), bankId and accountTypes (COMPLETED). Answers the form as
+        `GET /api/webForms/{id}` shows it."""
+        return self._call("POST", f"/webForms/{web_form_id}/complete", json={"status": status, **fields})
 
     def expire_token(self, token: str) -> None:
         self._call("POST", f"/tokens/{token}/expire")

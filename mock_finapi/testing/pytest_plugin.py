@@ -5,6 +5,8 @@ Fixtures:
 - `finapi` (function): the same server, serving a fresh world of the test's scenario (session default or marker),
   so nothing a test did (users, tokens, faults, clock moves, scenario loads) leaks into the next one.
 - `finapi_app` / `finapi_client` (function): a fresh ASGI app and an httpx client bound to it in-process.
+- `finapi_callbacks` (function): a `CallbackReceiver` (testing/callbacks.py) on 127.0.0.1 and a free port recording
+  every callback POSTed to it: `.url`, `.received`, `.wait_for(predicate=None, *, timeout=5.0, **fields)`.
 Marker: `@pytest.mark.finapi(scenario=..., seed=..., now=...)` for one test.
 Options: `--finapi-scenario NAME|PATH` and `--finapi-seed N` set the session default.
 A scenario path in the marker or the option is relative to pytest's rootdir (not to the current directory), so the
@@ -31,6 +33,7 @@ if TYPE_CHECKING:
     from mock_finapi.http.app import Emulator
     from mock_finapi.scenarios.schema import Scenario
     from mock_finapi.settings import Settings
+    from mock_finapi.testing.callbacks import CallbackReceiver
     from mock_finapi.testing.server import ThreadedServer
 
 MARKER = "finapi(scenario=None, seed=None, now=None): serve this scenario and seed, with the clock frozen at `now`"
@@ -210,6 +213,17 @@ def finapi_app(request: pytest.FixtureRequest) -> Emulator:
 
     wanted = _wanted(request)
     return create_app(wanted.settings, scenario=_scenario(request, wanted), freeze_at=wanted.now)
+
+
+@pytest.fixture
+def finapi_callbacks() -> Iterator[CallbackReceiver]:
+    """A local http server recording the callbacks the emulator sends (stopped after the test). Its plain http URL
+    needs a scenario with `webforms: {callbacks: {allow_http: true}}` for Web Form callbacks (finAPI's URL rule);
+    `userSynchronizationCallbackUrl` takes it as it is."""
+    from mock_finapi.testing.callbacks import CallbackReceiver
+
+    with CallbackReceiver() as receiver:
+        yield receiver
 
 
 @pytest.fixture

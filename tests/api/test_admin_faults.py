@@ -88,7 +88,10 @@ def test_rules_without_a_name_get_the_first_free_admin_name(client: httpx.Client
     ("rule", "message"),
     [
         ({"match": {"method": 5}, "delay_ms": 1}, "match.method: must be a string, not an integer"),
-        ({"match": {"host": "x"}, "delay_ms": 1}, "match.host: unknown key (allowed: method, path, fields, client_id)"),
+        (
+            {"match": {"host": "x"}, "delay_ms": 1},
+            "match.host: unknown key (allowed: method, path, fields, client_id, callback)",
+        ),
         ({"respond": {"status": 99}}, "respond.status: must be an HTTP status between 200 and 599"),
         ({"network": "meteor"}, "network: must be one of connection_reset, empty_response, malformed_json"),
         ({"delay_ms": -1}, "delay_ms: must be between 0 and 600000"),

@@ -121,3 +121,21 @@ def test_a_client_registered_beyond_the_cap_is_503_and_known_clients_still_log_i
         assert client.post(TOKEN_PATH[2], data=APP).status_code == 200
         metrics = client.get("/__admin/metrics").text.splitlines()
         assert "mock_finapi_clients 2" in metrics
+
+
+def test_web_forms_beyond_the_cap_are_503_and_deleting_one_makes_room() -> None:
+    with serve(Capacity(web_forms=1), "default-with-user") as client:
+        token = client.post(TOKEN_PATH[2], data=password_grant()).json()["access_token"]
+        path = "/api/webForms/bankConnectionImport"
+        made = client.post(path, json={"bank": {"id": 280001}}, headers=bearer(token))
+        assert made.status_code == 201, made.text
+        refused = client.post(path, json={}, headers=bearer(token))
+        assert refused.status_code == 503
+        assert refused.json() == {
+            "code": "INTERNAL_SERVER_ERROR",
+            "description": full(1, "web forms and tasks", "web-forms"),
+            "timestamp": refused.json()["timestamp"],
+            "endpoint": f"POST {path}",
+        }
+        assert client.delete(f"/api/webForms/{made.json()['id']}", headers=bearer(token)).status_code == 200
+        assert client.post(path, json={}, headers=bearer(token)).status_code == 201

@@ -262,7 +262,11 @@ def read_schema_digest(text: bytes) -> Read:
                 **({"host": op["host"]} if "host" in op else {}),
                 "request": _schema_or_name(op.get("requestSchema")),
                 "parameters": [clean(param) for param in op.get("params", [])],
-                "responses": {status: _schema_or_name(schema) for status, schema in op["responses"].items()},
+                # `x-emulate-responses`: what the emulator answers instead (the removed update endpoint's 405)
+                "responses": {
+                    status: _schema_or_name(schema)
+                    for status, schema in {**op["responses"], **op.get("x-emulate-responses", {})}.items()
+                },
             }
         )
     models = {name: clean(schema) for name, schema in digest["schemas"].items()}
@@ -309,18 +313,21 @@ SOURCES = (
         ),
         ("UserInfo",),  # the digest lacks PageableUserInfoList (getUserList's answer), not its items
     ),
-    # Web Form 2.0 (paths, methods and statuses until the emulator serves it) and Access v2 bank data
+    # Web Form 2.0 and Access v2 bank data
     Source(
         "webform2-access-data",
         "finapi-webform2-and-access-data-digest.json",
         read_schema_digest,
         (
+            "/api/webForms",
+            "/api/tasks",
             "/api/v2/bankConnections",
             "/api/v2/accounts",
             "/api/v2/transactions",
             "/api/v2/banks",
             "/api/v2/tests/mockBatchUpdate",
         ),
+        ("webform.WebFormCompletedCallback", "webform.TaskCallback"),  # the callbacks' bodies
     ),
 )
 

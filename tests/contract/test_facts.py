@@ -12,7 +12,7 @@ import pytest
 
 from mock_finapi.http import openapi
 from tests.contract import generate
-from tests.contract.validator import METHODS, OWN_OPERATIONS, surface_of, v2_facts
+from tests.contract.validator import METHODS, OWN_OPERATIONS, surface_of, v2_facts, web_form_facts
 
 pytest_plugins = ["pytester"]
 
@@ -37,7 +37,7 @@ def test_the_committed_facts_are_what_the_generator_makes_of_finapis_specs() -> 
 
 
 def test_the_facts_carry_the_models_of_every_finapi_operation_the_emulator_serves() -> None:
-    facts = {"v1": generate.load("access-v1"), "v2": v2_facts()}
+    facts = {"v1": generate.load("access-v1"), "v2": v2_facts(), "webform": web_form_facts()}
     problems = []
     for path, item in json.loads(openapi.document_bytes())["paths"].items():
         surface = surface_of(path)

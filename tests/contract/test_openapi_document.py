@@ -13,7 +13,7 @@ from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
 from mock_finapi.http.app import Emulator
 from mock_finapi.http.routes import Handlers
 from tests.contract import generate
-from tests.contract.validator import METHODS, surface_of, v2_facts
+from tests.contract.validator import METHODS, surface_of, v2_facts, web_form_facts
 
 
 @pytest.fixture(scope="module")
@@ -63,7 +63,7 @@ def test_every_route_the_app_serves_is_documented_and_nothing_else(app: Emulator
     documented = documented_operations(document)
     assert served - documented == set(), "served but not in /openapi.json"
     assert documented - served == set(), "in /openapi.json but not served"
-    assert {surface_of(path) for _, path in served} == {"v1", "v2", "emulator"}
+    assert {surface_of(path) for _, path in served} == {"v1", "v2", "webform", "emulator"}
 
 
 def test_every_operation_documents_its_path_parameters(document: dict[str, Any]) -> None:
@@ -143,3 +143,28 @@ def test_v2_operations_declare_finapis_statuses_and_models(document: dict[str, A
             assert set(shape["required"]) >= expected[1], f"{op['method']} {op['path']} {status}: required fields"
             compared += 1
     assert compared > 40
+
+
+def test_web_form_operations_declare_finapis_statuses_and_models(document: dict[str, Any]) -> None:
+    """The Web Form 2.0 API's operations (WEBFORM.md §2): finAPI's statuses, and models with its fields (the
+    document names them `WebForm`, `WebFormError`, ... where the digest says `webform.WebForm`, `webform.Error`)."""
+    facts = web_form_facts()
+    models = facts["models"]
+    compared = 0
+    for op in facts["operations"]:
+        if op["path"] == "/api/webForms/bankConnectionUpdate":
+            continue  # removed: served as 405 by /api/webForms/{id} (tests/api/test_webforms.py)
+        operation = document["paths"][op["path"]][op["method"]]
+        ours = _responses(document, operation)
+        assert set(op["responses"]) <= set(ours), f"{op['method']} {op['path']}: statuses finAPI declares are missing"
+        for status, model in op["responses"].items():
+            if model is None:
+                assert ours[status] is None, f"{op['method']} {op['path']} {status}: finAPI's has no body"
+                continue
+            expected = set(models[model]["properties"]), set(models[model].get("required", []))
+            shape = _shape(document["components"]["schemas"], ours[status])
+            assert shape is not None, f"{op['method']} {op['path']} {status}"
+            assert set(shape["properties"]) == expected[0], f"{op['method']} {op['path']} {status}"
+            assert set(shape["required"]) >= expected[1], f"{op['method']} {op['path']} {status}: required fields"
+            compared += 1
+    assert compared >= 20

@@ -9,14 +9,18 @@ Which contract answers for a path (the surface):
   the bank data operations of tests/contract/facts/webform2-access-data.json (finapi-webform2-and-access-data-digest
   .json, its `access.*` models); the operations of OWN_OPERATIONS, which finAPI serves but no source describes, are
   checked against the emulator's own document
-- `emulator`: `/api/v1/processes...`, `/__admin/...`, `/openapi.json`: the emulator's own /openapi.json
+- `webform`: the Web Form 2.0 API, `/api/webForms...` and `/api/tasks...`: the operations and `webform.*` models of
+  tests/contract/facts/webform2-access-data.json (its `x-emulate-responses` included: the removed update endpoint's
+  405)
+- `emulator`: `/api/v1/processes...`, `/__admin/...`, `/openapi.json`, the web form page `/wf/...`: the emulator's
+  own /openapi.json
 
 The facts are committed: tests/contract/generate.py writes them from finAPI's specs (../shared/specs), and
 tests/contract/test_facts.py checks they are what it writes whenever those specs are beside the repository.
 
 A response is matched to the contract's operation (method, after `X-HTTP-Method-Override`, and path template) and
 status; its JSON body is validated with openapi-schema-validator (OAS 3.0: v1 and the emulator's document) or
-jsonschema (Draft 2020-12: the v2 digest's models, which the generator converted: required fields,
+jsonschema (Draft 2020-12: the v2 and Web Form digests' models, which the generator converted: required fields,
 StrictStr/StrictInt/StrictBool, Optional[...] as nullable, List[...], enums such as ErrorCode, min/max lengths,
 anchored patterns). Objects admit no property the contract does not name. A status the operation does not
 declare, a path or method the contract does not have, or a body that does not validate is a violation, unless it is
@@ -33,6 +37,10 @@ tests/contract/test_deliberate_differences.py):
 | body-too-large         | 413    | ErrorMessage        | any operation (request body over 1 MiB)                |
 | unsupported-media-type | 415    | ErrorMessage        | any operation (a content type it does not take)        |
 | bad-request-header     | 400    | ErrorMessage        | the request's X-Request-Id is over 255 characters      |
+
+On the `webform` surface the body is the Web Form API's own instead: `webform.Error` (404, 405) or
+`webform.ValidationError` (413, 400 for the request id), `webform.Error` `INTERNAL_SERVER_ERROR` (503); it takes no
+content type it refuses (no 415).
 | invalid-token          | 401    | BadCredentialsError | v1/v2 operations whose 401 the spec omits (revoke)     |
 | capacity-reached       | 503    | ErrorMessage        | any operation that would store more than a cap allows  |
 """
@@ -61,6 +69,9 @@ V1_URI = "https://contract.invalid/finapi-access-v1.json"
 V2_URI = "https://contract.invalid/finapi-access-v2-digest.json"
 OWN_URI = "https://contract.invalid/mock-finapi.json"
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+MEDIA_TYPE = "x-media-type"
+"""A response the emulator's document declares with another media type than JSON (`text/html`): `{MEDIA_TYPE: type}`
+stands for its schema."""
 OWN_OPERATIONS = frozenset({("post", "/api/v2/bankConnections/connectInterface")})
 """finAPI operations the emulator serves that finAPI's sources here lack (Access v2's "Connect a new interface" is
 not in the bank data digest): the emulator's own /openapi.json stands in for their contract."""
@@ -78,6 +89,13 @@ class Difference:
     # "any"; "unknown-path": the contract has no such path; "known-path": it has the path, not the method;
     # "long-request-id": the request's X-Request-Id is over 255 characters
     when: str = "any"
+    web_form_body: str | None = None  # the body on the `webform` surface (None: the difference does not apply there)
+
+    def applies(self, surface: str) -> bool:
+        return surface in self.surfaces or (surface == "webform" and self.web_form_body is not None)
+
+    def body_for(self, surface: str) -> str:
+        return self.web_form_body if surface == "webform" and self.web_form_body is not None else self.body
 
 
 DELIBERATE_DIFFERENCES = (
@@ -87,6 +105,7 @@ DELIBERATE_DIFFERENCES = (
         "ErrorMessage",
         "A path the contract does not define answers 404 `UNKNOWN_ENTITY` in finAPI's ErrorMessage.",
         when="unknown-path",
+        web_form_body="webform.Error",
     ),
     Difference(
         "method-not-allowed",
@@ -94,9 +113,14 @@ DELIBERATE_DIFFERENCES = (
         "ErrorMessage",
         "A method a path does not support answers 405 `METHOD_NOT_ALLOWED` with an `Allow` header.",
         when="known-path",
+        web_form_body="webform.Error",
     ),
     Difference(
-        "body-too-large", 413, "ErrorMessage", "A request body over 1 MiB answers 413 `BAD_REQUEST` on any path."
+        "body-too-large",
+        413,
+        "ErrorMessage",
+        "A request body over 1 MiB answers 413 `BAD_REQUEST` on any path.",
+        web_form_body="webform.ValidationError",
     ),
     Difference(
         "unsupported-media-type",
@@ -110,6 +134,7 @@ DELIBERATE_DIFFERENCES = (
         "ErrorMessage",
         "An `X-Request-Id` over 255 characters answers 400 `BAD_REQUEST` on any path, also where no 400 is listed.",
         when="long-request-id",
+        web_form_body="webform.ValidationError",
     ),
     Difference(
         "invalid-token",
@@ -123,8 +148,9 @@ DELIBERATE_DIFFERENCES = (
         "capacity-reached",
         503,
         "ErrorMessage",
-        "An operation that would store more live tokens, users, processes or registered clients than the server's "
-        "capacity (`--max-tokens` ...) answers 503 `UNEXPECTED_ERROR` and changes nothing.",
+        "An operation that would store more live tokens, users, processes, registered clients, transactions or web "
+        "forms than the server's capacity (`--max-tokens` ...) answers 503 `UNEXPECTED_ERROR` and changes nothing.",
+        web_form_body="webform.Error",
     ),
 )
 
@@ -141,7 +167,25 @@ def v2_facts() -> dict[str, Any]:
     }
 
 
+def web_form_facts() -> dict[str, Any]:
+    """finAPI's Web Form 2.0 contract: the Web Form operations of the Web Form 2.0 and Access bank data digest (its
+    models are in `v2_facts()` too: the validator resolves both against one registry)."""
+    data = generate.load("webform2-access-data")
+    operations = [op for op in data["operations"] if not op["path"].startswith("/api/v2/")]
+    return {
+        "emulated": [prefix for prefix in data["emulated"] if not prefix.startswith("/api/v2/")],
+        "operations": operations,
+        "models": data["models"],
+        "missing_models": data["missing_models"],
+    }
+
+
+WEB_FORM_PREFIXES = ("/api/webForms", "/api/tasks")
+
+
 def surface_of(path: str) -> str:
+    if any(path == prefix or path.startswith(prefix + "/") for prefix in WEB_FORM_PREFIXES):
+        return "webform"
     if path.startswith("/api/v1/processes"):
         return "emulator"
     if path.startswith(("/oauth/", "/api/v1/")):
@@ -189,9 +233,12 @@ def _template_regex(template: str) -> re.Pattern[str]:
 
 
 class _Paths:
-    """Path templates of one contract, literal ones first (/users/verificationStatus before /users/{userId})."""
+    """Path templates of one contract, literal ones first (/users/verificationStatus before /users/{userId}).
+    `fall_through`: a method the first matching template lacks is looked up in the next ones (the Web Form API's
+    removed `POST /api/webForms/bankConnectionUpdate` leaves GET and DELETE there to `/api/webForms/{id}`)."""
 
-    def __init__(self, operations: Iterable[Operation]) -> None:
+    def __init__(self, operations: Iterable[Operation], fall_through: bool = False) -> None:
+        self.fall_through = fall_through
         by_template: dict[str, dict[str, Operation]] = {}
         for op in operations:
             by_template.setdefault(op.template, {})[op.method] = op
@@ -199,10 +246,13 @@ class _Paths:
         self.templates = [(_template_regex(t), by_template[t]) for t in ordered]
 
     def find(self, path: str) -> dict[str, Operation] | None:
+        found: dict[str, Operation] | None = None
         for regex, methods in self.templates:
             if regex.match(path):
-                return methods
-        return None
+                if not self.fall_through:
+                    return methods
+                found = {**methods, **(found or {})}
+        return found
 
 
 def _oas_operations(surface: str, doc: dict[str, Any], keep: Callable[[str], bool]) -> list[Operation]:
@@ -213,10 +263,13 @@ def _oas_operations(surface: str, doc: dict[str, Any], keep: Callable[[str], boo
         for method, op in item.items():
             if method not in METHODS:
                 continue
-            responses = {}
+            responses: dict[str, Any] = {}
             for status, response in op["responses"].items():
                 content = response.get("content") or {}
-                media = content.get("application/json") or next(iter(content.values()), None)
+                if content and "application/json" not in content:  # an HTML page (/wf/...): its media type
+                    responses[status] = {MEDIA_TYPE: next(iter(content))}
+                    continue
+                media = content.get("application/json")
                 responses[status] = media.get("schema") if media else None
             operations.append(Operation(surface, method, template, responses))
     return operations
@@ -248,14 +301,22 @@ class Outcome:
 class ContractValidator:
     """Built once per session; `check` is cheap (validators are built once per operation and status)."""
 
-    def __init__(self, v1: dict[str, Any], v2: dict[str, Any], own: dict[str, Any]) -> None:
-        """`v1`, `v2`: contract facts (tests/contract/generate.py); `own`: the emulator's OpenAPI document."""
+    def __init__(
+        self, v1: dict[str, Any], v2: dict[str, Any], own: dict[str, Any], web_form: dict[str, Any] | None = None
+    ) -> None:
+        """`v1`, `v2`, `web_form`: contract facts (tests/contract/generate.py; `web_form`'s models must be among
+        `v2`'s); `own`: the emulator's OpenAPI document."""
+        web_form = web_form or {"operations": [], "models": {}, "missing_models": []}
         self._v1 = {"models": _strict_oas(v1["models"])}
         self._own = {"components": {"schemas": _strict_oas(own["components"]["schemas"])}}
         self._v2 = {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": V2_URI}
         self._v2["models"] = _strict_oas(v2["models"])
-        self._models = {"v1": set(v1["models"]), "v2": set(v2["models"])}
-        self._missing = {"v1": set(v1["missing_models"]), "v2": set(v2["missing_models"])}
+        self._models = {"v1": set(v1["models"]), "v2": set(v2["models"]), "webform": set(web_form["models"])}
+        self._missing = {
+            "v1": set(v1["missing_models"]),
+            "v2": set(v2["missing_models"]),
+            "webform": set(web_form["missing_models"]),
+        }
         self._registry: Registry[Any] = Registry().with_resources(
             [
                 (V1_URI, Resource.from_contents(self._v1, default_specification=DRAFT4)),
@@ -273,6 +334,7 @@ class ContractValidator:
                     *(op for op in own_ops if (op.method, op.template) in OWN_OPERATIONS),
                 ]
             ),
+            "webform": _Paths(_facts_operations("webform", web_form, lambda t: True), fall_through=True),
             "emulator": _Paths(op for op in own_ops if surface_of(op.template) == "emulator"),
         }
         # models finAPI's source lacks (v2: ClientConfiguration, PageableUserInfoList): the emulator's own schema
@@ -282,14 +344,14 @@ class ContractValidator:
     @classmethod
     def load(cls) -> ContractValidator:
         own = json.loads(openapi.document_bytes())
-        return cls(generate.load("access-v1"), v2_facts(), own)
+        return cls(generate.load("access-v1"), v2_facts(), own, web_form_facts())
 
     # -- schemas
 
     @functools.cache  # noqa: B019 - one validator per session
     def _validator(self, surface: str, schema_key: str) -> jsonschema.protocols.Validator:
         schema = json.loads(schema_key)
-        if surface == "v2":
+        if surface in ("v2", "webform"):
             v2: jsonschema.protocols.Validator = jsonschema.Draft202012Validator(schema, registry=self._registry)
             return v2
         oas: jsonschema.protocols.Validator = OAS30Validator(schema, registry=self._registry)
@@ -299,7 +361,7 @@ class ContractValidator:
         """(surface to validate with, schema as JSON with absolute $refs) for a response schema or model name."""
         if schema is None:
             return None
-        base = {"v1": V1_URI, "v2": V2_URI}.get(surface, OWN_URI)
+        base = {"v1": V1_URI, "v2": V2_URI, "webform": V2_URI}.get(surface, OWN_URI)
         if isinstance(schema, str):
             schema = {"$ref": f"#/components/schemas/{schema}" if surface == "emulator" else f"#/models/{schema}"}
         text = json.dumps(_strict_oas(schema)).replace('"$ref": "#/', f'"$ref": "{base}#/')
@@ -319,7 +381,7 @@ class ContractValidator:
 
     def _difference(self, surface: str, status: int, when: set[str]) -> Difference | None:
         for difference in DELIBERATE_DIFFERENCES:
-            if difference.status == status and surface in difference.surfaces and difference.when in when:
+            if difference.status == status and difference.applies(surface) and difference.when in when:
                 return difference
         return None
 
@@ -368,10 +430,17 @@ class ContractValidator:
                 else:
                     declared = "none: the contract has no such path"
                 return Outcome(surface, operation, status, (f"status {status} is not declared (declared: {declared})",))
-            schema = difference.body
+            schema = difference.body_for(surface)
             self.counts["deliberate difference"] += 1
         if method == "head" or schema is None:
             return Outcome(surface, operation, status, (), difference.key if difference else None)
+        if isinstance(schema, dict) and MEDIA_TYPE in schema:  # not JSON: the documented media type is all we check
+            wrong = (
+                ()
+                if content_type.startswith(schema[MEDIA_TYPE])
+                else (f"content type {content_type!r} is not {schema[MEDIA_TYPE]}",)
+            )
+            return Outcome(surface, operation, status, wrong)
         if "json" not in content_type:
             return Outcome(surface, operation, status, (f"content type {content_type!r} is not JSON",))
         try:

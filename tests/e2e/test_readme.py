@@ -411,7 +411,8 @@ def test_the_readme_examples_print_what_the_readme_shows(tmp_path: Path) -> None
     with serving(tmp_path / "server") as served:
         work = tmp_path / "work"
         work.mkdir()
-        outcomes = run_steps([_with_url(step, served.url) for step in steps], served.url, work)
+        steps = [_with_url(step, served.url) for step in steps]  # the server's URL in outputs too
+        outcomes = run_steps(steps, served.url, work)
     found = mismatches(steps, outcomes)
     assert not found, f"{len(found)} README example(s) print something else:\n\n" + "\n\n".join(found)
 

@@ -37,6 +37,7 @@ TOKEN_PATHS = frozenset(TOKEN_PATH.values())
 
 ERROR_MESSAGE_KEYS = {"errors", "date", "requestId", "endpoint", "authContext"}
 OAUTH_ERROR_KEYS = {"error", "error_description"}
+WEB_FORM_PATHS = ("/api/webForms", "/api/tasks")
 
 
 def _fresh_app() -> Emulator:
@@ -74,11 +75,23 @@ def fresh_emulator() -> None:
 
 
 def check_error_body(response: Any) -> None:
-    """4xx/5xx answers speak finAPI's ErrorMessage or the OAuth error shape; redirects and successes are exempt."""
-    if response.status_code < 400:
+    """4xx/5xx answers speak finAPI's ErrorMessage or the OAuth error shape, the Web Form 2.0 API its Error or
+    ValidationError; redirects, successes and HTML pages (the web form page) are exempt."""
+    content_types = response.headers.get("content-type") or [""]  # schemathesis: a list per header
+    if response.status_code < 400 or content_types[0].startswith("text/html"):
         return
     body = response.json()
     assert isinstance(body, dict), body
+    if response.request.path_url.startswith(WEB_FORM_PATHS):
+        assert isinstance(body["timestamp"], str)
+        assert isinstance(body["endpoint"], str)
+        if "errors" in body:
+            assert body.keys() == {"errors", "timestamp", "endpoint"}, body
+            assert body["errors"], body
+            assert all(error.keys() == {"field", "message"} for error in body["errors"]), body
+        else:
+            assert body.keys() == {"code", "description", "timestamp", "endpoint"}, body
+        return
     if body.keys() >= OAUTH_ERROR_KEYS:
         assert isinstance(body["error"], str)
         assert isinstance(body["error_description"], str)

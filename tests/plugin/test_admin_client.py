@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import inspect
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -11,8 +12,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from mock_finapi.testing import AdminClient, ThreadedServer
-from tests.helpers import CLIENT_CREDENTIALS, CLIENT_ID, SCENARIO, TOKEN_PATH, password_grant
+from mock_finapi.testing import AdminClient, CallbackReceiver, ThreadedServer
+from tests.helpers import CLIENT_CREDENTIALS, CLIENT_ID, SCENARIO, TOKEN_PATH, bearer, password_grant
 
 MANDATOR = "2c6b8f0e-7d42-4f1a-9a43-1f0c2d3e4a5b"
 START = "2026-01-01T09:00:00.000+01:00"
@@ -118,12 +119,63 @@ def test_reset_and_load_scenario(server: ThreadedServer, admin: AdminClient) -> 
     assert sorted(u["id"] for u in admin.users()) == ["locked", "username"]
 
 
+def test_callbacks_and_clear_callbacks(server: ThreadedServer, admin: AdminClient) -> None:
+    assert admin.callbacks() == []
+    with CallbackReceiver() as receiver:
+        url = receiver.url + "/sync"
+        config = {"userSynchronizationCallbackUrl": url}
+        patched = httpx.patch(server.url + "/api/v2/clientConfiguration", json=config, headers=bearer(token(server)))
+        assert patched.status_code == 200, patched.text
+        deleted = httpx.delete(server.url + "/api/v2/users", headers=bearer(token(server, password_grant())))
+        assert deleted.status_code == 200, deleted.text
+        receiver.wait_for(userId="username")
+    deadline = time.monotonic() + 5
+    while not (sent := admin.callbacks(limit=5)) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert [(c["kind"], c["url"], c["body"], c["status"], c["mandatorId"]) for c in sent] == [
+        ("user.deleted", url, {"userId": "username", "event": "DELETED"}, 200, MANDATOR)
+    ]
+    assert admin.clear_callbacks() == 1
+    assert admin.callbacks() == []
+
+
 def test_metrics_are_the_text_of_get_metrics() -> None:
     with ThreadedServer(scenario="default") as fresh, AdminClient(fresh.url) as client:
         token(fresh)
         lines = client.metrics().splitlines()
     assert lines[2] == 'mock_finapi_requests_total{method="POST",endpoint="/api/v2/oauth/token",status="200"} 1'
     assert lines[lines.index("# TYPE mock_finapi_tokens gauge") + 1] == "mock_finapi_tokens 1"
+
+
+def test_web_forms_are_listed_and_completed_without_a_browser(server: ThreadedServer, admin: AdminClient) -> None:
+    user_token = token(server, password_grant())
+    created = httpx.post(
+        server.url + "/api/webForms/bankConnectionImport",
+        json={"bank": {"id": 280001}, "accountTypes": ["CHECKING"]},
+        headers={"Authorization": f"Bearer {user_token}"},
+    )
+    assert created.status_code == 201, created.text
+    form_id = created.json()["id"]
+    [listed] = admin.web_forms()
+    assert (listed["id"], listed["status"], listed["userId"]) == (form_id, "NOT_YET_OPENED", "username")
+    assert admin.web_forms(mandator="another-mandator") == []
+    assert admin.tasks() == []
+    assert admin.tasks(mandator=MANDATOR) == []
+
+    done = admin.complete_web_form(form_id)
+
+    assert (done["id"], done["status"], done["url"]) == (form_id, "COMPLETED", f"{server.url}/wf/{form_id}")
+    [connection] = admin.bank_connections()
+    assert (connection["id"], connection["accounts"]) == (done["payload"]["bankConnectionId"], 2)
+    with pytest.raises(httpx.HTTPStatusError, match=r"answered 422: .*is final already \(COMPLETED\)"):
+        admin.complete_web_form(form_id, "ABORTED")
+    second = httpx.post(
+        server.url + "/api/webForms/bankConnectionImport", json={}, headers={"Authorization": f"Bearer {user_token}"}
+    ).json()["id"]
+    failed = admin.complete_web_form(second, "COMPLETED_WITH_ERROR", errorCode="INTERRUPTED")
+    assert (failed["status"], failed["payload"]["errorCode"]) == ("COMPLETED_WITH_ERROR", "INTERRUPTED")
+    with pytest.raises(httpx.HTTPStatusError, match=r"answered 400: .*bankId: must be an integer"):
+        admin.complete_web_form(form_id, bankId="DEMO0001")
 
 
 def test_every_admin_client_method_is_used_by_a_test() -> None:

@@ -6,8 +6,10 @@ has at least one here (finAPI's guide, run on `default` end to end, is tests/api
 
 from __future__ import annotations
 
+import socket
 import sys
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -18,7 +20,9 @@ from mock_finapi.clock import format_v1
 from mock_finapi.scenarios import loader
 from mock_finapi.services import processes
 from mock_finapi.services.faults import FaultRequest, matches
+from mock_finapi.services.webforms import ERROR_MESSAGES
 from mock_finapi.state.models import FaultRule
+from mock_finapi.testing.callbacks import CallbackReceiver
 from tests.helpers import (
     CLIENT_CREDENTIALS,
     GUIDE_USER,
@@ -397,6 +401,124 @@ def test_giroident_processes_stay_valid_for_7_days(client: httpx.Client) -> None
     advance(client, 2)
     expired = processes.MSG_EXPIRED.format(days=7)
     assert_error(exchange(client, GIRO_FRESH), 410, "ILLEGAL_ENTITY_STATE", expired)
+
+
+# Web Form 2.0: webform-expires, webform-bank-error, task-needs-user, callback-receiver-down
+@pytest.fixture
+def receiver() -> Iterator[CallbackReceiver]:
+    """A local http receiver: these scenarios allow http:// callbacks."""
+    with CallbackReceiver() as r:
+        yield r
+
+
+def import_form(client: httpx.Client, token: str, callback_url: str, **body: Any) -> dict[str, Any]:
+    body = {"bank": {"id": 280001}, "callbacks": {"finalised": callback_url}, **body}
+    created = client.post("/api/webForms/bankConnectionImport", json=body, headers=bearer(token))
+    assert created.status_code == 201, created.text
+    form: dict[str, Any] = created.json()
+    return form
+
+
+def web_form(client: httpx.Client, token: str, web_form_id: str) -> dict[str, Any]:
+    response = client.get(f"/api/webForms/{web_form_id}", headers=bearer(token))
+    assert response.status_code == 200, response.text
+    form: dict[str, Any] = response.json()
+    return form
+
+
+@scenario("webform-expires")
+def test_webform_expires_a_form_nobody_finishes_expires_after_20_minutes_and_calls_back(
+    client: httpx.Client, receiver: CallbackReceiver
+) -> None:
+    token = user_tokens(client)["access_token"]
+    form = import_form(client, token, f"{receiver.url}/finalised")
+    assert form["expiresAt"] == "2026-01-01T08:20:00.000+0000"
+    advance(client, 20 * 60 - 1)
+    assert web_form(client, token, form["id"])["status"] == "NOT_YET_OPENED"
+    advance(client, 1)
+    assert web_form(client, token, form["id"])["status"] == "EXPIRED"
+    assert receiver.wait_for(webFormId=form["id"]) == {"webFormId": form["id"], "status": "EXPIRED"}
+    assert web_form(client, token, form["id"])["payload"] == {"bankConnectionId": None}
+
+
+@scenario("webform-expires")
+def test_webform_expires_an_opened_form_expires_too(client: httpx.Client) -> None:
+    token = user_tokens(client)["access_token"]
+    form = import_form(client, token, "http://localhost:9/finalised")  # http and a dotless host: allowed here
+    page = client.get(f"/wf/{form['id']}")
+    assert page.status_code == 200
+    assert web_form(client, token, form["id"])["status"] == "IN_PROGRESS"
+    advance(client, 20 * 60)
+    assert web_form(client, token, form["id"])["status"] == "EXPIRED"
+
+
+@scenario("webform-bank-error")
+def test_webform_bank_error_every_form_ends_with_bank_server_rejection_after_5_seconds(
+    client: httpx.Client, receiver: CallbackReceiver
+) -> None:
+    token = user_tokens(client)["access_token"]
+    form = import_form(client, token, receiver.url)
+    advance(client, 4)
+    assert web_form(client, token, form["id"])["status"] == "NOT_YET_OPENED"
+    advance(client, 1)
+    done = web_form(client, token, form["id"])
+    assert (done["status"], done["payload"]) == (
+        "COMPLETED_WITH_ERROR",
+        {
+            "bankConnectionId": None,
+            "errorCode": "BANK_SERVER_REJECTION",
+            "errorMessage": ERROR_MESSAGES["BANK_SERVER_REJECTION"],
+        },
+    )
+    assert receiver.wait_for(webFormId=form["id"])["status"] == "COMPLETED_WITH_ERROR"
+    connections = client.get("/api/v2/bankConnections", headers=bearer(token)).json()
+    assert connections == {"connections": []}
+
+
+@scenario("task-needs-user")
+def test_task_needs_user_a_background_update_ends_web_form_required_with_its_update_form(
+    client: httpx.Client, receiver: CallbackReceiver
+) -> None:
+    token = user_tokens(client)["access_token"]
+    [connection] = client.get("/api/v2/bankConnections", headers=bearer(token)).json()["connections"]
+    assert (connection["bank"]["blz"], connection["name"]) == ("DEMO0001", "finAPI Test Bank")
+    body = {"bankConnectionId": connection["id"], "callbacks": {"webFormRequired": receiver.url}}
+    created = client.post("/api/tasks/backgroundUpdate", json=body, headers=bearer(token))
+    assert (created.status_code, created.json()["status"]) == (201, "NOT_YET_STARTED"), created.text
+    advance(client, 60)
+    task = client.get(f"/api/tasks/{created.json()['id']}", headers=bearer(token)).json()
+    form = task["payload"]["webForm"]
+    assert (task["status"], form["status"]) == ("WEB_FORM_REQUIRED", "NOT_YET_OPENED")
+    assert form["url"] == f"http://mock-finapi/wf/{form['id']}"
+    update_form = web_form(client, token, form["id"])
+    assert (update_form["type"], update_form["payload"]) == ("BANK_CONNECTION_UPDATE", {"bankConnectionId": None})
+    callback = receiver.wait_for(taskId=task["id"])
+    assert (callback["status"], callback["webForm"]["id"]) == ("WEB_FORM_REQUIRED", form["id"])
+
+
+@scenario("callback-receiver-down")
+def test_callback_receiver_down_the_failed_callback_is_recorded_and_the_form_completes(client: httpx.Client) -> None:
+    token = user_tokens(client)["access_token"]
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{probe.getsockname()[1]}/callback"
+    form = import_form(client, token, closed)
+    advance(client, 5)
+    done = web_form(client, token, form["id"])
+    assert done["status"] == "COMPLETED"
+    connection_id = done["payload"]["bankConnectionId"]
+    assert client.get(f"/api/v2/bankConnections/{connection_id}", headers=bearer(token)).status_code == 200
+    deadline = time.monotonic() + 5
+    while not (attempts := client.get("/__admin/callbacks").json()["callbacks"]) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    [attempt] = attempts
+    assert {k: attempt[k] for k in ("kind", "url", "body", "status", "error")} == {
+        "kind": "webForm.finalised",
+        "url": closed,
+        "body": {"webFormId": form["id"], "status": "COMPLETED"},
+        "status": None,
+        "error": "connection refused",
+    }
 
 
 def test_every_builtin_scenario_has_a_test_here() -> None:

@@ -279,7 +279,7 @@ def test_every_independent_problem_is_reported_in_file_order() -> None:
 
     assert caught.value.lines() == [
         "s.yaml:2: colour: unknown key (allowed: name, description, seed, clock, tokens, clients, users, processes, "
-        "faults, banks)",
+        "faults, banks, webforms)",
         "s.yaml:4: clock.start: must be an RFC 3339 timestamp like 2026-01-01T09:00:00+01:00",
         "s.yaml:5: clock.frozen: must be a boolean, not a string",
         "s.yaml:10: clients[0].config.userAccessTokenValidityPeriod: unknown ClientConfiguration field "

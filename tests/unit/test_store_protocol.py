@@ -1135,9 +1135,11 @@ async def test_tokens_in_the_finapi_format_are_128_characters(store: Store) -> N
 
 
 def test_the_suite_exercises_every_operation_of_the_protocol() -> None:
-    """This file and test_store_banking.py (the bank data operations, on the same backends)."""
+    """This file, test_store_banking.py (the bank data operations) and test_store_webforms.py (web forms, tasks and
+    callbacks), on the same backends."""
     operations = [name for name, _ in inspect.getmembers(Store, inspect.iscoroutinefunction)]
     assert len(operations) > 30
-    files = [Path(__file__), Path(__file__).with_name("test_store_banking.py")]
+    here = Path(__file__)
+    files = [here, here.with_name("test_store_banking.py"), here.with_name("test_store_webforms.py")]
     source = "".join(file.read_text(encoding="utf-8") for file in files)
     assert [name for name in operations if f".{name}(" not in source] == []

@@ -21,9 +21,10 @@ from mock_finapi.credentials import parse_authorization, secrets_equal
 from mock_finapi.errors import ScenarioError
 from mock_finapi.http import body, render
 from mock_finapi.http.context import context
-from mock_finapi.http.routes import Endpoint, route
+from mock_finapi.http.routes import Endpoint, route, webforms
 from mock_finapi.scenarios import loader
-from mock_finapi.services import clock_moves, faults, journal, metrics, views
+from mock_finapi.services import clock_moves, faults, journal, metrics, views, webform_outcomes
+from mock_finapi.services.webforms import base_url
 from mock_finapi.settings import Settings
 from mock_finapi.world import allowed_scenario_path
 
@@ -121,6 +122,22 @@ async def state_bank_connections(request: Request) -> Response:
     return render.JSON(await views.bank_connections(ctx.world.store, mandator, ctx.now))
 
 
+async def state_web_forms(request: Request) -> Response:
+    ctx = context(request)
+    service, base = ctx.world.webforms, _base_url(request)
+    await service.sweep(ctx.now)  # a clock move shows at once, as in the Web Form API
+    mandator = request.query_params.get("mandator")
+    listed = await views.web_forms(ctx.world.store, mandator, ctx.now, lambda form: service.web_form_url(form, base))
+    return render.JSON({"webForms": listed})
+
+
+async def state_tasks(request: Request) -> Response:
+    ctx = context(request)
+    await ctx.world.webforms.sweep(ctx.now)
+    mandator = request.query_params.get("mandator")
+    return render.JSON({"tasks": await views.tasks(ctx.world.store, mandator, ctx.now)})
+
+
 # instant edge cases
 async def expire_token(request: Request) -> Response:
     ctx = context(request)
@@ -132,6 +149,20 @@ async def lock_user(request: Request) -> Response:
     user_id, mandator = request.path_params["userId"], request.query_params.get("mandator")
     locked, mandator_id = await views.lock_user(ctx.world.store, user_id, mandator, ctx.now)
     return render.JSON({"locked": locked, "mandatorId": mandator_id})
+
+
+async def complete_web_form(request: Request) -> Response:
+    """Finish a web form as its user would in the page (WEBFORM.md §7.15): the same state changes and callback."""
+    ctx = context(request)
+    completion = webform_outcomes.parse_completion(body.json_object(request, any_type=True))
+    form = await views.complete_web_form(ctx.world.webforms, request.path_params["webFormId"], completion, ctx.now)
+    return render.JSON(webforms.web_form_json(form, ctx.world.webforms, _base_url(request)))
+
+
+def _base_url(request: Request) -> str:
+    """What web form URLs start with: the public URL (`--public-url`) or this request's scheme://host:port."""
+    url = request.url
+    return base_url(context(request).sandbox.settings.public_url, url.scheme, url.netloc)
 
 
 # scenario swap
@@ -182,6 +213,16 @@ async def clear_faults(request: Request) -> Response:
     return render.JSON({"deleted": await context(request).world.store.clear_faults()})
 
 
+# callbacks sent (the outbound journal)
+async def list_callbacks(request: Request) -> Response:
+    limit = journal.parse_limit(request.query_params.get("limit"))
+    return render.JSON({"callbacks": await views.callbacks(context(request).world.store, limit)})
+
+
+async def clear_callbacks(request: Request) -> Response:
+    return render.JSON({"deleted": await context(request).world.store.clear_callbacks()})
+
+
 # metrics
 def metrics_endpoint(counts: metrics.RequestCounts) -> Endpoint:
     """`GET /__admin/metrics` over the request counts of the app it serves in (`services/metrics.py`)."""
@@ -220,10 +261,14 @@ def routes(settings: Settings, counts: metrics.RequestCounts | None = None) -> l
         "/__admin/state/tokens": {"GET": state_tokens},
         "/__admin/state/processes": {"GET": state_processes},
         "/__admin/state/bankConnections": {"GET": state_bank_connections},
+        "/__admin/state/webForms": {"GET": state_web_forms},
+        "/__admin/state/tasks": {"GET": state_tasks},
+        "/__admin/webForms/{webFormId}/complete": {"POST": complete_web_form},
         "/__admin/tokens/{token}/expire": {"POST": expire_token},
         "/__admin/users/{userId}/lock": {"POST": lock_user},
         "/__admin/scenario": {"POST": load_scenario},
         "/__admin/faults": {"GET": list_faults, "POST": add_fault, "DELETE": clear_faults},
+        "/__admin/callbacks": {"GET": list_callbacks, "DELETE": clear_callbacks},
         "/__admin/metrics": {"GET": metrics_endpoint(counts if counts is not None else {})},
     }
     token = settings.admin_token
