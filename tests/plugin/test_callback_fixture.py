@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Iterator
@@ -30,7 +31,9 @@ def _close_http() -> Iterator[None]:
 
 
 def post(url: str, body: object) -> httpx.Response:
-    return HTTP.post(url, json=body)
+    """POST `body` as compact JSON, as the emulator sends callbacks (httpx's own `json=` spacing differs by version)."""
+    compact = json.dumps(body, separators=(",", ":"))
+    return HTTP.post(url, content=compact, headers={"Content-Type": "application/json"})
 
 
 def test_the_fixture_records_every_post(finapi_callbacks: CallbackReceiver) -> None:
