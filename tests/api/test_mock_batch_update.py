@@ -17,6 +17,7 @@ import pytest
 
 from mock_finapi import errors
 from mock_finapi.services.batch_update import BATCH_UPDATE_SECONDS
+from tests.api import bank_helpers
 from tests.helpers import (
     CLIENT_ID,
     AdminClock,
@@ -151,53 +152,9 @@ def booked(client: httpx.Client, user_token: str, account_id: int) -> list[tuple
 
 
 def transaction(transaction_id: int, account_id: int, amount: float, booking: str, **fields: Any) -> dict[str, Any]:
-    """A transaction as `GET /api/v2/transactions` shows one a mock update added (every field; `fields` override)."""
-    shown: dict[str, Any] = {
-        "id": transaction_id,
-        "parentId": None,
-        "accountId": account_id,
-        "valueDate": booking,
-        "bankBookingDate": booking,
-        "finapiBookingDate": booking,
-        "amount": amount,
-        "currency": "EUR",
-        "purpose": None,
-        "counterpartName": None,
-        "counterpartAccountNumber": None,
-        "counterpartIban": None,
-        "counterpartBlz": None,
-        "counterpartBic": None,
-        "counterpartBankName": None,
-        "counterpartMandateReference": None,
-        "counterpartCustomerReference": None,
-        "counterpartCreditorId": None,
-        "counterpartDebitorId": None,
-        "type": None,
-        "typeCodeZka": None,
-        "typeCodeSwift": None,
-        "sepaPurposeCode": None,
-        "bankTransactionCode": None,
-        "bankTransactionCodeDescription": None,
-        "primanota": None,
-        "category": None,
-        "labels": [],
-        "isPotentialDuplicate": False,
-        "isAdjustingEntry": False,
-        "isNew": True,
-        "importDate": LANDED,
-        "children": None,
-        "paypalData": None,
-        "certisData": None,
-        "endToEndReference": None,
-        "compensationAmount": None,
-        "originalAmount": None,
-        "originalCurrency": None,
-        "feeAmount": None,
-        "feeCurrency": None,
-        "differentDebitor": None,
-        "differentCreditor": None,
-    }
-    return {**shown, **fields}
+    """A transaction as `GET /api/v2/transactions` shows one a mock update added (every field; `fields` override):
+    a scenario transaction of that booking date without its optional fields, imported when the update landed."""
+    return {**bank_helpers.transaction(transaction_id, account_id, amount, booking), "importDate": LANDED, **fields}
 
 
 def land(clock: AdminClock) -> None:

@@ -20,9 +20,11 @@ import pytest
 
 from mock_finapi.testing.callbacks import CallbackReceiver
 from tests.api.webform_helpers import (
+    ACCOUNT_TYPES,
     BASE,
     BUSY_CONNECTION,
     EXPIRED_CONSENT_CONNECTION,
+    FINAPI_URL_RULE,
     FINTS_CONNECTION,
     RID,
     SCENARIO,
@@ -42,9 +44,6 @@ from tests.api.webform_helpers import (
     web_form,
 )
 from tests.helpers import AdminClock
-
-ACCOUNT_TYPES = "BAUSPAREN, CHECKING, CREDIT_CARD, LOAN, MEMBERSHIP, SAVINGS, SECURITY"
-FINAPI_URL_RULE = "must be an https URL with a dotted host name (finAPI's URL pattern)"
 
 
 @pytest.fixture

@@ -21,6 +21,8 @@ from mock_finapi.settings import Settings
 from mock_finapi.testing.callbacks import CallbackReceiver
 from mock_finapi.testing.inprocess import InProcessClient
 from tests.api.webform_helpers import (
+    ACCOUNT_TYPES,
+    FINAPI_URL_RULE,
     FIRST_IMPORTED,
     IMPORT,
     RID,
@@ -41,9 +43,6 @@ from tests.api.webform_helpers import (
 )
 from tests.contract.validator import ContractValidator
 from tests.helpers import START, AdminClock
-
-FINAPI_URL_RULE = "must be an https URL with a dotted host name (finAPI's URL pattern)"
-ACCOUNT_TYPES = "BAUSPAREN, CHECKING, CREDIT_CARD, LOAN, MEMBERSHIP, SAVINGS, SECURITY"
 
 
 @pytest.fixture

@@ -31,6 +31,9 @@ PASSWORDS |= {"lic": "lic-password", "off": "off-password"}
 IMPORT = "/api/webForms/bankConnectionImport"
 TASKS = "/api/tasks/backgroundUpdate"
 UUID_LENGTH = 36
+ACCOUNT_TYPES = "BAUSPAREN, CHECKING, CREDIT_CARD, LOAN, MEMBERSHIP, SAVINGS, SECURITY"
+"""The Web Form API's account types, as a validation message lists them."""
+FINAPI_URL_RULE = "must be an https URL with a dotted host name (finAPI's URL pattern)"
 
 
 def token(client: httpx.Client, user: str = "username") -> str:

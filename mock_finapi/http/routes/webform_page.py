@@ -29,7 +29,7 @@ through `WebFormService.finish`.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import parse_qsl, quote
 
 from starlette.requests import Request
@@ -322,6 +322,25 @@ async def step_visit(request: Request, *steps: str) -> tuple[Visit, Response | N
     return visit, None
 
 
+class BankStep(NamedTuple):
+    visit: Visit
+    form: WebForm
+    bank: Bank
+
+
+async def bank_step(request: Request, *steps: str) -> BankStep | Response:
+    """A step POST at the form's bank: `step_visit`'s checks, then back to the page when the bank left the catalog
+    (another scenario)."""
+    visit, answer = await step_visit(request, *steps)
+    if answer is not None:
+        return answer
+    form, bank = visit.form, visit.bank()
+    assert form is not None
+    if bank is None:
+        return see_other(visit.home())
+    return BankStep(visit, form, bank)
+
+
 async def move(visit: Visit, state: PageState) -> Response:
     """Save the page's progress and show it."""
     assert visit.form is not None
@@ -367,14 +386,10 @@ async def change_bank(request: Request) -> Response:
 
 
 async def submit_login(request: Request) -> Response:
-    visit, answer = await step_visit(request, "login")
-    if answer is not None:
-        return answer
-    form = visit.form
-    bank = visit.bank()
-    assert form is not None
-    if bank is None:
-        return see_other(visit.home())
+    at = await bank_step(request, "login")
+    if isinstance(at, Response):
+        return at
+    visit, form, bank = at
     fields = Submitted(visit.ctx.body)
     user, pin = fields.get("login").strip(), fields.get("password")
     if not user or not pin:
@@ -389,13 +404,10 @@ async def submit_login(request: Request) -> Response:
 
 
 async def choose_procedure(request: Request) -> Response:
-    visit, answer = await step_visit(request, "sca")
-    if answer is not None:
-        return answer
-    form, bank = visit.form, visit.bank()
-    assert form is not None
-    if bank is None:
-        return see_other(visit.home())
+    at = await bank_step(request, "sca")
+    if isinstance(at, Response):
+        return at
+    visit, form, bank = at
     chosen = flow.procedure(bank, form.request, Submitted(visit.ctx.body).get("procedure"))
     if chosen is None:
         body = html.procedures(
@@ -407,13 +419,10 @@ async def choose_procedure(request: Request) -> Response:
 
 
 async def submit_tan(request: Request) -> Response:
-    visit, answer = await step_visit(request, "tan")
-    if answer is not None:
-        return answer
-    form, bank = visit.form, visit.bank()
-    assert form is not None
-    if bank is None:
-        return see_other(visit.home())
+    at = await bank_step(request, "tan")
+    if isinstance(at, Response):
+        return at
+    visit, form, bank = at
     if Submitted(visit.ctx.body).get("tan_secret").strip() != flow.TAN:
         chosen = flow.procedure(bank, form.request, form.page.step.partition(":")[2])
         name = chosen.procedure_name if chosen else ""
@@ -422,14 +431,11 @@ async def submit_tan(request: Request) -> Response:
 
 
 async def confirm_decoupled(request: Request) -> Response:
-    visit, answer = await step_visit(request, "decoupled")
-    if answer is not None:
-        return answer
-    bank = visit.bank()
-    assert visit.form is not None
-    if bank is None:
-        return see_other(visit.home())
-    return await sca_passed(visit, bank, visit.form.page.login)
+    at = await bank_step(request, "decoupled")
+    if isinstance(at, Response):
+        return at
+    visit, form, bank = at
+    return await sca_passed(visit, bank, form.page.login)
 
 
 async def to_bank(request: Request) -> Response:
@@ -443,16 +449,13 @@ async def to_bank(request: Request) -> Response:
 async def consent(request: Request) -> Response:
     """The bank's consent page: allowing passes the SCA; cancelling at the bank sends the user back like success,
     and the next step fails (WEBFORM.md §5.4): COMPLETED_WITH_ERROR/BANK_SERVER_REJECTION."""
-    visit, answer = await step_visit(request, "bank_site")
-    if answer is not None:
-        return answer
-    bank = visit.bank()
-    assert visit.form is not None
-    if bank is None:
-        return see_other(visit.home())
+    at = await bank_step(request, "bank_site")
+    if isinstance(at, Response):
+        return at
+    visit, form, bank = at
     if Submitted(visit.ctx.body).get("consent") != "allow":
         return await finish_error(visit, "BANK_SERVER_REJECTION", MSG_CANCELLED_AT_BANK)
-    return await sca_passed(visit, bank, visit.form.page.login)
+    return await sca_passed(visit, bank, form.page.login)
 
 
 async def sca_passed(visit: Visit, bank: Bank, login: str | None) -> Response:
@@ -468,13 +471,10 @@ async def sca_passed(visit: Visit, bank: Bank, login: str | None) -> Response:
 
 
 async def choose_accounts(request: Request) -> Response:
-    visit, answer = await step_visit(request, "accounts")
-    if answer is not None:
-        return answer
-    form, bank = visit.form, visit.bank()
-    assert form is not None
-    if bank is None:
-        return see_other(visit.home())
+    at = await bank_step(request, "accounts")
+    if isinstance(at, Response):
+        return at
+    visit, form, bank = at
     offered = flow.offered_accounts(form.request)
     kinds = {group.account_type for group in offered}
     chosen = [kind for kind in dict.fromkeys(Submitted(visit.ctx.body).all("accountType")) if kind in kinds]
