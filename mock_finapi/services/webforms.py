@@ -30,8 +30,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import heapq
-import itertools
 import logging
 from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple, Protocol
@@ -144,13 +142,6 @@ class CallbackSender(Protocol):
     def drop(self, web_form_id: str) -> int: ...
 
 
-class _Scheduled(NamedTuple):
-    due: float
-    order: int
-    web_form_id: str
-    outcome: OutcomeSpec
-
-
 def access_types(web_form_types: Sequence[str] | None) -> tuple[str, ...] | None:
     return None if web_form_types is None else tuple(ACCESS_TYPES[name] for name in web_form_types)
 
@@ -177,8 +168,6 @@ class WebFormService:
     ) -> None:
         self.store, self.banks, self.rng, self.spec, self.callbacks = store, banks, rng, spec, callbacks
         self.public_url = public_url.rstrip("/") if public_url else None
-        self._scheduled: list[_Scheduled] = []
-        self._order = itertools.count()
         self._sweeping = asyncio.Lock()
 
     # ------------------------------------------------------------------------------------------------ URLs
@@ -220,9 +209,7 @@ class WebFormService:
             now + WEB_FORM_SECONDS,
             request,
         )
-        stored = await self.store.create_web_form(form)
-        self._schedule(stored)
-        return stored
+        return await self.store.create_web_form(self._with_outcome(form))
 
     def resolve_bank(self, request: ImportRequest) -> int | None:
         """The bank of `bank.id` (422 BANK_NOT_SUPPORTED when unknown or a test bank the form may not offer)."""
@@ -490,6 +477,7 @@ class WebFormService:
                 ),
                 task_id=task.id,
             )
+            form = self._with_outcome(form)
             changes = task._replace(status="WEB_FORM_REQUIRED", web_form_id=form_id)
         elif status == "COMPLETED":
             changes = task._replace(status="COMPLETED")
@@ -499,8 +487,6 @@ class WebFormService:
         updated = await self.store.update_task(task.id, changes, form)
         if updated is None:  # another sweep ended it
             return
-        if form is not None:
-            self._schedule(form)
         if connection is not None and status != "WEB_FORM_REQUIRED":
             result = (
                 UpdateResult("OK", at)
@@ -520,48 +506,50 @@ class WebFormService:
 
     # ------------------------------------------------------------------------------------------------ time
 
-    def _schedule(self, form: WebForm) -> None:
-        """Remember the scenario outcome (the first `webforms.outcomes` entry matching the form), if any."""
+    def _outcome(self, form: WebForm) -> OutcomeSpec | None:
+        """The scenario outcome of the form: the first `webforms.outcomes` entry matching it, if any."""
         for spec in self.spec.outcomes:
             if spec.user is not None and spec.user.lower() != form.user_key.lower():
                 continue
             if spec.mandator_id is not None and spec.mandator_id != form.mandator_id:
                 continue
-            heapq.heappush(self._scheduled, _Scheduled(form.created_at + spec.after, next(self._order), form.id, spec))
-            return
+            return spec
+        return None
+
+    def _with_outcome(self, form: WebForm) -> WebForm:
+        """The new form with the time its scenario outcome is due (kept in the store, so a snapshot or another
+        worker finishes it too)."""
+        spec = self._outcome(form)
+        return form if spec is None else form._replace(outcome_at=form.created_at + spec.after)
 
     async def sweep(self, now: float) -> None:
-        """Everything due at `now`, in time order per kind: tasks' transitions (with their callbacks), scenario
-        outcomes, expiry (each form finished at the instant it was due)."""
+        """Everything due at `now`: tasks' transitions (with their callbacks), then forms, oldest first: a scenario
+        outcome due before the form's expiry, else the expiry (each form finished at the instant it was due)."""
         async with self._sweeping:
             for task in await self.store.due_tasks(now):
                 if now >= task.ends_at:
                     await self._end_task(task, now)
                 elif task.status == "NOT_YET_STARTED":
                     await self.store.update_task(task.id, task._replace(status="IN_PROGRESS"), None)
-            while self._scheduled and self._scheduled[0].due <= now:
-                due = heapq.heappop(self._scheduled)
-                form = await self.store.web_form(due.web_form_id)
-                if form is None or form.final:
-                    continue
-                spec = due.outcome
-                if form.expires_at <= due.due:
-                    outcome, at = Outcome("EXPIRED"), form.expires_at
-                else:
-                    outcome = Outcome(spec.status, spec.error_code, None, spec.bank, spec.account_types)
-                    at = due.due
-                try:
-                    await self._finish(form, outcome, at)
-                except errors.IllegalFieldValue as exc:  # a bank the form does not offer: the user finds none
-                    log.warning("scenario outcome of web form %s: %s", form.id, exc.message)
-                    await self._finish_quietly(form, Outcome("COMPLETED_WITH_ERROR", "UNDETERMINED_BANK"), at)
-                except errors.CapacityReached as exc:  # no room for the connection's transactions
-                    log.warning("scenario outcome of web form %s: %s", form.id, exc.message)
-                    await self._finish_quietly(form, Outcome("COMPLETED_WITH_ERROR", "INTERNAL_ERROR"), at)
-                except errors.IllegalEntityState:
-                    pass  # finished meanwhile
             for form in await self.store.due_web_forms(now):
-                await self._finish_quietly(form, Outcome("EXPIRED"), form.expires_at)
+                spec = self._outcome(form)
+                if spec is not None and form.outcome_at is not None and form.outcome_at < form.expires_at:
+                    await self._finish_scheduled(form, spec, form.outcome_at)
+                elif form.expires_at <= now:
+                    await self._finish_quietly(form, Outcome("EXPIRED"), form.expires_at)
+
+    async def _finish_scheduled(self, form: WebForm, spec: OutcomeSpec, at: float) -> None:
+        outcome = Outcome(spec.status, spec.error_code, None, spec.bank, spec.account_types)
+        try:
+            await self._finish(form, outcome, at)
+        except errors.IllegalFieldValue as exc:  # a bank the form does not offer: the user finds none
+            log.warning("scenario outcome of web form %s: %s", form.id, exc.message)
+            await self._finish_quietly(form, Outcome("COMPLETED_WITH_ERROR", "UNDETERMINED_BANK"), at)
+        except errors.CapacityReached as exc:  # no room for the connection's transactions
+            log.warning("scenario outcome of web form %s: %s", form.id, exc.message)
+            await self._finish_quietly(form, Outcome("COMPLETED_WITH_ERROR", "INTERNAL_ERROR"), at)
+        except errors.IllegalEntityState:
+            pass  # finished meanwhile
 
     async def _finish_quietly(self, form: WebForm, outcome: Outcome, now: float) -> None:
         with contextlib.suppress(errors.IllegalEntityState):  # finished or deleted meanwhile

@@ -3,9 +3,10 @@ and the journal of the callbacks the emulator sent.
 
 `WebFormTables` keeps the forms and the tasks by id (ids are global: the page and the admin API look them up by id
 alone) and, per user (mandator id, lower-cased user id), their ids in creation order. What the sweep asks for (the
-forms whose URL expired, the tasks whose start or end came) is found through a heap per kind, keyed by the time the
-record is next due: asking when nothing is due is O(1), and a record that went final, was deleted or got another due
-time since it was filed leaves a stale entry that is dropped when it comes up (`_Due`).
+forms whose URL expired or whose scenario outcome came, the tasks whose start or end came) is found through a heap
+per kind, keyed by the time the record is next due: asking when nothing is due is O(1), and a record that went final,
+was deleted or got another due time since it was filed leaves a stale entry that is dropped when it comes up
+(`_Due`).
 
 The rules (what may change when) are the store's (state/memory.py); these are the tables.
 """
@@ -79,7 +80,9 @@ class _Due(Generic[R]):
 
 
 def _form_due(form: WebForm) -> float | None:
-    return None if form.final else form.expires_at
+    if form.final:
+        return None
+    return form.expires_at if form.outcome_at is None else min(form.expires_at, form.outcome_at)
 
 
 def _task_due(task: Task) -> float | None:

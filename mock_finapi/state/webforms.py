@@ -73,6 +73,8 @@ class WebForm(NamedTuple):
     task_id: str | None = None
     """A BANK_CONNECTION_UPDATE form: the task it was made for."""
     finalised_at: float | None = None
+    outcome_at: float | None = None
+    """When the scenario's decided-ahead outcome (`webforms.outcomes`) finishes it; None: none does."""
 
     @property
     def final(self) -> bool:
