@@ -8,6 +8,9 @@ from typing import Literal, NamedTuple
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8080
 MAX_BODY_BYTES = 1024 * 1024
+MAX_SNAPSHOT_BYTES = 1024 * 1024 * 1024
+"""What `POST /__admin/snapshot` takes at most (a million tokens make about 110 MB; `serve --snapshot` reads any
+size)."""
 
 
 class Capacity(NamedTuple):
@@ -37,6 +40,8 @@ class Settings:
     seed: int | None = None
     """Overrides the scenario's seed; None keeps it (or draws a fresh one when the scenario has none)."""
     max_body_bytes: int = MAX_BODY_BYTES
+    max_snapshot_bytes: int = MAX_SNAPSHOT_BYTES
+    """The body limit of `POST /__admin/snapshot` (an admin with the token, when one is set)."""
     admin: bool = True
     """False: every /__admin endpoint but health answers 404."""
     admin_token: str | None = None

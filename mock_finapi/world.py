@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
-from mock_finapi import errors
+from mock_finapi import errors, snapshots
 from mock_finapi.clock import Clock, starting
 from mock_finapi.randomness import IDS, Randomness, random_seed
 from mock_finapi.scenarios import loader
@@ -257,6 +257,29 @@ class Sandbox:
             self.world.callbacks.close()  # the old world's callbacks on their way end, unrecorded
             self.world = World(scenario, seed, self.store, self.world.clock, public_url=self.settings.public_url)
             return self.world
+
+    async def snapshot(self, *, journal: bool = True) -> Iterator[bytes]:
+        """The snapshot of the state as it stands now (taken in one step of the store), as the pieces of its JSON
+        document: iterate them off the event loop (`snapshots.chunks`)."""
+        world = self.world
+        assemble = await self.store.export(journal)
+        return snapshots.chunks(world.scenario, world.seed, assemble)
+
+    async def restore(self, loaded: snapshots.Loaded) -> World:
+        """Serve a snapshot (read and checked by `snapshots.load`), in one step, as `swap` serves a scenario."""
+        async with self._swapping:
+            await self.store.replace(loaded.store)
+            self.world.callbacks.close()
+            self.world = World(
+                loaded.scenario, loaded.seed, self.store, self.world.clock, public_url=self.settings.public_url
+            )
+            return self.world
+
+    @classmethod
+    def restored(cls, settings: Settings, loaded: snapshots.Loaded, *, clock: Clock | None = None) -> Sandbox:
+        """A sandbox serving a snapshot."""
+        world = World(loaded.scenario, loaded.seed, loaded.store, clock or Clock(), public_url=settings.public_url)
+        return cls(settings, loaded.store, world)
 
     async def reset(self) -> World:
         """The served scenario and seed from scratch (clock back at its start, journal and run-time faults gone)."""

@@ -24,6 +24,7 @@ from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mock_finapi import bodies, errors, hosts, randomness
+from mock_finapi.credentials import parse_authorization, secrets_equal
 from mock_finapi.http import faults, render
 from mock_finapi.http.auth import bearer_value
 from mock_finapi.http.context import SCOPE_KEY, RequestContext
@@ -40,6 +41,7 @@ JOURNAL_BODY_BYTES = 16 * 1024
 """What a journal entry keeps of a body at most (its view says when there was more)."""
 OVERRIDABLE = {b"PATCH": "PATCH", b"DELETE": "DELETE"}
 ADMIN_PREFIX = "/__admin"
+SNAPSHOT_PATH = "/__admin/snapshot"
 STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 MSG_HOST_REFUSED = (
     "Host '{host}' is not allowed: a server listening on loopback answers loopback names only "
@@ -92,7 +94,7 @@ class RequestLifecycle:
         return ctx
 
     async def serve(self, ctx: RequestContext, scope: Scope, receive: Receive, send: Send) -> None:
-        ctx.body = await read_body(receive, ctx.headers, self.sandbox.settings.max_body_bytes)
+        ctx.body = await read_body(receive, ctx.headers, self.body_limit(ctx, scope))
         ctx.world = world = self.sandbox.world
         prelude = await world.store.prepare()
         ctx.clock = prelude.clock
@@ -118,6 +120,16 @@ class RequestLifecycle:
                     await faults.act(rule, ctx, scope, receive, send)
                     return
         await self.app(scope, receive, send)
+
+    def body_limit(self, ctx: RequestContext, scope: Scope) -> int:
+        """The body size limit; a snapshot to load may be larger, when it comes from the admin (its token given)."""
+        settings = self.sandbox.settings
+        if scope["path"] == SNAPSHOT_PATH and scope["method"] == "POST" and self.admin:
+            token = settings.admin_token
+            given = parse_authorization(ctx.header(b"authorization")).bearer
+            if token is None or (given is not None and secrets_equal(given, token)):
+                return settings.max_snapshot_bytes
+        return settings.max_body_bytes
 
     def check_host(self, host: bytes | None) -> None:
         """Refuse a `Host` that is not allowed (against DNS rebinding); a request without one is let through."""

@@ -217,7 +217,7 @@ def load_text(text: str, source: str) -> Scenario:
     except Invalid as exc:
         more = tuple((p.line, p.path, p.problem) for p in exc.problems[1:])
         raise ScenarioError(source, exc.line, exc.path, exc.problem, more) from None
-    return replace(scenario, source=source)
+    return replace(scenario, source=source, text=text)
 
 
 # YAML with line numbers: mappings and sequences remember where each key or item stood.

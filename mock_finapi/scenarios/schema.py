@@ -219,3 +219,6 @@ class Scenario:
     webforms: WebFormsSpec = WebFormsSpec()
     banks: tuple[BankSpec, ...] = ()
     """Banks added to the built-in test banks."""
+    text: str = ""
+    """The YAML it was loaded from: a snapshot carries it, so a restored sandbox serves (and resets to) the same
+    scenario wherever it is loaded."""

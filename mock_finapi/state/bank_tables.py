@@ -40,6 +40,7 @@ from mock_finapi.state.banking import (
     TransactionPage,
     TransactionQuery,
 )
+from mock_finapi.state.image import UserBankImage
 
 CATEGORIZATION_SECONDS = 3.0
 """How long a connection's categorisation runs after its import or update landed: `categorized_at` is `ready_at` plus
@@ -730,4 +731,41 @@ class BankTables:
         for users in tables.users.values():
             for bank in users.values():
                 tables._count(bank, 1)
+        return tables
+
+    def image(self) -> tuple[tuple[int, int, int], list[UserBankImage]]:
+        """The next ids and every user's bank data as plain lists (`state/image.py`)."""
+        n = self.numbering
+        banks = [
+            UserBankImage(
+                mandator_id,
+                user_key,
+                list(bank.connections.values()),
+                list(bank.accounts.values()),
+                list(bank.transactions.values()),
+                list(bank.pending),
+            )
+            for mandator_id, users in self.users.items()
+            for user_key, bank in users.items()
+        ]
+        return (n.connection, n.account, n.transaction), banks
+
+    @classmethod
+    def from_image(cls, next_ids: tuple[int, int, int], banks: Sequence[UserBankImage]) -> BankTables:
+        """The tables of an image (checked by `image.check`)."""
+        tables = cls()
+        tables.numbering = Numbering(*next_ids)
+        for image in banks:
+            bank = UserBank()
+            bank.connections = {connection.id: connection for connection in image.connections}
+            bank.accounts = {account.id: account for account in image.accounts}
+            bank.ledgers = {account.id: Ledger() for account in image.accounts}
+            for transaction in sorted(image.transactions, key=attrgetter("id")):  # ledgers keep ids ascending
+                bank.transactions[transaction.id] = transaction
+                bank.ledgers[transaction.account_id].add(transaction)
+                bank.ledger.add(transaction)
+            bank.pending = list(image.pending)
+            bank.waiting = sum(len(change.transactions) for update in image.pending for change in update.accounts)
+            tables.users.setdefault(image.mandator_id, {})[image.user_key] = bank
+            tables._count(bank, 1)
         return tables

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import heapq
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Generic, TypeVar
 
 from mock_finapi.state.webforms import CallbackAttempt, Task, WebForm
@@ -203,4 +203,27 @@ class WebFormTables:
                 if (task.mandator_id == mandator_id) == theirs:
                     tables.add_task(task)
         tables.callbacks.extend(a for a in old.callbacks if a.mandator_id != mandator_id)
+        return tables
+
+    def image(self) -> tuple[list[tuple[int, WebForm]], list[tuple[int, Task]], int, list[CallbackAttempt]]:
+        """The forms and the tasks with their creation numbers, the last number given, the callbacks sent."""
+        forms = [(number, form) for form, number in self.forms.items()]
+        tasks = [(number, task) for task, number in self.tasks.items()]
+        return forms, tasks, self.number, list(self.callbacks)
+
+    @classmethod
+    def from_image(
+        cls,
+        forms: Sequence[tuple[int, WebForm]],
+        tasks: Sequence[tuple[int, Task]],
+        number: int,
+        callbacks: Sequence[CallbackAttempt],
+    ) -> WebFormTables:
+        tables = cls()
+        for form_number, form in forms:
+            tables.forms.add(form, form_number)
+        for task_number, task in tasks:
+            tables.tasks.add(task, task_number)
+        tables.number = number
+        tables.callbacks.extend(callbacks)
         return tables

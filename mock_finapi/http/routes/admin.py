@@ -12,10 +12,10 @@ import asyncio
 import itertools
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
-from mock_finapi import __version__, errors
+from mock_finapi import __version__, errors, snapshots
 from mock_finapi.clock import format_v2, to_datetime
 from mock_finapi.credentials import parse_authorization, secrets_equal
 from mock_finapi.errors import ScenarioError
@@ -28,6 +28,9 @@ from mock_finapi.services.webforms import base_url
 from mock_finapi.settings import Settings
 from mock_finapi.world import allowed_scenario_path
 
+MSG_SNAPSHOT_TOO_LARGE = (
+    "The snapshot exceeds {limit} bytes: load it at start instead (mock-finapi serve --snapshot FILE)"
+)
 MSG_ADMIN_TOKEN = "The admin API needs 'Authorization: Bearer <admin token>'"
 JOURNAL_TURN = 0.005
 """Seconds a journal read shows entries before it lets the event loop serve others."""
@@ -165,6 +168,35 @@ def _base_url(request: Request) -> str:
     return base_url(context(request).sandbox.settings.public_url, url.scheme, url.netloc)
 
 
+# snapshots
+async def take_snapshot(request: Request) -> Response:
+    """The whole state as a snapshot document (`snapshots.py`), taken in one step and written out off the event loop;
+    `?journal=false` leaves the journal out."""
+    journal_wanted = request.query_params.get("journal", "true")
+    if journal_wanted not in ("true", "false"):
+        raise errors.BadRequest("'journal' must be true or false")
+    pieces = await context(request).sandbox.snapshot(journal=journal_wanted == "true")
+    return StreamingResponse(pieces, media_type=render.JSON.media_type)  # a plain iterator: pieces made in a thread
+
+
+async def load_snapshot(request: Request) -> Response:
+    """Read and check a snapshot off the event loop, then serve it in one step; a bad one (400, naming the problem)
+    leaves the old state serving."""
+    ctx = context(request)
+    settings = ctx.sandbox.settings
+    raw = ctx.body
+    if raw is None:
+        raise errors.PayloadTooLarge(MSG_SNAPSHOT_TOO_LARGE.format(limit=settings.max_snapshot_bytes))
+    try:
+        loaded = await asyncio.to_thread(
+            snapshots.load, raw, journal_size=settings.journal_size, capacity=settings.capacity
+        )
+    except snapshots.SnapshotError as exc:
+        raise errors.BadRequest(f"Not a snapshot this server can load: {exc}") from None
+    world = await ctx.sandbox.restore(loaded)
+    return render.JSON({"status": "ok", "scenario": world.scenario.name, "seed": world.seed})
+
+
 # scenario swap
 async def load_scenario(request: Request) -> Response:
     """Validate `{"name"}`, `{"path"}` or `{"yaml"}`, then swap it in atomically; a bad one leaves the old serving."""
@@ -267,6 +299,7 @@ def routes(settings: Settings, counts: metrics.RequestCounts | None = None) -> l
         "/__admin/tokens/{token}/expire": {"POST": expire_token},
         "/__admin/users/{userId}/lock": {"POST": lock_user},
         "/__admin/scenario": {"POST": load_scenario},
+        "/__admin/snapshot": {"GET": take_snapshot, "POST": load_snapshot},
         "/__admin/faults": {"GET": list_faults, "POST": add_fault, "DELETE": clear_faults},
         "/__admin/callbacks": {"GET": list_callbacks, "DELETE": clear_callbacks},
         "/__admin/metrics": {"GET": metrics_endpoint(counts if counts is not None else {})},
