@@ -3,6 +3,7 @@
     mock-finapi serve [OPTIONS]        (serve_options.py: each option also reads MOCK_FINAPI_<OPTION>)
     mock-finapi validate PATH...       (every problem of each file, one `file:line: key.path: problem` a line)
     mock-finapi scenarios
+    mock-finapi snapshot URL           (a running server's snapshot on stdout)
 
 `python -m mock_finapi` is the same command (__main__.py).
 
@@ -16,6 +17,7 @@ import asyncio
 import copy
 import gc
 import io
+import json
 import logging.config
 import os
 import signal
@@ -34,8 +36,15 @@ from mock_finapi.settings import Capacity, Settings
 
 if TYPE_CHECKING:
     from mock_finapi.reload import Reloader
+    from mock_finapi.snapshots import Loaded
+    from mock_finapi.state_file import StateFile
+
+log = logging.getLogger("mock_finapi")
 
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+SNAPSHOT_PATH = "/__admin/snapshot"
+SNAPSHOT_TIMEOUT = 300
+"""Seconds `mock-finapi snapshot` waits for the server between two reads."""
 GRACEFUL_SHUTDOWN = 3
 """Seconds a stop by signal lets requests in flight finish (a `delay_ms` fault, say) before cutting them off, so the
 process is gone within 5 s of SIGTERM however slow a request is."""
@@ -64,6 +73,18 @@ def _parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     validate.add_argument("paths", nargs="+", metavar="PATH")
 
     commands.add_parser("scenarios", help="list the built-in scenarios")
+
+    snapshot = commands.add_parser(
+        "snapshot",
+        help="write a running server's snapshot (its whole state) to stdout",
+        description="Write the snapshot of the server at URL (its base URL, e.g. http://127.0.0.1:8080) to stdout: "
+        "`mock-finapi snapshot URL > state.json`, then `mock-finapi serve --snapshot state.json` anywhere.",
+    )
+    snapshot.add_argument("url", metavar="URL")
+    snapshot.add_argument("--no-journal", action="store_true", help="leave the request journal out")
+    snapshot.add_argument(
+        "--admin-token", default=None, metavar="TOKEN", help="the server's admin token [MOCK_FINAPI_ADMIN_TOKEN]"
+    )
     return parser, serve
 
 
@@ -74,6 +95,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _piped(lambda: _validate(args.paths))
     if args.command == "scenarios":
         return _piped(_list_scenarios)
+    if args.command == "snapshot":
+        token = args.admin_token or os.environ.get(serve_options.ENV_PREFIX + "ADMIN_TOKEN") or None
+        return _piped(lambda: _snapshot(args.url, token, journal=not args.no_journal))
     return _serve(argparse.Namespace(**serve_options.resolve(serve, args)))
 
 
@@ -116,9 +140,46 @@ def _list_scenarios() -> int:
     return 0
 
 
+def _snapshot(url: str, token: str | None, *, journal: bool) -> int:
+    """Stream `GET <url>/__admin/snapshot` to stdout (the standard library's HTTP client: no extra dependency)."""
+    import urllib.error
+    import urllib.request
+
+    base = url.rstrip("/").removesuffix(SNAPSHOT_PATH)
+    if not base.startswith(("http://", "https://")):
+        print(f"mock-finapi: {url!r} is not an http(s) URL such as http://127.0.0.1:8080", file=sys.stderr)
+        return 2
+    request = urllib.request.Request(base + SNAPSHOT_PATH + ("" if journal else "?journal=false"))  # noqa: S310 - http(s) checked
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
+    try:
+        with urllib.request.urlopen(request, timeout=SNAPSHOT_TIMEOUT) as response:  # noqa: S310 - http(s) checked
+            while piece := response.read(1 << 20):
+                sys.stdout.buffer.write(piece)
+    except urllib.error.HTTPError as exc:
+        print(f"mock-finapi: {base} answered {exc.code}: {_error_message(exc.read())}", file=sys.stderr)
+        return 1
+    except (urllib.error.URLError, OSError) as exc:
+        reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
+        print(f"mock-finapi: cannot get a snapshot from {base}: {reason}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _error_message(body: bytes) -> str:
+    """The message of a finAPI-shaped error body (an ErrorMessage or an OAuth error), else the body's start."""
+    try:
+        answer = json.loads(body)
+        return str(answer["error_description"] if "error_description" in answer else answer["errors"][0]["message"])
+    except (ValueError, KeyError, IndexError, TypeError):
+        return body[:200].decode("utf-8", "replace") or "(no body)"
+
+
 def _serve(args: argparse.Namespace) -> int:
     from mock_finapi.http import server as http_server
     from mock_finapi.http.app import create_app
+    from mock_finapi.snapshots import SnapshotError
+    from mock_finapi.state_file import StateFile, StateFileError
 
     url_file = Path(args.url_file) if args.url_file else None
     if url_file is not None:  # a stale one (of a server that died) is gone before anything can fail or take time
@@ -154,18 +215,23 @@ def _serve(args: argparse.Namespace) -> int:
                 web_forms=args.max_web_forms,
             ),
         )
+        state_file = StateFile(Path(args.state_file), args.state_interval) if args.state_file else None
+        loaded = _saved_state(state_file, args.snapshot, settings)
         if args.reload:  # the reloader compares the file with the very text this loaded
             from mock_finapi import reload  # only here: start-up without --reload does not pay for its import
 
             path, text, scenario = reload.load(args.scenario)
-            app = create_app(settings, scenario=scenario)
+            app = create_app(settings, scenario=scenario, snapshot=loaded)
             reloader: Reloader | None = reload.Reloader(app.sandbox, path, text)
         else:
-            app = create_app(settings)
+            app = create_app(settings, snapshot=loaded)
             reloader = None
     except ScenarioError as exc:
         for line in exc.lines():
             print(f"mock-finapi: {line}", file=sys.stderr)
+        return 1
+    except (StateFileError, SnapshotError) as exc:
+        print(f"mock-finapi: {exc}", file=sys.stderr)
         return 1
     try:
         sock = http_server.bind(args.host, args.port)
@@ -177,6 +243,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     class Server(http_server.Server):
         watcher: asyncio.Task[None] | None = None
+        keeper: asyncio.Task[None] | None = None
 
         async def startup(self, sockets: list[socket.socket] | None = None) -> None:
             nonlocal failed
@@ -187,6 +254,8 @@ def _serve(args: argparse.Namespace) -> int:
                 from mock_finapi.reload import watch
 
                 self.watcher = asyncio.get_running_loop().create_task(watch(reloader))
+            if state_file is not None:
+                self.keeper = asyncio.get_running_loop().create_task(state_file.keep(app.sandbox))
             try:
                 _announce(url, url_file)
             except OSError as exc:
@@ -194,9 +263,17 @@ def _serve(args: argparse.Namespace) -> int:
                 failed = self.should_exit = True
 
         async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
-            if self.watcher is not None:
-                self.watcher.cancel()
+            nonlocal failed
+            for task in (self.watcher, self.keeper):
+                if task is not None:
+                    task.cancel()
             await super().shutdown(sockets)
+            if state_file is not None and self.started:  # every request has ended: the last state
+                try:
+                    await state_file.save(app.sandbox)
+                except OSError as exc:
+                    print(f"mock-finapi: cannot write the state file: {exc.strerror or exc}", file=sys.stderr)
+                    failed = True
 
     config = http_server.config(
         app,
@@ -224,6 +301,25 @@ def _serve(args: argparse.Namespace) -> int:
         if url_file is not None:
             url_file.unlink(missing_ok=True)
     return 1 if failed else 0
+
+
+def _saved_state(state_file: StateFile | None, snapshot: str | None, settings: Settings) -> Loaded | None:
+    """What to serve instead of the scenario: the state file's state if there is one, else the snapshot given.
+    Raises StateFileError or SnapshotError."""
+    if state_file is not None:
+        state_file.check()
+        loaded = state_file.load(settings)
+        if loaded is not None:
+            scenario = loaded.scenario.name
+            log.info("serving the state of %s (scenario %s, seed %d)", state_file.path, scenario, loaded.seed)
+            return loaded
+    if snapshot is None:
+        return None
+    from mock_finapi import snapshots
+
+    loaded = snapshots.read_file(Path(snapshot), journal_size=settings.journal_size, capacity=settings.capacity)
+    log.info("serving the snapshot %s (scenario %s, seed %d)", snapshot, loaded.scenario.name, loaded.seed)
+    return loaded
 
 
 def _tune_garbage_collector() -> None:

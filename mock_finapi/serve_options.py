@@ -144,6 +144,21 @@ OPTIONS = (
     ),
     Option("reload", switch, False, "serve each valid change of the scenario file", kind="switch"),
     Option(
+        "state-file",
+        text,
+        None,
+        "keep the state in this file: loaded at start if it exists, written on shutdown and while it changes",
+        metavar="PATH",
+    ),
+    Option(
+        "state-interval",
+        seconds,
+        5.0,
+        "seconds between two writes of the state file at most (default 5)",
+        metavar="SECONDS",
+    ),
+    Option("snapshot", text, None, "start from this snapshot instead of the scenario", metavar="FILE"),
+    Option(
         "allow-host",
         text,
         [],

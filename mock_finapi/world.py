@@ -197,6 +197,9 @@ class Sandbox:
     def __init__(self, settings: Settings, store: Store, world: World) -> None:
         self.settings, self.store, self.world = settings, store, world
         self._swapping = asyncio.Lock()
+        self.changes = 0
+        """Grows whenever the state may have changed (a request, the upkeep's work, a swap): what the state file's
+        writer looks at."""
         self.stopping = asyncio.Event()
         """Set when serving stops and requests still waiting (a fault's delay) must end now."""
 
@@ -208,10 +211,13 @@ class Sandbox:
             world = self.world
             now = (await self.store.prepare()).clock.time(world.clock.real())
             purged = await self.store.purge_expired(now, UPKEEP_BATCH)
+            swept = 0
             try:
-                await world.webforms.sweep(now)  # expiry, scenario outcomes, tasks: with their callbacks
+                swept = await world.webforms.sweep(now)  # expiry, scenario outcomes, tasks: with their callbacks
             except Exception:  # a bug must not end the upkeep
                 log.exception("web form sweep failed")
+            if purged or swept:
+                self.changes += 1
             await asyncio.sleep(0 if purged == UPKEEP_BATCH else interval)
 
     async def delay(self, seconds: float) -> bool:

@@ -26,6 +26,7 @@ from mock_finapi.scenarios import loader
 from mock_finapi.scenarios.schema import Scenario
 from mock_finapi.services.metrics import RequestCounts
 from mock_finapi.settings import Settings
+from mock_finapi.snapshots import Loaded
 from mock_finapi.world import Sandbox
 
 
@@ -65,11 +66,15 @@ def create_app(
     scenario: Scenario | None = None,
     clock: Clock | None = None,
     freeze_at: datetime | None = None,
+    snapshot: Loaded | None = None,
 ) -> Emulator:
-    """An emulator serving `scenario` (default: the one `settings.scenario` names; raises ScenarioError); `clock`
-    is the real-time source, `freeze_at` starts the virtual clock there, frozen."""
+    """An emulator serving `scenario` (default: the one `settings.scenario` names; raises ScenarioError), or the
+    state of `snapshot` (read by `snapshots.load`); `clock` is the real-time source, `freeze_at` starts the virtual
+    clock of a scenario there, frozen."""
     settings = settings or Settings()
-    scenario = scenario or loader.load(settings.scenario)
-    sandbox = Sandbox.start(settings, scenario, clock=clock, freeze_at=freeze_at)
+    if snapshot is not None:
+        sandbox = Sandbox.restored(settings, snapshot, clock=clock)
+    else:
+        sandbox = Sandbox.start(settings, scenario or loader.load(settings.scenario), clock=clock, freeze_at=freeze_at)
     request_log = RequestLog(settings.request_log) if settings.request_log != "off" else None
     return Emulator(sandbox, request_log)

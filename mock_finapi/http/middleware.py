@@ -178,6 +178,7 @@ class RequestLifecycle:
             await ctx.answer(response, scope, receive, send)
 
     async def record(self, ctx: RequestContext, scope: Scope) -> None:
+        self.sandbox.changes += 1
         counts, key = self.counts, (scope["method"], ctx.endpoint, ctx.status)
         counts[key] = counts.get(key, 0) + 1
         journaled = self.sandbox.settings.journal_size > 0 and not scope["path"].startswith(ADMIN_PREFIX)

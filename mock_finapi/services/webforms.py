@@ -522,21 +522,25 @@ class WebFormService:
         spec = self._outcome(form)
         return form if spec is None else form._replace(outcome_at=form.created_at + spec.after)
 
-    async def sweep(self, now: float) -> None:
+    async def sweep(self, now: float) -> int:
         """Everything due at `now`: tasks' transitions (with their callbacks), then forms, oldest first: a scenario
-        outcome due before the form's expiry, else the expiry (each form finished at the instant it was due)."""
+        outcome due before the form's expiry, else the expiry (each form finished at the instant it was due).
+        Answers how many tasks and forms were due."""
         async with self._sweeping:
-            for task in await self.store.due_tasks(now):
+            tasks = await self.store.due_tasks(now)
+            for task in tasks:
                 if now >= task.ends_at:
                     await self._end_task(task, now)
                 elif task.status == "NOT_YET_STARTED":
                     await self.store.update_task(task.id, task._replace(status="IN_PROGRESS"), None)
-            for form in await self.store.due_web_forms(now):
+            forms = await self.store.due_web_forms(now)
+            for form in forms:
                 spec = self._outcome(form)
                 if spec is not None and form.outcome_at is not None and form.outcome_at < form.expires_at:
                     await self._finish_scheduled(form, spec, form.outcome_at)
                 elif form.expires_at <= now:
                     await self._finish_quietly(form, Outcome("EXPIRED"), form.expires_at)
+            return len(tasks) + len(forms)
 
     async def _finish_scheduled(self, form: WebForm, spec: OutcomeSpec, at: float) -> None:
         outcome = Outcome(spec.status, spec.error_code, None, spec.bank, spec.account_types)

@@ -27,6 +27,7 @@ short texts about 660, and about 90 more for each of the user's two sorted index
 
 from __future__ import annotations
 
+import dataclasses
 import heapq
 import math
 from collections import deque
@@ -902,21 +903,27 @@ class MemoryStore:
 
         def assemble() -> StateImage:
             oldest = {mandator: iter(kept) for mandator, kept in deleted.items()}
-            image.deleted_users = [next(oldest[mandator]) for mandator in deleted_order]
             numbers: dict[int, int] = {}
             current_ids = {id(grant) for grant in current.values()}
-            for value, token in tokens.items():
+            grants: list[Grant] = []
+            token_grants: list[int | None] = []
+            for value in tokens:
                 grant = grant_of.get(value)
                 number = None
                 if grant is not None:
                     number = numbers.get(id(grant))
                     if number is None:
-                        number = numbers[id(grant)] = len(image.grants)
+                        number = numbers[id(grant)] = len(grants)
                         owner = (grant.client_id, grant.mandator_id, grant.user_key)
-                        image.grants.append(Grant(*owner, id(grant) in current_ids))
-                image.tokens.append(token)
-                image.token_grants.append(number)
-            return image
+                        grants.append(Grant(*owner, id(grant) in current_ids))
+                token_grants.append(number)
+            return dataclasses.replace(
+                image,
+                deleted_users=[next(oldest[mandator]) for mandator in deleted_order],
+                tokens=list(tokens.values()),
+                token_grants=token_grants,
+                grants=grants,
+            )
 
         return assemble
 

@@ -9,11 +9,15 @@ A refused call raises httpx.HTTPStatusError whose message carries the server's a
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from types import TracebackType
 from typing import Any, cast
 
 from mock_finapi.testing._httpx import httpx
+
+SNAPSHOT_TIMEOUT = 300.0
+"""Seconds a snapshot may take to load (a million tokens take a few)."""
 
 
 class AdminClient:
@@ -64,6 +68,18 @@ class AdminClient:
     def load_scenario(self, *, name: str | None = None, path: str | None = None, yaml: str | None = None) -> None:
         given = {k: v for k, v in {"name": name, "path": path, "yaml": yaml}.items() if v is not None}
         self._call("POST", "/scenario", json=given)
+
+    # snapshots
+    def snapshot(self, *, journal: bool = True) -> dict[str, Any]:
+        """The server's whole state (`GET /__admin/snapshot`): save it with `json.dump`, load it with `restore`."""
+        return self._call("GET", "/snapshot", params={} if journal else {"journal": "false"})
+
+    def restore(self, snapshot: dict[str, Any] | bytes) -> dict[str, Any]:
+        """Serve a snapshot (a document as `snapshot` answers it, or its JSON text): `{"status", "scenario",
+        "seed"}`. A snapshot the server refuses raises, and the server keeps serving what it served."""
+        content = snapshot if isinstance(snapshot, bytes) else json.dumps(snapshot).encode()
+        headers = {"Content-Type": "application/json"}
+        return self._call("POST", "/snapshot", content=content, headers=headers, timeout=SNAPSHOT_TIMEOUT)
 
     # clock
     def clock(self) -> dict[str, Any]:

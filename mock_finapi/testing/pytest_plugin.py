@@ -4,6 +4,8 @@ Fixtures:
 - `finapi_server` (session): a ThreadedServer on 127.0.0.1 and a free port; `.url`, `.admin`.
 - `finapi` (function): the same server, serving a fresh world of the test's scenario (session default or marker),
   so nothing a test did (users, tokens, faults, clock moves, scenario loads) leaks into the next one.
+  `finapi.snapshot()` answers its whole state as a snapshot document (save it with `json.dump` to attach to a bug
+  report); `finapi.restore(document)` serves one (`finapi.admin.snapshot()`/`restore()` do the same over HTTP).
 - `finapi_app` / `finapi_client` (function): a fresh ASGI app and an httpx client bound to it in-process.
 - `finapi_callbacks` (function): a `CallbackReceiver` (testing/callbacks.py) on 127.0.0.1 and a free port recording
   every callback POSTed to it: `.url`, `.received`, `.wait_for(predicate=None, *, timeout=5.0, **fields)`.

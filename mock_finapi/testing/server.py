@@ -13,14 +13,15 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import json
 import threading
 from collections.abc import Coroutine
 from concurrent.futures import Future
 from datetime import datetime
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
-from mock_finapi import hosts
+from mock_finapi import hosts, snapshots
 from mock_finapi.http import server as http_server
 from mock_finapi.http.app import Emulator, create_app
 from mock_finapi.scenarios.schema import Scenario
@@ -85,6 +86,19 @@ class ThreadedServer:
     def serve(self, scenario: Scenario, *, seed: int | None = None, freeze_at: datetime | None = None) -> World:
         """Serve a fresh world of `scenario` (`Sandbox.swap`); `freeze_at` starts its clock there, frozen."""
         return self._run(self.app.sandbox.swap(scenario, seed=seed, freeze_at=freeze_at))
+
+    def snapshot(self, *, journal: bool = True) -> dict[str, Any]:
+        """The served state as a snapshot document (`snapshots.py`; as `GET /__admin/snapshot`, without HTTP)."""
+        pieces = self._run(self.app.sandbox.snapshot(journal=journal))
+        return cast(dict[str, Any], json.loads(b"".join(pieces)))  # written here, off the server's event loop
+
+    def restore(self, snapshot: dict[str, Any] | bytes) -> World:
+        """Serve a snapshot (as `POST /__admin/snapshot`, without HTTP); raises SnapshotError for one that cannot be
+        loaded, and the server keeps serving what it served."""
+        data = snapshot if isinstance(snapshot, bytes) else json.dumps(snapshot).encode()
+        settings = self.settings
+        loaded = snapshots.load(data, journal_size=settings.journal_size, capacity=settings.capacity)
+        return self._run(self.app.sandbox.restore(loaded))
 
     def _run(self, coroutine: Coroutine[Any, Any, T]) -> T:
         """Run on the server's event loop (or on a loop of its own before the server started)."""

@@ -1134,6 +1134,59 @@ async def test_tokens_in_the_finapi_format_are_128_characters(store: Store) -> N
     assert re.fullmatch(r"[A-Za-z0-9_]{128}", token.value)
 
 
+# whole-state export (snapshots)
+async def _observed(store: Store) -> list[object]:
+    """What the store answers about its whole state."""
+    prelude = await store.prepare()
+    return [
+        prelude,
+        await store.clients(),
+        await store.mandators(),
+        await store.users(None, T0),
+        await store.tokens(T0),
+        await store.processes(T0),
+        await store.fault_counts(),
+        await store.journal(JournalQuery()),
+        await store.mandator_users("m1", T0),
+    ]
+
+
+async def _next_values(store: Store) -> list[object]:
+    """What the next operations answer: new tokens (drawn from the positions), reuse, a fault's counters."""
+    fresh = await store.issue_client_token("app", T0, NO_REUSE)
+    access, refresh = await login(store)
+    renewed = await store.refresh("app", refresh.value, T0, POLICY)
+    [process] = await store.create_processes("app", [NewProcess(None, "USER_ONLY")], T0, LIMITS)
+    exchanged = await store.exchange_process(process.token, False, T0, LIMITS, POLICY)
+    return [fresh, access, refresh, renewed, process, exchanged, await fire(store, ["twice"], 3)]
+
+
+async def test_export_takes_the_state_in_one_step_and_a_store_rebuilt_from_it_goes_on_alike(
+    store: Store, backend: str
+) -> None:
+    await store.move_clock(ClockMove(advance=60), REAL)
+    await store.issue_client_token("app", T0, POLICY)
+    _, refresh = await login(store)
+    await store.refresh("app", refresh.value, T0, POLICY)
+    await store.login("short", "pending", "wrong", T0, POLICY)
+    await store.delete_user("m2", "bob", T0)
+    await store.create_processes("app", [NewProcess("ref", "USER_ONLY")], T0, LIMITS)
+    await store.add_fault(rule("twice", after=1, times=2))
+    await fire(store, ["twice"], 2)
+    await store.record(entry("r1"))
+    assemble = await store.export(journal=True)
+    await store.issue_client_token("app", T0, NO_REUSE)  # after the export: not in it
+    await store.record(entry("r2"))
+    rebuilt = await serve(backend, MemoryStore.from_image(SEED, assemble(), journal_size=JOURNAL_SIZE))
+    again = await serve(backend, fresh_state())
+    await again.replace(MemoryStore.from_image(SEED, assemble(), journal_size=JOURNAL_SIZE))
+    assert ids(await rebuilt.journal(JournalQuery())) == ["r1"]
+    assert await _observed(rebuilt) == await _observed(again)
+    assert await _next_values(rebuilt) == await _next_values(again)
+    without = MemoryStore.from_image(SEED, (await store.export(journal=False))(), journal_size=JOURNAL_SIZE)
+    assert await without.journal(JournalQuery()) == []
+
+
 def test_the_suite_exercises_every_operation_of_the_protocol() -> None:
     """This file, test_store_banking.py (the bank data operations) and test_store_webforms.py (web forms, tasks and
     callbacks), on the same backends."""
