@@ -933,8 +933,12 @@ TRANSACTION_PARAMS = [
 # token, user or scenario; 400 a bad body, query or scenario; 403 a Host not allowed or another site's Origin
 ADMIN_ERRORS = {**COMMON, 400: "ErrorMessage", 401: "BadCredentialsError", 403: "ErrorMessage", 404: "ErrorMessage"}
 ADMIN_CREATED = {("/__admin/faults", "post"): 201}
-ADMIN_MORE_ERRORS = {("/__admin/webForms/{webFormId}/complete", "post"): {422: "ErrorMessage"}}
-"""Statuses one admin operation adds to ADMIN_ERRORS: completing a web form that is final already is 422."""
+ADMIN_MORE_ERRORS = {
+    ("/__admin/webForms/{webFormId}/complete", "post"): {422: "ErrorMessage"},
+    ("/__admin/snapshot", "post"): {413: "ErrorMessage"},
+}
+"""Statuses one admin operation adds to ADMIN_ERRORS: completing a web form that is final already is 422, a snapshot
+beyond the size limit 413."""
 
 
 ADMIN_PATHS = {
@@ -955,6 +959,10 @@ ADMIN_PATHS = {
     "/__admin/tokens/{token}/expire": {"post": "Expire a token now"},
     "/__admin/users/{userId}/lock": {"post": "Lock a user"},
     "/__admin/scenario": {"post": "Load another scenario (name, path or yaml)"},
+    "/__admin/snapshot": {
+        "get": "The whole state as a snapshot document (?journal=false leaves the journal out)",
+        "post": "Serve a snapshot document (checked first; a bad one is 400 and the old state keeps serving)",
+    },
     "/__admin/faults": {"get": "Fault rules", "post": "Add a fault rule", "delete": "Remove all fault rules"},
     "/__admin/callbacks": {
         "get": "Callbacks the emulator sent or tried to send, newest first (?limit=)",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import inspect
+import json
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -191,3 +192,19 @@ def test_every_admin_client_method_is_used_by_a_test() -> None:
         and node.func.value.id in ("admin", "client")
     }
     assert public - {"close"} - called == set()
+
+
+def test_snapshot_and_restore(server: ThreadedServer, admin: AdminClient) -> None:
+    client_token = token(server)
+    saved = admin.snapshot()
+    assert (saved["kind"], saved["format"], saved["scenario"]["name"]) == ("mock-finapi snapshot", 1, SCENARIO)
+    assert saved["state"]["journal"]
+    assert "journal" not in admin.snapshot(journal=False)["state"]
+    admin.reset()
+    assert httpx.get(server.url + "/api/v2/clientConfiguration", headers=bearer(client_token)).status_code == 401
+    assert admin.restore(saved) == {"status": "ok", "scenario": SCENARIO, "seed": 1}
+    assert httpx.get(server.url + "/api/v2/clientConfiguration", headers=bearer(client_token)).status_code == 200
+    assert admin.restore(json.dumps(saved).encode())["status"] == "ok"
+    with pytest.raises(httpx.HTTPStatusError, match=r"answered 400: .*snapshot format 9"):
+        admin.restore({**saved, "format": 9})
+    assert httpx.get(server.url + "/api/v2/clientConfiguration", headers=bearer(client_token)).status_code == 200

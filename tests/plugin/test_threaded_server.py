@@ -12,8 +12,9 @@ import pytest
 from mock_finapi.errors import ScenarioError
 from mock_finapi.http import request_log
 from mock_finapi.settings import Settings
+from mock_finapi.snapshots import SnapshotError
 from mock_finapi.testing import AdminClient, ThreadedServer
-from tests.helpers import CLIENT_CREDENTIALS, TOKEN_PATH
+from tests.helpers import CLIENT_CREDENTIALS, TOKEN_PATH, bearer
 
 JOIN_TIMEOUT = 15.0
 
@@ -84,6 +85,24 @@ def test_reset_serves_the_starting_scenario_again() -> None:
         assert world is server.world
         assert server.admin.health()["scenario"] == "expiring-tokens"
         assert server.admin.faults() == []
+
+
+def test_snapshot_and_restore_without_http() -> None:
+    with ThreadedServer(scenario="default-with-user") as server:
+        token = httpx.post(server.url + "/api/v2/oauth/token", data=CLIENT_CREDENTIALS).json()["access_token"]
+        saved = server.snapshot()
+        assert saved == {**server.admin.snapshot(), "taken_at": saved["taken_at"]}
+        server.reset()
+        assert httpx.get(server.url + "/api/v2/clientConfiguration", headers=bearer(token)).status_code == 401
+
+        world = server.restore(saved)
+
+        assert world is server.world
+        assert (world.scenario.name, world.seed) == ("default-with-user", 1)
+        assert httpx.get(server.url + "/api/v2/clientConfiguration", headers=bearer(token)).status_code == 200
+        with pytest.raises(SnapshotError, match="not a mock-finapi snapshot"):
+            server.restore(b"{}")
+        assert server.world is world
 
 
 def test_a_bad_scenario_fails_before_any_thread_starts() -> None:
