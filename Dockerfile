@@ -18,7 +18,19 @@ COPY scenarios/ ./scenarios/
 
 RUN pip install --no-cache-dir . \
  && cd / && rm -rf /src \
- && useradd --create-home --uid 10001 --user-group --shell /usr/sbin/nologin mockfinapi
+ && useradd --create-home --uid 10001 --user-group --shell /usr/sbin/nologin mockfinapi \
+ && mkdir /data \
+ && chown 10001:10001 /data
+
+# State that outlives the container: a volume on /data and a state file in it, e.g.
+#   docker run -v mock-finapi-state:/data -e MOCK_FINAPI_STATE_FILE=/data/state.json -p 127.0.0.1:8080:8080 mock-finapi
+# The server loads the file at start when it is there, and writes it (atomically: a temporary file beside it, then a
+# rename) on `docker stop`/`restart` (SIGTERM) and every MOCK_FINAPI_STATE_INTERVAL seconds (default 5) while requests
+# change the state. The image does not set MOCK_FINAPI_STATE_FILE: without it every container starts from its
+# scenario, fresh. A new named volume takes /data's owner (uid 10001, the server's user) from the image; a bind mount
+# (-v "$PWD/state:/data") must be writable by uid 10001. The file holds the emulator's fake credentials (client
+# secrets, user passwords, tokens). /data is made above: Docker drops what later instructions write under a VOLUME.
+VOLUME ["/data"]
 
 USER 10001:10001
 WORKDIR /home/mockfinapi
