@@ -297,7 +297,8 @@ def load(data: bytes, *, journal_size: int = 1000, capacity: Capacity = DEFAULT_
     except _Bad as exc:
         raise SnapshotError(f"{exc.where or '<root>'}: {exc.problem}") from None
     except ImageProblem as exc:
-        raise SnapshotError(f"state.{exc.where}: {exc.problem}") from None
+        where = exc.where.replace("banks[", "bank.users[", 1) if exc.where.startswith("banks[") else exc.where
+        raise SnapshotError(f"state.{where}: {exc.problem}") from None  # the document's bank data: bank.users
     return Loaded(scenario, seed, store)
 
 

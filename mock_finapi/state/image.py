@@ -105,9 +105,10 @@ def check(image: StateImage) -> None:
     _check_banks(image, users)
     _unique("web_forms", ((form.id, form.id) for _, form in image.web_forms))
     _unique("tasks", ((task.id, task.id) for _, task in image.tasks))
-    numbers = [n for n, _ in image.web_forms] + [n for n, _ in image.tasks]
-    _unique("web_forms and tasks", ((n, f"creation number {n}") for n in numbers))
-    if numbers and max(numbers) > image.next_number:
+    numbers = [(n, f"creation number {n}", f"web_forms[{i}]") for i, (n, _) in enumerate(image.web_forms)]
+    numbers += [(n, f"creation number {n}", f"tasks[{i}]") for i, (n, _) in enumerate(image.tasks)]
+    _unique_at(numbers)
+    if numbers and max(n for n, _, _ in numbers) > image.next_number:
         raise ImageProblem("next_number", "is below a creation number in use")
 
 
@@ -115,10 +116,16 @@ K = TypeVar("K")
 
 
 def _unique(where: str, keyed: Iterable[tuple[K, str]]) -> dict[K, int]:
+    """The position of each key in `where` (raises on the second of two equal ones)."""
+    return _unique_at((key, shown, f"{where}[{i}]") for i, (key, shown) in enumerate(keyed))
+
+
+def _unique_at(keyed: Iterable[tuple[K, str, str]]) -> dict[K, int]:
+    """`_unique` over (key, shown, where) of records in several places."""
     seen: dict[K, int] = {}
-    for i, (key, shown) in enumerate(keyed):
+    for i, (key, shown, where) in enumerate(keyed):
         if key in seen:
-            raise ImageProblem(f"{where}[{i}]", f"'{shown}' appears twice")
+            raise ImageProblem(where, f"'{shown}' appears twice")
         seen[key] = i
     return seen
 
@@ -171,9 +178,12 @@ def _check_tokens(image: StateImage, clients: dict[str, int], users: dict[tuple[
 def _check_banks(image: StateImage, users: dict[tuple[str, str], int]) -> None:
     next_connection, next_account, next_transaction = image.next_ids
     _unique("banks", (((b.mandator_id, b.user_key), b.user_key) for b in image.banks))
-    _unique("connections", ((c.id, str(c.id)) for b in image.banks for c in b.connections))
-    _unique("accounts", ((a.id, str(a.id)) for b in image.banks for a in b.accounts))
-    _unique("transactions", ((t.id, str(t.id)) for b in image.banks for t in b.transactions))
+    for kind in ("connections", "accounts", "transactions"):  # ids are unique over all users
+        _unique_at(
+            (record.id, str(record.id), f"banks[{i}].{kind}[{j}]")
+            for i, bank in enumerate(image.banks)
+            for j, record in enumerate(getattr(bank, kind))
+        )
     for i, bank in enumerate(image.banks):
         where = f"banks[{i}]"
         if (bank.mandator_id, bank.user_key) not in users:
