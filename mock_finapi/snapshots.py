@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import datetime
 import math
 import os
 import types
@@ -51,14 +52,15 @@ from mock_finapi.clock import ClockState
 from mock_finapi.errors import MockFinapiError, ScenarioError
 from mock_finapi.scenarios import loader
 from mock_finapi.scenarios.schema import Scenario
-from mock_finapi.services import client_config
+from mock_finapi.services import client_config, webform_flow
+from mock_finapi.services.banks import BankCatalog
 from mock_finapi.services.faults import count_view, parse_rule
 from mock_finapi.settings import DEFAULT_CAPACITY, Capacity
 from mock_finapi.state.banking import Account, BatchUpdate, Connection, Transaction
 from mock_finapi.state.image import Grant, ImageProblem, StateImage, UserBankImage
 from mock_finapi.state.memory import MemoryStore
 from mock_finapi.state.models import Client, DeletedUser, Entry, FaultCount, Process, Token, User
-from mock_finapi.state.webforms import CallbackAttempt, Task, WebForm
+from mock_finapi.state.webforms import CallbackAttempt, PageState, Task, WebForm
 from mock_finapi.validation import Invalid
 
 KIND = "mock-finapi snapshot"
@@ -293,6 +295,7 @@ def load(data: bytes, *, journal_size: int = 1000, capacity: Capacity = DEFAULT_
     try:
         reader = _Reader(document)
         scenario, seed, image = reader.scenario(), reader.seed(), reader.image()
+        _check_banks(scenario, image)
         store = MemoryStore.from_image(seed, image, journal_size=journal_size, capacity=capacity)
     except _Bad as exc:
         raise SnapshotError(f"{exc.where or '<root>'}: {exc.problem}") from None
@@ -300,6 +303,16 @@ def load(data: bytes, *, journal_size: int = 1000, capacity: Capacity = DEFAULT_
         where = exc.where.replace("banks[", "bank.users[", 1) if exc.where.startswith("banks[") else exc.where
         raise SnapshotError(f"state.{where}: {exc.problem}") from None  # the document's bank data: bank.users
     return Loaded(scenario, seed, store)
+
+
+def _check_banks(scenario: Scenario, image: StateImage) -> None:
+    """Every bank connection is of a bank the scenario's catalog has (what its answers show of the bank)."""
+    catalog = BankCatalog.with_scenario(scenario.banks)
+    for i, bank in enumerate(image.banks):
+        for j, connection in enumerate(bank.connections):
+            if catalog.get(connection.bank_id) is None:
+                where = f"state.bank.users[{i}].connections[{j}].bank_id"
+                raise SnapshotError(f"{where}: bank {connection.bank_id} is not one of the scenario's banks")
 
 
 class _Bad(Exception):
@@ -362,7 +375,10 @@ class _Reader:
         tables = {name: _rows(state, name, cls) for name, cls in TABLES.items() if name not in numbered}
         token_rows = _rows(state, "tokens", _TokenRow)
         bank = _section(state, "bank")
-        banks = _each(bank, "users", _user_bank)
+        try:
+            banks = _each(bank, "users", _user_bank)
+        except _Bad as exc:
+            raise exc.at("bank") from None
         journal = _rows(state, "journal", Entry) if "journal" in state else None
         positions = _section(state, "positions")
         for stream, position in positions.items():
@@ -672,5 +688,23 @@ def _client(client: Client) -> Client:
     return client._replace(config=default if config == default else config)
 
 
-_AFTER: dict[type[Any], Callable[[Any], Any]] = {Client: _client}
-"""Checks of a record beyond its fields' types."""
+def _transaction(transaction: Transaction) -> Transaction:
+    for name in ("value_date", "bank_booking_date", "finapi_booking_date"):
+        value = getattr(transaction, name)
+        try:
+            valid = datetime.date.fromisoformat(value).isoformat() == value
+        except ValueError:
+            valid = False
+        if not valid:
+            raise _Bad("must be a date YYYY-MM-DD").at(name)
+    return transaction
+
+
+def _page(page: PageState) -> PageState:
+    if page.language not in webform_flow.LANGUAGES:
+        raise _Bad(f"must be one of {', '.join(webform_flow.LANGUAGES)}").at("language")
+    return page
+
+
+_AFTER: dict[type[Any], Callable[[Any], Any]] = {Client: _client, Transaction: _transaction, PageState: _page}
+"""Checks of a record beyond its fields' types: what the server's answers rely on."""

@@ -614,6 +614,21 @@ def _body(d: dict[str, Any]) -> None:
     d["state"]["journal"][0][12] = "not base64!"
 
 
+def _transaction_field(name: str, value: Any) -> Callable[[dict[str, Any]], None]:
+    def change(d: dict[str, Any]) -> None:
+        d["state"]["bank"]["users"][0]["transactions"][0][d["records"]["Transaction"].index(name)] = value
+
+    return change
+
+
+def _language(d: dict[str, Any]) -> None:
+    d["state"]["web_forms"][0][1][d["records"]["WebForm"].index("page")][-1] = "fr"
+
+
+def _bank(d: dict[str, Any]) -> None:
+    d["state"]["bank"]["users"][0]["connections"][0][d["records"]["Connection"].index("bank_id")] = 999
+
+
 READER_PROBLEMS = [
     ("nested record", _form_field, "state.web_forms[0][1].request.bank_id: must be a whole number or null"),
     ("grant column", _grant_column, "state.tokens[1].grant: must be a grant's position or null"),
@@ -623,6 +638,22 @@ READER_PROBLEMS = [
     ("next ids", lambda d: d["state"]["bank"].__setitem__("next_ids", [1, 2]), "state.bank.next_ids: must be an "),
     ("table", _set_state("users", {}), "state.users: missing, or not an array"),
     ("layout", _layout, "records.Token: the fields must be ['value', 'client_id', 'mandator_id', 'user_id', "),
+    (
+        "date",
+        _transaction_field("bank_booking_date", "2026-02-30"),
+        "state.bank.users[0].transactions[0].bank_booking_date: must be a date YYYY-MM-DD",
+    ),
+    (
+        "date text",
+        _transaction_field("value_date", "yesterday"),
+        "state.bank.users[0].transactions[0].value_date: must be a date YYYY-MM-DD",
+    ),
+    ("page language", _language, "state.web_forms[0][1].page.language: must be one of en, de"),
+    (
+        "unknown bank",
+        _bank,
+        "state.bank.users[0].connections[0].bank_id: bank 999 is not one of the scenario's banks",
+    ),
 ]
 
 
