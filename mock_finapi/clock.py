@@ -82,6 +82,21 @@ class ClockMove(NamedTuple):
         return state
 
 
+class Pacer:
+    """Real-time pacing of a long job in a thread: `rest()` sleeps as long as the job worked since the last rest.
+
+    A thread running Python code holds the GIL the event loop needs to serve requests; resting half the time leaves
+    the loop its turns (a snapshot writer's effect on requests, bench/snapshot.py), at the price of a job that takes
+    twice as long."""
+
+    def __init__(self) -> None:
+        self.since = time.perf_counter()
+
+    def rest(self) -> None:
+        time.sleep(time.perf_counter() - self.since)
+        self.since = time.perf_counter()
+
+
 def wall_clock() -> datetime:
     """The real time: where a real-time scenario starts, and when log lines are written (they describe the host)."""
     return datetime.now(UTC)

@@ -47,7 +47,7 @@ from typing import Any, NamedTuple
 
 import orjson
 
-from mock_finapi import __version__, clock
+from mock_finapi import __version__, clock, collector
 from mock_finapi.clock import ClockState
 from mock_finapi.errors import MockFinapiError, ScenarioError
 from mock_finapi.scenarios import loader
@@ -57,7 +57,7 @@ from mock_finapi.services.banks import BankCatalog
 from mock_finapi.services.faults import count_view, parse_rule
 from mock_finapi.settings import DEFAULT_CAPACITY, Capacity
 from mock_finapi.state.banking import Account, BatchUpdate, Connection, Transaction
-from mock_finapi.state.image import Grant, ImageProblem, StateImage, UserBankImage
+from mock_finapi.state.image import Assemble, Grant, ImageProblem, StateImage, UserBankImage
 from mock_finapi.state.memory import MemoryStore
 from mock_finapi.state.models import Client, DeletedUser, Entry, FaultCount, Process, Token, User
 from mock_finapi.state.webforms import CallbackAttempt, PageState, Task, WebForm
@@ -150,10 +150,22 @@ def scenario_part(scenario: Scenario) -> dict[str, str]:
     return {"name": scenario.name, "source": Path(source).name, "text": scenario.text}
 
 
-def chunks(scenario: Scenario, seed: int, assemble: Callable[[], StateImage]) -> Iterator[bytes]:
-    """The document, in pieces of up to ROWS_PER_CHUNK records; run it off the event loop (`assemble` is what
-    `Store.export` answered)."""
-    image = assemble()
+def chunks(scenario: Scenario, seed: int, assemble: Assemble) -> Iterator[bytes]:
+    """The document, in pieces of up to ROWS_PER_CHUNK records; iterate it off the event loop (`assemble` is what
+    `Store.export` answered). The thread making the pieces rests as long as it works (`clock.Pacer`) and the cycle
+    collector is paused meanwhile (`collector.paused`), so the event loop, which shares the GIL with it, keeps
+    serving (bench/snapshot.py)."""
+    pacer = clock.Pacer()
+    with collector.paused():
+        pieces = _pieces(scenario, seed, assemble(pacer.rest))
+        del assemble  # the export's copies go as soon as they are written, not after the collector's next pass
+        for piece in pieces:
+            yield piece
+            pacer.rest()
+        del pieces
+
+
+def _pieces(scenario: Scenario, seed: int, image: StateImage) -> Iterator[bytes]:
     head = {
         "kind": KIND,
         "format": FORMAT,
@@ -278,6 +290,11 @@ def read_file(path: Path, *, journal_size: int = 1000, capacity: Capacity = DEFA
 
 def load(data: bytes, *, journal_size: int = 1000, capacity: Capacity = DEFAULT_CAPACITY) -> Loaded:
     """Read and check a snapshot document (synchronous: run it off the event loop); raises SnapshotError."""
+    with collector.paused():  # millions of new records without cycles: the collector's passes would double the time
+        return _load(data, journal_size, capacity)
+
+
+def _load(data: bytes, journal_size: int, capacity: Capacity) -> Loaded:
     try:
         document = orjson.loads(data)
     except orjson.JSONDecodeError as exc:

@@ -11,15 +11,12 @@ all call it): the new state replaces the old in one step of the store, so no req
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
-import threading
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
-from mock_finapi import errors, snapshots
+from mock_finapi import collector, errors, snapshots
 from mock_finapi.clock import Clock, starting
 from mock_finapi.randomness import IDS, Randomness, random_seed
 from mock_finapi.scenarios import loader
@@ -98,7 +95,7 @@ def build_state(
         store.load_client(Client(spec.client_id, spec.client_secret, spec.role, spec.mandator_id, config))
     now = clock.time(real)
     catalog = BankCatalog.with_scenario(scenario.banks)
-    with _collector_paused():
+    with collector.paused():
         # Explicit users first: generated ones then avoid their ids instead of being overwritten by them.
         for entry in sorted(scenario.users, key=lambda entry: not isinstance(entry, UserSpec)):
             if isinstance(entry, UserSpec):
@@ -136,35 +133,6 @@ def _connect(store: MemoryStore, catalog: BankCatalog, user: User, specs: Sequen
         position = store.draw_now(bankgen.STREAM)
         connection, accounts = bankgen.connection(spec, bank, store.rng, position, now, user.mandator_id, user.key)
         store.load_connection(connection, accounts)
-
-
-class _CollectorPause:
-    """The cycle collector off while states are built (in any thread; on again once the last build ends, if it was
-    on before the first): a build makes millions of records holding no cycles, and the collector's full passes over
-    all objects would double its time (bench/bank_load.py)."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.builds = 0
-        self.was_enabled = False
-
-    @contextmanager
-    def __call__(self) -> Iterator[None]:
-        with self.lock:
-            if self.builds == 0:
-                self.was_enabled = gc.isenabled()
-                gc.disable()
-            self.builds += 1
-        try:
-            yield
-        finally:
-            with self.lock:
-                self.builds -= 1
-                if self.builds == 0 and self.was_enabled:
-                    gc.enable()
-
-
-_collector_paused = _CollectorPause()
 
 
 def _generate(store: MemoryStore, catalog: BankCatalog, spec: GenerateUsers, now: float) -> None:

@@ -12,9 +12,9 @@ served).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import NamedTuple, TypeVar
+from typing import NamedTuple, Protocol, TypeVar
 
 from mock_finapi.clock import ClockState
 from mock_finapi.state.banking import Account, BatchUpdate, Connection, Transaction
@@ -85,6 +85,13 @@ class StateImage:
     """The last creation number given."""
     callbacks: list[CallbackAttempt]
     """The callbacks sent, oldest first."""
+
+
+class Assemble(Protocol):
+    """What `Store.export` answers: assembles the image it took, off the event loop, calling `rest` between slices of
+    its work (a pacer's, to let the event loop run; bench/snapshot.py)."""
+
+    def __call__(self, rest: Callable[[], None] = ...) -> StateImage: ...
 
 
 def check(image: StateImage) -> None:

@@ -12,7 +12,7 @@ backend passes.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple, Protocol
 
@@ -31,7 +31,7 @@ from mock_finapi.state.banking import (
     TransactionQuery,
     UpdateResult,
 )
-from mock_finapi.state.image import StateImage
+from mock_finapi.state.image import Assemble
 from mock_finapi.state.models import (
     Bearer,
     Client,
@@ -432,7 +432,7 @@ class Store(Protocol):
         """Replace the whole state with `fresh`'s (a world built from a scenario or a snapshot), in one step."""
         ...
 
-    async def export(self, journal: bool) -> Callable[[], StateImage]:
+    async def export(self, journal: bool) -> Assemble:
         """The whole state as it stands now (taken in one step; `journal` False leaves the journal out): the
         function answered assembles it as a `StateImage`, off the event loop."""
         ...

@@ -26,7 +26,7 @@ from mock_finapi.scenarios.schema import Scenario
 from mock_finapi.services import client_config
 from mock_finapi.settings import Capacity
 from mock_finapi.state.banking import AccountUpdate, NewAccount, TransactionQuery
-from mock_finapi.state.image import Grant, ImageProblem, StateImage, check
+from mock_finapi.state.image import Assemble, Grant, ImageProblem, StateImage, check
 from mock_finapi.state.memory import MemoryStore
 from mock_finapi.state.models import Client, DeletedUser, Entry, JournalQuery, User
 from mock_finapi.state.protocol import NewProcess, ProcessLimits, Store, TokenPolicy
@@ -126,7 +126,7 @@ async def populated(journal_size: int = 100) -> MemoryStore:
     return store
 
 
-def document(store_scenario: Scenario, assemble: Callable[[], StateImage]) -> bytes:
+def document(store_scenario: Scenario, assemble: Assemble) -> bytes:
     return b"".join(snapshots.chunks(store_scenario, SEED, assemble))
 
 
@@ -693,9 +693,9 @@ async def test_the_image_is_assembled_when_the_pieces_are_made_not_before() -> N
     calls: list[str] = []
     assemble = await (await populated()).export(True)
 
-    def counted() -> StateImage:
+    def counted(rest: Callable[[], None] = lambda: None) -> StateImage:
         calls.append("assemble")
-        return assemble()
+        return assemble(rest)
 
     pieces = snapshots.chunks(scenario(), SEED, counted)
     assert calls == []
