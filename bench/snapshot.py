@@ -62,7 +62,7 @@ sys.path.insert(0, str(ROOT))
 
 from mock_finapi import snapshots  # noqa: E402
 from mock_finapi.settings import Capacity, Settings  # noqa: E402
-from mock_finapi.state.image import StateImage  # noqa: E402
+from mock_finapi.state.image import Assemble  # noqa: E402
 from mock_finapi.state.protocol import TokenPolicy  # noqa: E402
 from mock_finapi.testing import ThreadedServer  # noqa: E402
 
@@ -329,7 +329,7 @@ class Bench:
         """Time `Store.export` and full collections; answers what undoes it."""
         export = self.store.export
 
-        async def timed_export(journal: bool) -> Callable[[], StateImage]:
+        async def timed_export(journal: bool) -> Assemble:
             began = time.monotonic()
             assemble = await export(journal)
             self.exports.append((began, time.monotonic() - began))
