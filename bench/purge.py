@@ -43,7 +43,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from processes_util import publish
+from processes_util import PROBE, publish
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
@@ -70,21 +70,6 @@ users: []
 PATH = "/api/v2/clientConfiguration"
 FILL_CHUNK = 100_000
 """Tokens filled per call on the server's loop."""
-PROBE = """
-import http.client, json, sys, time
-host, port, token, seconds = sys.argv[1], int(sys.argv[2]), sys.argv[3], float(sys.argv[4])
-conn = http.client.HTTPConnection(host, port, timeout=60)
-headers = {"Authorization": "Bearer " + token}
-samples = []
-end = time.monotonic() + seconds
-while time.monotonic() < end:
-    start = time.monotonic()
-    conn.request("GET", sys.argv[5], headers=headers)
-    response = conn.getresponse()
-    response.read()
-    samples.append((start, time.monotonic() - start, response.status))
-print(json.dumps(samples))
-"""
 
 
 def rss_kb() -> int:

@@ -54,7 +54,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
-from processes_util import publish
+from processes_util import PROBE, publish
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -97,21 +97,6 @@ TICK = 0.005
 """The event loop watch sleeps this long at a time (seconds) ..."""
 STALL = 0.010
 """... and records each time it woke up this much later than asked."""
-PROBE = """
-import http.client, json, sys, time
-host, port, token, seconds = sys.argv[1], int(sys.argv[2]), sys.argv[3], float(sys.argv[4])
-conn = http.client.HTTPConnection(host, port, timeout=120)
-headers = {"Authorization": "Bearer " + token}
-samples = []
-end = time.monotonic() + seconds
-while time.monotonic() < end:
-    start = time.monotonic()
-    conn.request("GET", sys.argv[5], headers=headers)
-    response = conn.getresponse()
-    response.read()
-    samples.append((start, time.monotonic() - start, response.status))
-print(json.dumps(samples))
-"""
 DOWNLOAD = """
 import http.client, json, sys, time
 host, port, path, out = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]

@@ -552,7 +552,7 @@ def _make_decoder(hint: Any) -> Check:
     if origin is tuple and args[-1] is Ellipsis:
         return _sequence(_decoder(args[0]), tuple)
     if origin is tuple:
-        return _fixed(tuple(_decoder(arg) for arg in args))
+        return _sequence(tuple(_decoder(arg) for arg in args), tuple)
     if origin is list:
         return _sequence(_decoder(args[0]), list)
     if origin in (dict, Mapping) or hint is Mapping:
@@ -591,32 +591,22 @@ def _bytes(value: Any) -> bytes:
         raise _Bad("must be a base64 string") from None
 
 
-def _sequence(item: Check, make: type[Any]) -> Check:
+def _sequence(items: Check | tuple[Check, ...], make: type[Any]) -> Check:
+    """An array: of any length, each element checked by `items`; or, `items` a tuple, of as many elements, each
+    checked by its own."""
+    fixed = items if isinstance(items, tuple) else None
+    shown = "must be an array" if fixed is None else f"must be an array of {len(fixed)} values"
+
     def check(value: Any) -> Any:
-        if type(value) is not list:
-            raise _Bad("must be an array")
+        if type(value) is not list or (fixed is not None and len(value) != len(fixed)):
+            raise _Bad(shown)
         out = []
         for i, element in enumerate(value):
             try:
-                out.append(item(element))
+                out.append((items if fixed is None else fixed[i])(element))  # type: ignore[operator]
             except _Bad as exc:
                 raise exc.at(i) from None
         return make(out)
-
-    return check
-
-
-def _fixed(items: tuple[Check, ...]) -> Check:
-    def check(value: Any) -> Any:
-        if type(value) is not list or len(value) != len(items):
-            raise _Bad(f"must be an array of {len(items)} values")
-        out = []
-        for i, (element, item) in enumerate(zip(value, items, strict=True)):
-            try:
-                out.append(item(element))
-            except _Bad as exc:
-                raise exc.at(i) from None
-        return tuple(out)
 
     return check
 
