@@ -270,7 +270,7 @@ def _serve(args: argparse.Namespace) -> int:
             await super().shutdown(sockets)
             if state_file is not None and self.started:  # every request has ended: the last state
                 try:
-                    await state_file.save(app.sandbox)
+                    await state_file.save(app.sandbox, serving=False)
                 except OSError as exc:
                     print(f"mock-finapi: cannot write the state file: {exc.strerror or exc}", file=sys.stderr)
                     failed = True

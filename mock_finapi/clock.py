@@ -97,6 +97,10 @@ class Pacer:
         self.since = time.perf_counter()
 
 
+def no_rest() -> None:
+    """A job's rest when it need not let anything else run: none."""
+
+
 def wall_clock() -> datetime:
     """The real time: where a real-time scenario starts, and when log lines are written (they describe the host)."""
     return datetime.now(UTC)

@@ -150,18 +150,18 @@ def scenario_part(scenario: Scenario) -> dict[str, str]:
     return {"name": scenario.name, "source": Path(source).name, "text": scenario.text}
 
 
-def chunks(scenario: Scenario, seed: int, assemble: Assemble) -> Iterator[bytes]:
+def chunks(scenario: Scenario, seed: int, assemble: Assemble, *, paced: bool = True) -> Iterator[bytes]:
     """The document, in pieces of up to ROWS_PER_CHUNK records; iterate it off the event loop (`assemble` is what
-    `Store.export` answered). The thread making the pieces rests as long as it works (`clock.Pacer`) and the cycle
-    collector is paused meanwhile (`collector.paused`), so the event loop, which shares the GIL with it, keeps
-    serving (bench/snapshot.py)."""
-    pacer = clock.Pacer()
+    `Store.export` answered). The cycle collector is paused meanwhile (`collector.paused`) and, `paced`, the thread
+    making the pieces rests as long as it works (`clock.Pacer`), so the event loop, which shares the GIL with it, keeps
+    serving (bench/snapshot.py); a server that serves no more need not wait for that."""
+    rest = clock.Pacer().rest if paced else clock.no_rest
     with collector.paused():
-        pieces = _pieces(scenario, seed, assemble(pacer.rest))
+        pieces = _pieces(scenario, seed, assemble(rest))
         del assemble  # the export's copies go as soon as they are written, not after the collector's next pass
         for piece in pieces:
             yield piece
-            pacer.rest()
+            rest()
         del pieces
 
 

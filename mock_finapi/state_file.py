@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import time
 from pathlib import Path
 
 from mock_finapi import snapshots
@@ -70,13 +69,13 @@ class StateFile:
                 except OSError as exc:
                     log.error("cannot write the state file %s: %s", self.path, exc.strerror or exc)
 
-    async def save(self, sandbox: Sandbox) -> int:
-        """Write the state now (one write at a time); answers the bytes written. Raises OSError."""
+    async def save(self, sandbox: Sandbox, *, serving: bool = True) -> int:
+        """Write the state now (one write at a time; at full speed once the server serves no more); answers the
+        bytes written. Raises OSError."""
         async with self._writing:
             changes = sandbox.changes
-            started = time.perf_counter()
-            pieces = await sandbox.snapshot(journal=True)
+            pieces = await sandbox.snapshot(journal=True, paced=serving)
             size = await asyncio.to_thread(snapshots.write_file, self.path, pieces)
             self.saved_changes = changes
-            log.debug("state written to %s: %d bytes in %.3f s", self.path, size, time.perf_counter() - started)
+            log.debug("state written to %s: %d bytes", self.path, size)
             return size

@@ -232,12 +232,12 @@ class Sandbox:
             self.world = World(scenario, seed, self.store, self.world.clock, public_url=self.settings.public_url)
             return self.world
 
-    async def snapshot(self, *, journal: bool = True) -> Iterator[bytes]:
+    async def snapshot(self, *, journal: bool = True, paced: bool = True) -> Iterator[bytes]:
         """The snapshot of the state as it stands now (taken in one step of the store), as the pieces of its JSON
-        document: iterate them off the event loop (`snapshots.chunks`)."""
+        document: iterate them off the event loop (`snapshots.chunks`; `paced` False once nothing is served)."""
         world = self.world
         assemble = await self.store.export(journal)
-        return snapshots.chunks(world.scenario, world.seed, assemble)
+        return snapshots.chunks(world.scenario, world.seed, assemble, paced=paced)
 
     async def restore(self, loaded: snapshots.Loaded) -> World:
         """Serve a snapshot (read and checked by `snapshots.load`), in one step, as `swap` serves a scenario."""

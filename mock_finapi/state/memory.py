@@ -38,7 +38,7 @@ from types import MappingProxyType
 from typing import Any, Literal
 
 from mock_finapi import errors
-from mock_finapi.clock import ClockMove, ClockState
+from mock_finapi.clock import ClockMove, ClockState, no_rest
 from mock_finapi.credentials import secrets_equal
 from mock_finapi.randomness import FAULTS, IDS, TOKENS, Randomness
 from mock_finapi.settings import DEFAULT_CAPACITY, Capacity
@@ -901,7 +901,7 @@ class MemoryStore:
             callbacks=callbacks,
         )
 
-        def assemble(rest: Callable[[], None] = _working) -> StateImage:
+        def assemble(rest: Callable[[], None] = no_rest) -> StateImage:
             oldest = {mandator: iter(kept) for mandator, kept in deleted.items()}
             numbers: dict[int, int] = {}
             current_ids = {id(grant) for grant in current.values()}
@@ -1222,10 +1222,6 @@ class MemoryStore:
 
 ASSEMBLE_SLICE = 2000
 """Tokens an export's `assemble` goes through between two rests."""
-
-
-def _working() -> None:
-    """No rest: work on."""
 
 
 def _key(value: str) -> str:
