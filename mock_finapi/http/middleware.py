@@ -42,6 +42,8 @@ JOURNAL_BODY_BYTES = 16 * 1024
 OVERRIDABLE = {b"PATCH": "PATCH", b"DELETE": "DELETE"}
 ADMIN_PREFIX = "/__admin"
 SNAPSHOT_PATH = "/__admin/snapshot"
+READ_ONLY = frozenset({"/__admin/health", "/__admin/metrics"})
+"""Paths whose requests never change the state (any method: the others answer 405)."""
 STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 MSG_HOST_REFUSED = (
     "Host '{host}' is not allowed: a server listening on loopback answers loopback names only "
@@ -178,7 +180,8 @@ class RequestLifecycle:
             await ctx.answer(response, scope, receive, send)
 
     async def record(self, ctx: RequestContext, scope: Scope) -> None:
-        self.sandbox.changes += 1
+        if scope["path"] not in READ_ONLY:  # health checks and metrics scrapes do not make the state file rewritten
+            self.sandbox.changes += 1
         counts, key = self.counts, (scope["method"], ctx.endpoint, ctx.status)
         counts[key] = counts.get(key, 0) + 1
         journaled = self.sandbox.settings.journal_size > 0 and not scope["path"].startswith(ADMIN_PREFIX)

@@ -73,14 +73,20 @@ def test_while_it_changes_the_state_is_written_in_the_background_so_sigkill_lose
         _assert_state_kept(served.url, token)
 
 
-def test_without_changes_the_state_file_is_not_written_again(tmp_path: Path) -> None:
+def test_health_checks_and_metrics_scrapes_alone_do_not_make_the_state_file_written_again(tmp_path: Path) -> None:
     state = tmp_path / "state.json"
     with serving(tmp_path, *SCENARIO, "--state-file", str(state), "--state-interval", "0.1") as served:
         _make_state(served.url)
         poll(lambda: state.exists() and NEW_USER["id"] in _users_in(state), WAIT_TIMEOUT, "the background write")
         written = state.stat().st_mtime_ns
-        with pytest.raises(AssertionError, match="timed out"):  # five intervals without a request: no write
-            poll(lambda: state.stat().st_mtime_ns != written, 0.5, "a write")
+
+        def health_then_written() -> bool:
+            assert httpx.get(f"{served.url}/__admin/health", timeout=5).status_code == 200
+            assert httpx.get(f"{served.url}/__admin/metrics", timeout=5).status_code == 200
+            return state.stat().st_mtime_ns != written
+
+        with pytest.raises(AssertionError, match="timed out"):  # five intervals of health checks only: no write
+            poll(health_then_written, 0.5, "a write")
 
 
 def test_the_state_file_variable_is_the_flag(tmp_path: Path) -> None:
