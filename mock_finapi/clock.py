@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from typing import NamedTuple
 
 # finAPI's servers answer in German time; +01:00 matches the examples in the docs (no DST games in a mock).
@@ -118,6 +118,15 @@ def format_v2(when: datetime) -> str:
 def format_v1(when: datetime) -> str:
     """Access v1's date format: 2020-11-19 16:54:06.854."""
     return when.strftime("%Y-%m-%d %H:%M:%S.") + f"{when.microsecond // 1000:03d}"
+
+
+def parse_day(text: str) -> date:
+    """A day written `YYYY-MM-DD`, as finAPI takes and writes days. Raises ValueError for anything else: impossible
+    days (2026-02-30) and the other ISO 8601 spellings `date.fromisoformat` takes (20260102, 2026-W01-5)."""
+    day = date.fromisoformat(text)
+    if day.isoformat() != text:
+        raise ValueError(f"not a day YYYY-MM-DD: {text!r}")
+    return day
 
 
 def parse_rfc3339(text: str) -> datetime:

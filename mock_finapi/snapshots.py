@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import datetime
 import math
 import os
 import types
@@ -699,11 +698,9 @@ def _transaction(transaction: Transaction) -> Transaction:
     for name in ("value_date", "bank_booking_date", "finapi_booking_date"):
         value = getattr(transaction, name)
         try:
-            valid = datetime.date.fromisoformat(value).isoformat() == value
+            clock.parse_day(value)
         except ValueError:
-            valid = False
-        if not valid:
-            raise _Bad("must be a date YYYY-MM-DD").at(name)
+            raise _Bad("must be a date YYYY-MM-DD").at(name) from None
     return transaction
 
 

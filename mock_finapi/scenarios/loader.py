@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
-from mock_finapi.clock import EARLIEST, LATEST, parse_rfc3339
+from mock_finapi.clock import EARLIEST, LATEST, parse_day, parse_rfc3339
 from mock_finapi.errors import ScenarioError
 from mock_finapi.scenarios.schema import (
     AccountSpec,
@@ -158,7 +158,6 @@ TRANSACTION_KEYS = (
 ACCOUNT_TYPES = ("Checking", "Savings", "CreditCard", "Security", "Loan", "Membership", "Bausparen")
 UPDATE_RESULTS: tuple[UpdateResultStatus, ...] = get_args(UpdateResultStatus)
 MAX_BANK_ID = 2**63 - 1
-DATE_PATTERN = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 Banks = dict[int, tuple[str, ...]]
 """The interfaces of each bank a connection may name, by id."""
 
@@ -1168,9 +1167,9 @@ class _Validator:
             value = value.isoformat()
         if value is None:
             return None
-        if isinstance(value, str) and DATE_PATTERN.fullmatch(value):
+        if isinstance(value, str):
             try:
-                if EARLIEST.year <= date.fromisoformat(value).year < LATEST.year:
+                if EARLIEST.year <= parse_day(value).year < LATEST.year:
                     return value
             except ValueError:
                 pass

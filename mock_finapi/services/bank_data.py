@@ -24,7 +24,7 @@ from datetime import date, datetime, timedelta
 from typing import NamedTuple, NoReturn
 
 from mock_finapi import errors
-from mock_finapi.clock import FINAPI_TZ
+from mock_finapi.clock import FINAPI_TZ, parse_day
 from mock_finapi.services.banks import BankCatalog
 from mock_finapi.services.mandator_admin import BOOLEANS
 from mock_finapi.state.banking import (
@@ -63,7 +63,6 @@ ISO_COUNTRIES = frozenset(_ISO_3166.split())
 """ISO 3166-1 alpha-2: the 249 officially assigned codes."""
 _INTEGER = re.compile(r"[+-]?[0-9]{1,19}")
 _AMOUNT = re.compile(r"([+-]?)([0-9]{1,13})(?:\.([0-9]*))?")
-_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 class BankQuery(NamedTuple):
@@ -144,9 +143,7 @@ class Params:
         if value is None:
             return None
         try:
-            if not _DATE.fullmatch(value):
-                raise ValueError(value)
-            return date.fromisoformat(value)
+            return parse_day(value)
         except ValueError:
             raise errors.BadRequest(errors.MSG_QUERY_DATE.format(name=name)) from None
 

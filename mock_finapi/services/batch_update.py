@@ -19,7 +19,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, NamedTuple
 
 from mock_finapi import errors
-from mock_finapi.clock import to_datetime
+from mock_finapi.clock import parse_day, to_datetime
 from mock_finapi.errors import IllegalEntityState, IllegalFieldValue, MissingField, UnknownEntity
 from mock_finapi.state.banking import (
     Account,
@@ -93,11 +93,12 @@ def _currency(value: Any) -> str | None:
 
 
 def _date(value: Any) -> str | None:
-    try:
-        if isinstance(value, str) and date.fromisoformat(value).isoformat() == value:
+    if isinstance(value, str):
+        try:
+            parse_day(value)
             return None
-    except ValueError:
-        pass
+        except ValueError:
+            pass
     return "must be a date YYYY-MM-DD"
 
 

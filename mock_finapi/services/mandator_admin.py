@@ -30,7 +30,7 @@ from itertools import islice
 from typing import TYPE_CHECKING, Any
 
 from mock_finapi import errors
-from mock_finapi.clock import FINAPI_TZ, to_datetime
+from mock_finapi.clock import FINAPI_TZ, parse_day, to_datetime
 from mock_finapi.state.models import Client, DeletedUser, User
 from mock_finapi.state.protocol import Store
 
@@ -44,7 +44,6 @@ MAX_USER_IDS = 1000
 MAX_MONTHS = 120
 """Months of `monthlyStats` per user at most, the latest of the range (decided: the clock can be moved centuries)."""
 INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
-_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _MONTH = re.compile(r"[0-9]{4}-[0-9]{2}")
 _INTEGER = re.compile(r"[+-]?[0-9]{1,12}")
 BOOLEANS = {"true": True, "on": True, "yes": True, "1": True, "false": False, "off": False, "no": False, "0": False}
@@ -146,9 +145,7 @@ def _date(params: Mapping[str, str], name: str) -> date | None:
     if value is None:
         return None
     try:
-        if not _DATE.fullmatch(value):
-            raise ValueError(value)
-        return date.fromisoformat(value)
+        return parse_day(value)
     except ValueError:
         raise errors.IllegalFieldValue(f"'{name}' must be a date in the format 'YYYY-MM-DD'") from None
 

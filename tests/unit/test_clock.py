@@ -4,7 +4,7 @@ tests and the admin API, never waited for."""
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -18,6 +18,7 @@ from mock_finapi.clock import (
     ClockState,
     format_v1,
     format_v2,
+    parse_day,
     parse_rfc3339,
     starting,
     to_datetime,
@@ -260,3 +261,10 @@ def test_parse_rfc3339_reads_offsets_and_takes_a_missing_one_as_utc(text: str, e
 def test_parse_rfc3339_refuses_what_is_no_timestamp(text: str) -> None:
     with pytest.raises(ValueError, match=r"."):
         parse_rfc3339(text)
+
+
+def test_parse_day_takes_yyyy_mm_dd_only() -> None:
+    assert parse_day("2026-01-02") == date(2026, 1, 2)
+    for text in ("2026-02-30", "20260102", "2026-W01-5", "2026-1-2", "yesterday", "", "2026-01-02T00:00"):
+        with pytest.raises(ValueError, match=r"isoformat|day"):
+            parse_day(text)
