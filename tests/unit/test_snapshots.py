@@ -10,6 +10,7 @@ an update waiting to land, web forms and tasks, the clock moved and the seeded s
 from __future__ import annotations
 
 import dataclasses
+import gc
 import re
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
@@ -744,3 +745,16 @@ def test_records_name_every_field_in_order() -> None:
     assert {"ImportRequest", "PageState", "TaskRequest", "ConnectionInterface", "AccountUpdate"} <= set(
         snapshots.LAYOUTS
     )
+
+
+async def test_the_cycle_collector_rests_while_the_pieces_are_made_and_works_again_after() -> None:
+    assert gc.isenabled()
+    pieces = snapshots.chunks(scenario(), SEED, await (await populated()).export(True), paced=False)
+    next(pieces)
+    assert not gc.isenabled()
+    list(pieces)
+    assert gc.isenabled()
+    abandoned = snapshots.chunks(scenario(), SEED, await (await populated()).export(True))
+    next(abandoned)
+    del abandoned  # a client that went away mid-download: the generator is dropped
+    assert gc.isenabled()
