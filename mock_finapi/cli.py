@@ -32,12 +32,14 @@ from mock_finapi import __version__, serve_options
 from mock_finapi.errors import ScenarioError
 from mock_finapi.hosts import allowed_hosts
 from mock_finapi.scenarios import loader
-from mock_finapi.settings import Capacity, Settings
+from mock_finapi.settings import MEMORY, Capacity, Settings
 
 if TYPE_CHECKING:
     from mock_finapi.reload import Reloader
     from mock_finapi.snapshots import Loaded
+    from mock_finapi.state.protocol import Store
     from mock_finapi.state_file import StateFile
+    from mock_finapi.workers import Inherited
 
 log = logging.getLogger("mock_finapi")
 
@@ -98,7 +100,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "snapshot":
         token = args.admin_token or os.environ.get(serve_options.ENV_PREFIX + "ADMIN_TOKEN") or None
         return _piped(lambda: _snapshot(args.url, token, journal=not args.no_journal))
-    return _serve(argparse.Namespace(**serve_options.resolve(serve, args)))
+    values = serve_options.resolve(serve, args)
+    shared = values["state"] != MEMORY
+    if values["workers"] > 1 and not shared:
+        serve.error(
+            f"--workers {values['workers']} needs a shared state (--state redis://HOST:PORT/DB): with the state in "
+            "memory each worker would serve a sandbox of its own"
+        )
+    if shared and values["state_file"]:
+        serve.error("--state-file keeps a state in memory: with --state redis://... the state lives in Redis")
+    if values["workers"] > 1 and values["reload"]:
+        serve.error("--reload watches the scenario from one process: use it with --workers 1")
+    if values["workers"] > 1:
+        from mock_finapi import workers
+
+        return workers.supervise(argparse.Namespace(**values), _serve)
+    return _serve(argparse.Namespace(**values))
 
 
 def _piped(command: Callable[[], int]) -> int:
@@ -175,13 +192,14 @@ def _error_message(body: bytes) -> str:
         return body[:200].decode("utf-8", "replace") or "(no body)"
 
 
-def _serve(args: argparse.Namespace) -> int:
+def _serve(args: argparse.Namespace, inherited: Inherited | None = None) -> int:
+    """Serve until stopped; `inherited`: as one of `--workers` (workers.py), on the socket and readiness given."""
     from mock_finapi.http import server as http_server
     from mock_finapi.http.app import create_app
     from mock_finapi.snapshots import SnapshotError
     from mock_finapi.state_file import StateFile, StateFileError
 
-    url_file = Path(args.url_file) if args.url_file else None
+    url_file = Path(args.url_file) if args.url_file and inherited is None else None
     if url_file is not None:  # a stale one (of a server that died) is gone before anything can fail or take time
         try:
             url_file.unlink(missing_ok=True)
@@ -206,6 +224,8 @@ def _serve(args: argparse.Namespace) -> int:
             allowed_hosts=allowed_hosts(args.host, args.allow_host),
             head_timeout=args.head_timeout,
             public_url=args.public_url,
+            state=args.state,
+            state_prefix=args.state_prefix,
             capacity=Capacity(
                 args.max_tokens,
                 args.max_users,
@@ -233,11 +253,16 @@ def _serve(args: argparse.Namespace) -> int:
     except (StateFileError, SnapshotError) as exc:
         print(f"mock-finapi: {exc}", file=sys.stderr)
         return 1
-    try:
-        sock = http_server.bind(args.host, args.port)
-    except OSError as exc:
-        print(f"mock-finapi: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
+    if settings.state != MEMORY and not reach_state(app.sandbox.store, settings):
         return 1
+    if inherited is not None:
+        sock = inherited.socket
+    else:
+        try:
+            sock = http_server.bind(args.host, args.port)
+        except OSError as exc:
+            print(f"mock-finapi: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
+            return 1
     url = http_server.base_url(sock, args.host)
     failed = False
 
@@ -257,7 +282,10 @@ def _serve(args: argparse.Namespace) -> int:
             if state_file is not None:
                 self.keeper = asyncio.get_running_loop().create_task(state_file.keep(app.sandbox))
             try:
-                _announce(url, url_file)
+                if inherited is not None:
+                    inherited.ready.set()
+                else:
+                    announce(url, url_file)
             except OSError as exc:
                 print(f"mock-finapi: cannot write the URL file {url_file}: {exc.strerror or exc}", file=sys.stderr)
                 failed = self.should_exit = True
@@ -301,6 +329,26 @@ def _serve(args: argparse.Namespace) -> int:
         if url_file is not None:
             url_file.unlink(missing_ok=True)
     return 1 if failed else 0
+
+
+def reach_state(store: Store, settings: Settings) -> bool:
+    """Join the shared state before serving (seeding it when it is empty); False, said on stderr, when it cannot be
+    reached."""
+    from mock_finapi.errors import StoreUnavailable
+    from mock_finapi.state.redis_store import shown_url
+
+    async def join() -> None:
+        try:
+            await store.prepare()
+        finally:
+            await store.close()
+
+    try:
+        asyncio.run(join())
+    except StoreUnavailable as exc:
+        print(f"mock-finapi: cannot reach the shared state at {shown_url(settings.state)}: {exc}", file=sys.stderr)
+        return False
+    return True
 
 
 def _saved_state(state_file: StateFile | None, snapshot: str | None, settings: Settings) -> Loaded | None:
@@ -349,7 +397,7 @@ def _log_config(level: str) -> dict[str, Any]:
     return config
 
 
-def _announce(url: str, url_file: Path | None) -> None:
+def announce(url: str, url_file: Path | None) -> None:
     """Say the server is ready: the URL on stdout, and atomically in the URL file (never half-written)."""
     print(url, flush=True)
     if url_file is not None:

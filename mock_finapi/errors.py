@@ -215,6 +215,15 @@ class CapacityReached(ApiError):
     type = "TECHNICAL"
 
 
+class StoreUnavailable(ApiError):
+    """The shared state (Redis) cannot be reached or answers too late: the request is answered 503 and the next one
+    tries again."""
+
+    status = 503
+    code = "UNEXPECTED_ERROR"
+    type = "TECHNICAL"
+
+
 class WebFormError(ApiError):
     """An error of the Web Form 2.0 API with its own `code` (WEBFORM.md §6.1: NOT_FOUND, BANK_NOT_SUPPORTED, ...)."""
 

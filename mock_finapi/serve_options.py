@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from mock_finapi.settings import DEFAULT_HOST, DEFAULT_PORT
+from mock_finapi.settings import DEFAULT_HOST, DEFAULT_PORT, DEFAULT_STATE_PREFIX, MEMORY
 
 ENV_PREFIX = "MOCK_FINAPI_"
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
@@ -76,6 +76,16 @@ def public_url(value: str) -> str:
     if any(ch.isspace() or not ch.isprintable() for ch in value):
         raise ValueError("must not contain spaces or control characters")
     return value.rstrip("/")
+
+
+def state(value: str) -> str:
+    """`memory` or a Redis URL (redis://, rediss:// or unix://)."""
+    if value.lower() == MEMORY:
+        return MEMORY
+    parts = urlsplit(value)
+    if parts.scheme not in ("redis", "rediss", "unix") or not (parts.hostname or parts.path):
+        raise ValueError(f"must be memory or a Redis URL such as redis://127.0.0.1:6379/0, not {value!r}")
+    return value
 
 
 def choice(*choices: str) -> Callable[[str], str]:
@@ -157,6 +167,22 @@ OPTIONS = (
         "seconds between two writes of the state file at most (default 5)",
         metavar="SECONDS",
     ),
+    Option(
+        "state",
+        state,
+        MEMORY,
+        "where the state lives: memory (this process, the default) or a Redis URL redis://HOST:PORT/DB that "
+        "workers and replicas share",
+        metavar="memory|URL",
+    ),
+    Option(
+        "state-prefix",
+        text,
+        DEFAULT_STATE_PREFIX,
+        f"the prefix of the state's keys in Redis (default {DEFAULT_STATE_PREFIX})",
+        metavar="PREFIX",
+    ),
+    Option("workers", positive, 1, "processes serving the port (default 1; more need a shared --state)", metavar="N"),
     Option("snapshot", text, None, "start from this snapshot instead of the scenario", metavar="FILE"),
     Option(
         "allow-host",

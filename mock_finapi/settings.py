@@ -8,6 +8,9 @@ from typing import Literal, NamedTuple
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8080
 MAX_BODY_BYTES = 1024 * 1024
+MEMORY = "memory"
+"""The default state backend: the state lives in the serving process."""
+DEFAULT_STATE_PREFIX = "mock-finapi"
 MAX_SNAPSHOT_BYTES = 1024 * 1024 * 1024
 """What `POST /__admin/snapshot` takes at most (a million tokens make about 110 MB; `serve --snapshot` reads any
 size)."""
@@ -57,6 +60,11 @@ class Settings:
     """Seconds a connection may take to send a complete request head before it is closed."""
     capacity: Capacity = DEFAULT_CAPACITY
     """What the store keeps at most (live tokens, users, processes, run-time clients)."""
+    state: str = MEMORY
+    """Where the state lives: `memory` (this process) or a Redis URL (`redis://HOST:PORT/DB`, `rediss://`,
+    `unix://`) that several workers and replicas share (state/redis_store.py)."""
+    state_prefix: str = DEFAULT_STATE_PREFIX
+    """The prefix of the state's keys in Redis: sandboxes with different prefixes share one Redis apart."""
     public_url: str | None = None
     """The base URL web form `url`s point at (`--public-url`, behind a proxy or in a container); None: the
     request's own scheme, host and port."""

@@ -58,7 +58,7 @@ from mock_finapi.settings import DEFAULT_CAPACITY, Capacity
 from mock_finapi.state.banking import Account, BatchUpdate, Connection, Transaction
 from mock_finapi.state.image import Assemble, Grant, ImageProblem, StateImage, UserBankImage
 from mock_finapi.state.memory import MemoryStore
-from mock_finapi.state.models import Client, DeletedUser, Entry, FaultCount, Process, Token, User
+from mock_finapi.state.models import Client, DeletedUser, Entry, FaultCount, Origin, Process, Token, User
 from mock_finapi.state.webforms import CallbackAttempt, PageState, Task, WebForm
 from mock_finapi.validation import Invalid
 
@@ -313,6 +313,7 @@ def _load(data: bytes, journal_size: int, capacity: Capacity) -> Loaded:
         scenario, seed, image = reader.scenario(), reader.seed(), reader.image()
         _check_banks(scenario, image)
         store = MemoryStore.from_image(seed, image, journal_size=journal_size, capacity=capacity)
+        store.origin = Origin(scenario, seed)
     except _Bad as exc:
         raise SnapshotError(f"{exc.where or '<root>'}: {exc.problem}") from None
     except ImageProblem as exc:

@@ -30,9 +30,9 @@ from mock_finapi.services.processes import ProcessService
 from mock_finapi.services.tokens import TokenService
 from mock_finapi.services.users import UserService
 from mock_finapi.services.webforms import WebFormService
-from mock_finapi.settings import DEFAULT_CAPACITY, Capacity, Settings
+from mock_finapi.settings import DEFAULT_CAPACITY, MEMORY, Capacity, Settings
 from mock_finapi.state.memory import MemoryStore
-from mock_finapi.state.models import Client, User
+from mock_finapi.state.models import Client, Origin, User
 from mock_finapi.state.protocol import NewProcess, Store, TokenPolicy
 
 log = logging.getLogger("mock_finapi")
@@ -121,6 +121,7 @@ def build_state(
         )
         store.load_processes(seeded.client_id, [new], now, limits)
     store.load_faults(scenario.faults)
+    store.origin = Origin(scenario, seed)
     return store
 
 
@@ -163,13 +164,25 @@ class Sandbox:
     """The world being served (`world`), the store all its worlds share, and the one way to swap worlds."""
 
     def __init__(self, settings: Settings, store: Store, world: World) -> None:
-        self.settings, self.store, self.world = settings, store, world
+        self.settings, self.store, self._world = settings, store, world
         self._swapping = asyncio.Lock()
         self.changes = 0
         """Grows whenever the state may have changed (a request, the upkeep's work, a swap): what the state file's
         writer looks at."""
         self.stopping = asyncio.Event()
         """Set when serving stops and requests still waiting (a fault's delay) must end now."""
+
+    @property
+    def world(self) -> World:
+        """The world being served: a new one whenever the state's origin moved on (a reset, a scenario or snapshot
+        load; on a shared state, also one made by another process)."""
+        world, origin = self._world, self.store.origin
+        if origin is not None and (origin.scenario is not world.scenario or origin.seed != world.seed):
+            world.callbacks.close()  # the old world's callbacks on their way end, unrecorded
+            world = self._world = World(
+                origin.scenario, origin.seed, self.store, world.clock, public_url=self.settings.public_url
+            )
+        return world
 
     async def upkeep(self, interval: float = UPKEEP_INTERVAL) -> None:
         """While serving: purge expired tokens and due user deletions a bounded batch at a time, so that memory
@@ -211,7 +224,20 @@ class Sandbox:
             freeze_at=freeze_at,
             capacity=settings.capacity,
         )
-        return cls(settings, store, World(scenario, seed, store, clock, public_url=settings.public_url))
+        return cls.serving(settings, store, clock)
+
+    @classmethod
+    def serving(cls, settings: Settings, state: MemoryStore, clock: Clock) -> Sandbox:
+        """A sandbox on the backend `settings.state` names, starting from `state` (a shared state that exists
+        already is joined instead: see state/redis_store.py)."""
+        store: Store = state
+        if settings.state != MEMORY:
+            from mock_finapi.state.redis_store import RedisStore  # only where it is used: redis is slow to import
+
+            store = RedisStore(settings.state, settings.state_prefix, state)
+        origin = state.origin
+        assert origin is not None
+        return cls(settings, store, World(origin.scenario, origin.seed, store, clock, public_url=settings.public_url))
 
     async def swap(self, scenario: Scenario, *, seed: int | None = None, freeze_at: datetime | None = None) -> World:
         """Serve `scenario` from a fresh state (built off the event loop), in one step; `seed` None takes the
@@ -228,8 +254,6 @@ class Sandbox:
                 capacity=self.settings.capacity,
             )
             await self.store.replace(fresh)
-            self.world.callbacks.close()  # the old world's callbacks on their way end, unrecorded
-            self.world = World(scenario, seed, self.store, self.world.clock, public_url=self.settings.public_url)
             return self.world
 
     async def snapshot(self, *, journal: bool = True, paced: bool = True) -> Iterator[bytes]:
@@ -243,17 +267,12 @@ class Sandbox:
         """Serve a snapshot (read and checked by `snapshots.load`), in one step, as `swap` serves a scenario."""
         async with self._swapping:
             await self.store.replace(loaded.store)
-            self.world.callbacks.close()
-            self.world = World(
-                loaded.scenario, loaded.seed, self.store, self.world.clock, public_url=self.settings.public_url
-            )
             return self.world
 
     @classmethod
     def restored(cls, settings: Settings, loaded: snapshots.Loaded, *, clock: Clock | None = None) -> Sandbox:
         """A sandbox serving a snapshot."""
-        world = World(loaded.scenario, loaded.seed, loaded.store, clock or Clock(), public_url=settings.public_url)
-        return cls(settings, loaded.store, world)
+        return cls.serving(settings, loaded.store, clock or Clock())
 
     async def reset(self) -> World:
         """The served scenario and seed from scratch (clock back at its start, journal and run-time faults gone)."""

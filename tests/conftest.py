@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections import Counter
 from collections.abc import Iterator
@@ -14,10 +15,12 @@ from mock_finapi.http.app import Emulator, create_app
 from mock_finapi.settings import Settings
 from mock_finapi.testing.inprocess import InProcessClient
 from tests.helpers import SCENARIO, START, AdminClock
+from tests.redis_support import RedisServer, new_prefix, running_redis
 
 if TYPE_CHECKING:
     from tests.contract.validator import ContractValidator
 
+BACKENDS = ["memory", "redis"]
 _COUNTS = pytest.StashKey["Counter[str]"]()
 
 
@@ -27,10 +30,27 @@ def scenario_name() -> str:
     return SCENARIO
 
 
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[RedisServer]:
+    """A real redis-server of this test process (xdist worker), for the Redis backend's runs."""
+    with running_redis() as server:
+        yield server
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> Settings:
+    """The state backend a test runs on: every API test runs on both (`memory`, and `redis` on a real redis-server
+    with a key prefix of its own)."""
+    if request.param == "memory":
+        return Settings()
+    server: RedisServer = request.getfixturevalue("redis_server")
+    return Settings(state=server.url, state_prefix=new_prefix())
+
+
 @pytest.fixture
-def app(scenario_name: str) -> Emulator:
+def app(scenario_name: str, backend: Settings) -> Emulator:
     """The scenario with its clock frozen at the default scenario's start: time moves only when a test moves it."""
-    return create_app(Settings(scenario=scenario_name), freeze_at=START)
+    return create_app(dataclasses.replace(backend, scenario=scenario_name), freeze_at=START)
 
 
 @pytest.fixture

@@ -80,7 +80,10 @@ class RequestLifecycle:
         except Exception as exc:
             await self.render_failure(ctx, scope, receive, send, exc)
         finally:
-            await self.record(ctx, scope)
+            try:
+                await self.record(ctx, scope)
+            except errors.StoreUnavailable:  # the shared state went away: the answer stands, its entry is lost
+                log.warning("journal entry of %s %s lost: the shared state is not reachable", *_line(scope))
 
     def prepare(self, scope: Scope) -> RequestContext:
         sandbox = self.sandbox
@@ -97,8 +100,8 @@ class RequestLifecycle:
 
     async def serve(self, ctx: RequestContext, scope: Scope, receive: Receive, send: Send) -> None:
         ctx.body = await read_body(receive, ctx.headers, self.body_limit(ctx, scope))
-        ctx.world = world = self.sandbox.world
-        prelude = await world.store.prepare()
+        prelude = await self.sandbox.store.prepare()
+        ctx.world = world = self.sandbox.world  # after `prepare`: another process may have loaded another scenario
         ctx.clock = prelude.clock
         ctx.now = prelude.clock.time(world.clock.real())
         if self.allowed_hosts is not None:
@@ -227,6 +230,10 @@ class RequestLifecycle:
         client = await store.client(client_id) if client_id is not None else None
         ctx.client_id = client.client_id if client else None
         ctx.mandator_id = client.mandator_id if client else None
+
+
+def _line(scope: Scope) -> tuple[str, str]:
+    return scope["method"], scope["path"]
 
 
 def _shown(value: bytes, limit: int = 100) -> str:

@@ -85,3 +85,4 @@ class Server(uvicorn.Server):
         finally:
             handle.cancel()
             await self.app.sandbox.world.callbacks.drain(CALLBACK_GRACE)
+            await self.app.sandbox.store.close()

@@ -66,6 +66,7 @@ from mock_finapi.state.models import (
     FaultCount,
     FaultRule,
     JournalQuery,
+    Origin,
     Process,
     Token,
     User,
@@ -157,6 +158,8 @@ class _Tables:
         """Every user's bank connections, accounts and transactions (state/bank_tables.py)."""
         self.webforms = WebFormTables()
         """Every user's web forms and tasks, and the callback journal (state/webform_tables.py)."""
+        self.origin: Origin | None = None
+        """The scenario and seed the state was built from (None: a bare store, in unit tests)."""
 
 
 class MemoryStore:
@@ -201,6 +204,25 @@ class MemoryStore:
         t = self._t
         t.faults = [FaultCount(rule) for rule in rules]
         t.prelude = Prelude(t.prelude.clock, tuple(rules))
+
+    @property
+    def origin(self) -> Origin | None:
+        return self._t.origin
+
+    @origin.setter
+    def origin(self, origin: Origin) -> None:
+        self._t.origin = origin
+
+    def purge_due(self, now: float) -> bool:
+        """Whether `purge_expired` at `now` would find anything to do (changes nothing)."""
+        t = self._t
+        return bool(
+            (t.deletions and t.deletions[0][0] <= now)
+            or (t.expiry_seconds and t.expiry_seconds[0] <= now)
+            or t.compact_todo
+            or t.compact_old
+            or (len(t.tokens) < t.tokens_peak // 4 and t.tokens_peak >= SHRINK_FROM)
+        )
 
     def draw_now(self, stream: str) -> int:
         """`draw` for building."""
@@ -830,7 +852,7 @@ class MemoryStore:
         if mandator_id not in old.mandators and mandator_id not in new.mandators:
             return False
         t = _Tables(old.prelude.clock, self.journal_size, self.capacity.deleted_users)
-        t.positions, t.faults, t.prelude = old.positions, old.faults, old.prelude
+        t.positions, t.faults, t.prelude, t.origin = old.positions, old.faults, old.prelude, old.origin
         t.clients = {k: c for k, c in old.clients.items() if c.mandator_id != mandator_id}
         t.clients.update({k: c for k, c in new.clients.items() if c.mandator_id == mandator_id})
         t.mandators = {**old.mandators, mandator_id: new.mandators.get(mandator_id, {})}
@@ -869,6 +891,9 @@ class MemoryStore:
     async def replace(self, fresh: MemoryStore) -> None:
         self.rng, self.journal_size, self._t = fresh.rng, fresh.journal_size, fresh._t
         self.capacity = fresh.capacity
+
+    async def close(self) -> None:
+        return None
 
     async def export(self, journal: bool) -> Assemble:
         """Copy the tables (flat copies: the records are immutable), all in this one step (30 to 50 ms for a million

@@ -16,7 +16,10 @@ import functools
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, NamedTuple
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
+
+if TYPE_CHECKING:
+    from mock_finapi.scenarios.schema import Scenario
 
 Role = Literal["app", "mandator_admin"]
 
@@ -213,3 +216,11 @@ def _glob(pattern: str) -> Callable[[str], re.Match[str] | None]:
     """A glob compiled as `fnmatch.fnmatchcase` compiles it, in a cache of its own: fnmatch's keeps 32,768 patterns,
     which filter strings from clients (journal queries) would fill and never give back."""
     return re.compile(fnmatch.translate(pattern)).match
+
+
+class Origin(NamedTuple):
+    """What a state was built from: the scenario served and its seed (part of the state, so that every process
+    sharing a state serves the same scenario)."""
+
+    scenario: Scenario
+    seed: int

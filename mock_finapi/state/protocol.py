@@ -40,6 +40,7 @@ from mock_finapi.state.models import (
     FaultCount,
     FaultRule,
     JournalQuery,
+    Origin,
     Process,
     Token,
     User,
@@ -132,6 +133,12 @@ class Stats(NamedTuple):
 
 
 class Store(Protocol):
+    @property
+    def origin(self) -> Origin | None:
+        """The scenario and seed the state was built from (part of the state: a reset or a scenario load changes
+        it, for every process sharing the state)."""
+        ...
+
     # per request
     async def prepare(self) -> Prelude:
         """The clock and the fault rules in force."""
@@ -430,6 +437,10 @@ class Store(Protocol):
 
     async def replace(self, fresh: MemoryStore) -> None:
         """Replace the whole state with `fresh`'s (a world built from a scenario or a snapshot), in one step."""
+        ...
+
+    async def close(self) -> None:
+        """Let go of connections (a shared state's); the store answers again on its next operation."""
         ...
 
     async def export(self, journal: bool) -> Assemble:

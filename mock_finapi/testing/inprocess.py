@@ -34,14 +34,17 @@ class InProcessClient(httpx.Client):
     def __init__(self, app: Emulator, base_url: str = "http://mock-finapi", **kwargs: Any) -> None:
         self._portal_cm: AbstractContextManager[BlockingPortal] | None = start_blocking_portal()
         portal = self._portal_cm.__enter__()
-        self._app = app
+        self._app, self._transport_portal = app, portal
         super().__init__(transport=_PortalTransport(app, portal), base_url=base_url, **kwargs)
 
     def close(self) -> None:
         super().close()
         if self._portal_cm is not None:
             portal_cm, self._portal_cm = self._portal_cm, None
-            portal_cm.__exit__(None, None, None)
+            try:
+                self._transport_portal.call(self._app.sandbox.store.close)  # a shared state's connections
+            finally:
+                portal_cm.__exit__(None, None, None)
             self._app.stopped()
 
     def __exit__(self, *exc_info: object) -> None:

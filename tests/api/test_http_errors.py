@@ -320,7 +320,13 @@ def test_client_that_disconnects_mid_body_gets_no_answer_and_logs_no_error(
     async def send(message: Message) -> None:
         sent.append(message)
 
+    async def call() -> None:
+        try:
+            await app(scope, receive, send)
+        finally:
+            await app.sandbox.store.close()  # a shared state's connections, of this event loop
+
     with caplog.at_level(logging.ERROR, logger="mock_finapi"):
-        anyio.run(app, scope, receive, send)
+        anyio.run(call)
     assert sent == []
     assert not caplog.records
