@@ -9,7 +9,7 @@ Tests use only the protocol's operations.
 from __future__ import annotations
 
 import random
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any
 
 import pytest
@@ -41,7 +41,7 @@ from mock_finapi.state.models import User
 from mock_finapi.state.protocol import NewProcess, ProcessLimits, Store
 from mock_finapi.world import build_state
 from tests.helpers import START
-from tests.unit.test_store_protocol import BACKENDS, serve
+from tests.unit.test_store_protocol import BACKENDS, backend_of, serve
 
 pytestmark = pytest.mark.anyio
 
@@ -71,9 +71,9 @@ def fresh_state(capacity: Capacity = DEFAULT_CAPACITY) -> MemoryStore:
 
 
 @pytest.fixture(params=BACKENDS)
-def backend(request: pytest.FixtureRequest) -> str:
-    name: str = request.param
-    return name
+async def backend(request: pytest.FixtureRequest, anyio_backend: str) -> AsyncIterator[str]:
+    async for name in backend_of(request):
+        yield name
 
 
 async def with_users(backend: str, fresh: MemoryStore) -> Store:

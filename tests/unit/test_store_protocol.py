@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import re
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -23,12 +23,14 @@ from mock_finapi.settings import Capacity
 from mock_finapi.state.memory import MemoryStore
 from mock_finapi.state.models import Client, DeletedUser, Entry, FaultRule, JournalQuery, Token, User
 from mock_finapi.state.protocol import MandatorUsers, NewProcess, ProcessLimits, Store, TokenPolicy
+from mock_finapi.state.redis_store import RedisStore
 from mock_finapi.world import build_state
+from tests.conftest import BACKENDS
 from tests.helpers import START
+from tests.redis_support import RedisServer, new_prefix
 
 pytestmark = pytest.mark.anyio
 
-BACKENDS = ["memory"]
 SEED = 7
 REAL = 1_000.0
 """The real time the state was built at (the clock is frozen, so it does not matter when it is read)."""
@@ -75,18 +77,39 @@ def fresh_state(seed: int = SEED, text: str = SCENARIO) -> MemoryStore:
 
 
 async def serve(backend: str, fresh: MemoryStore) -> Store:
-    """A store of `backend` holding `fresh`'s state."""
+    """A store of `backend` (`memory`, or the URL of a redis-server) holding `fresh`'s state."""
+    store: Store
     if backend == "memory":
         store = MemoryStore(0, ClockState(), journal_size=1)
-        await store.replace(fresh)
-        return store
-    raise AssertionError(f"no such backend: {backend}")
+    elif backend.startswith("redis://"):
+        store = RedisStore(backend, new_prefix(), MemoryStore(0, ClockState(), journal_size=1))
+        _OPENED.append(store)
+    else:
+        raise AssertionError(f"no such backend: {backend}")
+    await store.replace(fresh)
+    return store
+
+
+_OPENED: list[Store] = []
+
+
+async def backend_of(request: pytest.FixtureRequest) -> AsyncIterator[str]:
+    """`memory`, or the URL of this test process's redis-server; the stores `serve` opened are closed after."""
+    if request.param == "memory":
+        yield "memory"
+        return
+    server: RedisServer = request.getfixturevalue("redis_server")
+    try:
+        yield server.url
+    finally:
+        while _OPENED:
+            await _OPENED.pop().close()
 
 
 @pytest.fixture(params=BACKENDS)
-def backend(request: pytest.FixtureRequest) -> str:
-    name: str = request.param
-    return name
+async def backend(request: pytest.FixtureRequest, anyio_backend: str) -> AsyncIterator[str]:
+    async for name in backend_of(request):
+        yield name
 
 
 @pytest.fixture

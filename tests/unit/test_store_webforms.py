@@ -9,7 +9,7 @@ only the protocol's operations.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import pytest
@@ -50,7 +50,7 @@ from tests.unit.test_store_banking import (
     tx,
     with_users,
 )
-from tests.unit.test_store_protocol import BACKENDS
+from tests.unit.test_store_protocol import BACKENDS, backend_of
 
 pytestmark = pytest.mark.anyio
 
@@ -59,9 +59,9 @@ JOURNAL_LIMIT = 1_000
 
 
 @pytest.fixture(params=BACKENDS)
-def backend(request: pytest.FixtureRequest) -> str:
-    name: str = request.param
-    return name
+async def backend(request: pytest.FixtureRequest, anyio_backend: str) -> AsyncIterator[str]:
+    async for name in backend_of(request):
+        yield name
 
 
 @pytest.fixture
