@@ -1,0 +1,169 @@
+"""One sandbox served by several processes on one Redis (`serve --state redis://...`): the invariants hold across
+processes, not just within one. Real `serve` processes, a real redis-server (tests/redis_support.py)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.e2e.server import Launch, Served, serving, serving_all
+from tests.helpers import CLIENT_CREDENTIALS, CLIENT_ID, CLIENT_SECRET, bearer
+from tests.redis_support import RedisServer, new_prefix
+
+pytestmark = pytest.mark.slow
+
+TOKEN = "/api/v2/oauth/token"
+USERS = "/api/v2/users"
+PROCESSES = "/api/v1/processes"
+
+
+@pytest.fixture
+def pair(tmp_path: Path, redis_server: RedisServer) -> Iterator[list[httpx.Client]]:
+    """Two `serve` processes on one Redis prefix, each with an HTTP client."""
+    state = ["--scenario", "giroident", "--state", redis_server.url, "--state-prefix", new_prefix()]
+    launches = [Launch(tmp_path / name, state) for name in ("a", "b")]
+    with serving_all(*launches) as served, httpx.Client(base_url=served[0].url) as a:
+        with httpx.Client(base_url=served[1].url) as b:
+            yield [a, b]
+
+
+def spread(clients: Sequence[httpx.Client], count: int, call: Callable[[httpx.Client], httpx.Response]) -> Counter[int]:
+    """`count` concurrent calls, alternating between the clients' servers: the statuses answered."""
+    with ThreadPoolExecutor(32) as pool:
+        answers = list(pool.map(lambda n: call(clients[n % len(clients)]), range(count)))
+    return Counter(answer.status_code for answer in answers)
+
+
+def client_token(http: httpx.Client) -> str:
+    response = http.post(TOKEN, data=CLIENT_CREDENTIALS)
+    assert response.status_code == 200, response.text
+    return str(response.json()["access_token"])
+
+
+def test_200_concurrent_creations_of_one_user_over_two_servers_make_exactly_one(pair: list[httpx.Client]) -> None:
+    token = client_token(pair[0])
+    body = {"id": "twice", "password": "secret-password", "email": "twice@example.com"}
+
+    statuses = spread(pair, 200, lambda http: http.post(USERS, json=body, headers=bearer(token)))
+
+    assert statuses == {201: 1, 422: 199}
+    users = pair[1].get("/__admin/state/users").json()["users"]
+    assert [user["id"] for user in users].count("twice") == 1
+
+
+def test_50_concurrent_exchanges_of_one_process_token_over_two_servers_succeed_exactly_10_times(
+    pair: list[httpx.Client],
+) -> None:
+    made = pair[0].post(
+        PROCESSES,
+        json={
+            "clientId": CLIENT_ID,
+            "clientSecret": CLIENT_SECRET,
+            "clientReferences": [{"clientReference": "shared"}],
+            "processId": "USER_ONLY",
+        },
+    )
+    assert made.status_code == 201, made.text
+    process_token = made.json()["processes"][0]["processToken"]
+
+    statuses = spread(pair, 50, lambda http: http.get(f"{PROCESSES}/{process_token}"))
+
+    assert statuses[200] == 10
+    assert sum(statuses.values()) == 50 and set(statuses) == {200, 410}
+
+
+def test_a_fault_with_times_2_fires_exactly_twice_over_two_servers(pair: list[httpx.Client]) -> None:
+    rule = {"name": "twice", "match": {"path": TOKEN}, "respond": {"status": 503}, "times": 2}
+    assert pair[0].post("/__admin/faults", json=rule).status_code == 201
+
+    statuses = spread(pair, 40, lambda http: http.post(TOKEN, data=CLIENT_CREDENTIALS))
+
+    assert statuses == {503: 2, 200: 38}
+    assert pair[1].get("/__admin/faults").json()["faults"][0] | {"matched": 40, "fired": 2} == pair[
+        0
+    ].get("/__admin/faults").json()["faults"][0]
+
+
+def test_a_clock_move_on_one_server_is_seen_by_the_next_request_on_the_other(pair: list[httpx.Client]) -> None:
+    token = client_token(pair[1])
+    before = pair[1].get("/__admin/clock").json()["now"]
+
+    moved = pair[0].post("/__admin/clock", json={"advance": 2 * 86_400})
+    assert moved.status_code == 200, moved.text
+
+    seen = pair[1].get("/__admin/clock").json()["now"]
+    assert seen[:10] == moved.json()["now"][:10] == "2026-01-03" != before[:10]  # the clock runs: days compared
+    expired = pair[1].get(USERS, headers=bearer(token))  # an hour's token, two days later
+    assert expired.status_code == 401
+
+
+def test_a_reset_on_one_server_is_the_state_of_both(pair: list[httpx.Client]) -> None:
+    token = client_token(pair[0])
+    body = {"id": "gone-soon", "password": "secret-password", "email": "gone@example.com"}
+    assert pair[0].post(USERS, json=body, headers=bearer(token)).status_code == 201
+    before = {user["id"] for user in pair[1].get("/__admin/state/users").json()["users"]}
+    assert "gone-soon" in before
+
+    assert pair[1].post("/__admin/reset").status_code == 200
+
+    after = {user["id"] for user in pair[0].get("/__admin/state/users").json()["users"]}
+    assert after == before - {"gone-soon"}
+    assert pair[0].get(USERS, headers=bearer(token)).status_code == 401  # the token went with the old state
+
+
+def test_a_scenario_loaded_on_one_server_is_served_by_the_other(pair: list[httpx.Client]) -> None:
+    loaded = pair[0].post("/__admin/scenario", json={"name": "default"})
+    assert loaded.status_code == 200, loaded.text
+
+    assert pair[1].get("/__admin/health").json()["scenario"] == "default"
+
+
+def test_two_workers_serve_one_port_and_share_one_sandbox(tmp_path: Path, redis_server: RedisServer) -> None:
+    args = ["--workers", "2", "--state", redis_server.url, "--state-prefix", new_prefix(), "--log-format", "text"]
+    with serving(tmp_path, *args) as served, httpx.Client(base_url=served.url) as http:
+        token = client_token(http)
+        body = {"id": "worker-user", "password": "secret-password", "email": "w@example.com"}
+
+        statuses = spread([http], 100, lambda client: client.post(USERS, json=body, headers=bearer(token)))
+
+        assert statuses == {201: 1, 422: 99}
+        rule = {"name": "twice", "match": {"path": TOKEN}, "respond": {"status": 500}, "times": 2}
+        assert http.post("/__admin/faults", json=rule).status_code == 201
+        assert spread([http], 30, lambda client: client.post(TOKEN, data=CLIENT_CREDENTIALS)) == {500: 2, 200: 28}
+        pids = worker_pids(served)
+        assert served.stop() == 0
+    assert len(pids) == 2
+    assert len([line for line in served.stdout_lines() if line.startswith("POST /api/v2/users 4")]) == 99
+    assert not served.url_file.exists()
+
+
+def worker_pids(served: Served) -> set[str]:
+    """The processes that started serving (uvicorn's `Started server process [PID]` on stderr)."""
+    lines = served.wait_for_stderr("Started server process")
+    return {line.rsplit("[", 1)[1].rstrip("]") for line in lines}
+
+
+def test_workers_without_a_shared_state_is_a_usage_error(tmp_path: Path) -> None:
+    from tests.e2e.server import run
+
+    done = run("serve", "--workers", "2")
+
+    assert done.returncode == 2
+    assert "--workers 2 needs a shared state (--state redis://HOST:PORT/DB)" in done.stderr
+
+
+def test_an_unreachable_redis_at_start_exits_1_saying_so(tmp_path: Path) -> None:
+    from tests.e2e.server import run
+    from tests.redis_support import free_port
+
+    url = f"redis://:hunter2@127.0.0.1:{free_port()}/0"
+    done = run("serve", "--port", "0", "--state", url)
+
+    assert done.returncode == 1
+    assert "cannot reach the shared state at redis://:***@127.0.0.1:" in done.stderr
+    assert "hunter2" not in done.stderr + done.stdout
