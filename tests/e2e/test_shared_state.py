@@ -3,6 +3,8 @@ processes, not just within one. Real `serve` processes, a real redis-server (tes
 
 from __future__ import annotations
 
+import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -167,3 +169,69 @@ def test_an_unreachable_redis_at_start_exits_1_saying_so(tmp_path: Path) -> None
     assert done.returncode == 1
     assert "cannot reach the shared state at redis://:***@127.0.0.1:" in done.stderr
     assert "hunter2" not in done.stderr + done.stdout
+
+
+@pytest.fixture
+def own_redis(tmp_path: Path) -> Iterator[RedisServer]:
+    """A redis-server of this test alone: stopped and started again."""
+    from tests.redis_support import redis_server_path
+
+    server = RedisServer(redis_server_path(), tmp_path)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def test_redis_going_away_answers_503_and_serving_resumes_when_it_is_back(
+    tmp_path: Path, own_redis: RedisServer
+) -> None:
+    with serving(tmp_path / "a", "--state", own_redis.url) as served, httpx.Client(base_url=served.url) as http:
+        token = client_token(http)
+        body = {"id": "survivor", "password": "secret-password", "email": "s@example.com"}
+        assert http.post(USERS, json=body, headers=bearer(token)).status_code == 201
+
+        with ThreadPoolExecutor(8) as pool:  # under load: token requests all along
+            stop = threading.Event()
+            load = [pool.submit(timed, http, stop) for _ in range(8)]
+            time.sleep(0.3)
+            own_redis.stop()
+            down = [http.post(USERS, json=body, headers=bearer(token)) for _ in range(3)]
+            down.append(http.post(TOKEN, data=CLIENT_CREDENTIALS))
+            time.sleep(0.3)
+            own_redis.start()  # empty (no persistence): the server seeds it again with the state it holds
+            time.sleep(0.3)
+            stop.set()
+            answers = [answer for future in load for answer in future.result()]
+        back = http.get(f"{USERS}", headers=bearer(user_token(http, "survivor", "secret-password")))
+
+        assert served.stop() == 0
+    statuses = Counter(status for status, _ in answers)
+    assert set(statuses) == {200, 503}, statuses
+    assert max(seconds for _, seconds in answers) < 2  # Redis refused at once: no request waits for a timeout
+    assert answers[-1][0] == 200  # serving resumed by itself
+    for answer in down:
+        assert answer.status_code == 503, answer.text
+        assert "Traceback" not in answer.text
+    error = down[0].json()["errors"][0]
+    assert error["code"] == "UNEXPECTED_ERROR" and error["type"] == "TECHNICAL"
+    assert error["message"].startswith("The shared state is not reachable")
+    assert back.status_code == 200 and back.json()["id"] == "survivor"
+
+
+def user_token(http: httpx.Client, username: str, password: str) -> str:
+    grant = {**CLIENT_CREDENTIALS, "grant_type": "password", "username": username, "password": password}
+    response = http.post(TOKEN, data=grant)
+    assert response.status_code == 200, response.text
+    return str(response.json()["access_token"])
+
+
+def timed(http: httpx.Client, stop: threading.Event) -> list[tuple[int, float]]:
+    """Token requests until `stop`: each one's status and seconds."""
+    answers = []
+    while not stop.is_set():
+        started = time.monotonic()
+        status = http.post(TOKEN, data=CLIENT_CREDENTIALS).status_code
+        answers.append((status, time.monotonic() - started))
+    return answers
