@@ -41,10 +41,10 @@ import io
 import logging
 import pickle
 import secrets
-from urllib.parse import urlsplit, urlunsplit
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, Concatenate, Literal, ParamSpec, TypeVar
+from urllib.parse import urlsplit, urlunsplit
 
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
@@ -66,7 +66,7 @@ from mock_finapi.state.banking import (
     UpdateResult,
 )
 from mock_finapi.state.image import Assemble
-from mock_finapi.state.memory import MemoryStore, Origin
+from mock_finapi.state.memory import MemoryStore
 from mock_finapi.state.models import (
     Bearer,
     Client,
@@ -74,6 +74,7 @@ from mock_finapi.state.models import (
     FaultCount,
     FaultRule,
     JournalQuery,
+    Origin,
     Process,
     Token,
     User,
@@ -199,7 +200,7 @@ def _loads(data: bytes) -> Any:
 class _Op:
     """An operation waiting for its round trip: what to append, and what to answer."""
 
-    __slots__ = ("name", "args", "kwargs", "future")
+    __slots__ = ("args", "future", "kwargs", "name")
 
     def __init__(self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any], future: asyncio.Future[Any]) -> None:
         self.name, self.args, self.kwargs, self.future = name, args, kwargs, future
@@ -222,6 +223,7 @@ class RedisStore:
         self._waiting: list[_Op] = []
         self._pump: asyncio.Task[None] | None = None
         self._compacting = False
+        self._compaction: asyncio.Future[None] | None = None
         self.round_trips = 0
         """Round trips of the log made by this process (bench/redis_store.py)."""
 
@@ -334,7 +336,7 @@ class RedisStore:
                 op.future.set_result(None)
         self._position = end = int(end)
         if mine and end // COMPACT_AT != (end - len(mine)) // COMPACT_AT and not self._compacting:
-            asyncio.ensure_future(self._compact(end, _dumps(replica)))
+            self._compaction = asyncio.ensure_future(self._compact(end, _dumps(replica)))
 
     @staticmethod
     async def _apply(replica: MemoryStore, entry: bytes) -> None:
@@ -356,7 +358,7 @@ class RedisStore:
             self._compacting = False
 
     @property
-    def origin(self) -> Origin:
+    def origin(self) -> Origin | None:
         return self._replica.origin
 
     # per request

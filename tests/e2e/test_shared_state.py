@@ -29,9 +29,12 @@ def pair(tmp_path: Path, redis_server: RedisServer) -> Iterator[list[httpx.Clien
     """Two `serve` processes on one Redis prefix, each with an HTTP client."""
     state = ["--scenario", "giroident", "--state", redis_server.url, "--state-prefix", new_prefix()]
     launches = [Launch(tmp_path / name, state) for name in ("a", "b")]
-    with serving_all(*launches) as served, httpx.Client(base_url=served[0].url) as a:
-        with httpx.Client(base_url=served[1].url) as b:
-            yield [a, b]
+    with (
+        serving_all(*launches) as served,
+        httpx.Client(base_url=served[0].url) as a,
+        httpx.Client(base_url=served[1].url) as b,
+    ):
+        yield [a, b]
 
 
 def spread(clients: Sequence[httpx.Client], count: int, call: Callable[[httpx.Client], httpx.Response]) -> Counter[int]:
@@ -76,7 +79,8 @@ def test_50_concurrent_exchanges_of_one_process_token_over_two_servers_succeed_e
     statuses = spread(pair, 50, lambda http: http.get(f"{PROCESSES}/{process_token}"))
 
     assert statuses[200] == 10
-    assert sum(statuses.values()) == 50 and set(statuses) == {200, 410}
+    assert sum(statuses.values()) == 50
+    assert set(statuses) == {200, 410}
 
 
 def test_a_fault_with_times_2_fires_exactly_twice_over_two_servers(pair: list[httpx.Client]) -> None:
@@ -86,9 +90,10 @@ def test_a_fault_with_times_2_fires_exactly_twice_over_two_servers(pair: list[ht
     statuses = spread(pair, 40, lambda http: http.post(TOKEN, data=CLIENT_CREDENTIALS))
 
     assert statuses == {503: 2, 200: 38}
-    assert pair[1].get("/__admin/faults").json()["faults"][0] | {"matched": 40, "fired": 2} == pair[
-        0
-    ].get("/__admin/faults").json()["faults"][0]
+    assert (
+        pair[1].get("/__admin/faults").json()["faults"][0] | {"matched": 40, "fired": 2}
+        == pair[0].get("/__admin/faults").json()["faults"][0]
+    )
 
 
 def test_a_clock_move_on_one_server_is_seen_by_the_next_request_on_the_other(pair: list[httpx.Client]) -> None:
@@ -215,9 +220,11 @@ def test_redis_going_away_answers_503_and_serving_resumes_when_it_is_back(
         assert answer.status_code == 503, answer.text
         assert "Traceback" not in answer.text
     error = down[0].json()["errors"][0]
-    assert error["code"] == "UNEXPECTED_ERROR" and error["type"] == "TECHNICAL"
+    assert error["code"] == "UNEXPECTED_ERROR"
+    assert error["type"] == "TECHNICAL"
     assert error["message"].startswith("The shared state is not reachable")
-    assert back.status_code == 200 and back.json()["id"] == "survivor"
+    assert back.status_code == 200
+    assert back.json()["id"] == "survivor"
 
 
 def user_token(http: httpx.Client, username: str, password: str) -> str:

@@ -40,8 +40,9 @@ from mock_finapi.state.memory import MemoryStore
 from mock_finapi.state.models import User
 from mock_finapi.state.protocol import NewProcess, ProcessLimits, Store
 from mock_finapi.world import build_state
+from tests.conftest import BACKENDS
 from tests.helpers import START
-from tests.unit.test_store_protocol import BACKENDS, backend_of, serve
+from tests.unit.test_store_protocol import backend_of, serve
 
 pytestmark = pytest.mark.anyio
 

@@ -30,6 +30,7 @@ from mock_finapi.state.webforms import (
     TaskRequest,
     WebForm,
 )
+from tests.conftest import BACKENDS
 from tests.unit.test_store_banking import (
     A1,
     C1,
@@ -50,7 +51,7 @@ from tests.unit.test_store_banking import (
     tx,
     with_users,
 )
-from tests.unit.test_store_protocol import BACKENDS, backend_of
+from tests.unit.test_store_protocol import backend_of
 
 pytestmark = pytest.mark.anyio
 
