@@ -165,6 +165,8 @@ class Sandbox:
 
     def __init__(self, settings: Settings, store: Store, world: World) -> None:
         self.settings, self.store, self._world = settings, store, world
+        self._origin = store.origin
+        """The origin `_world` serves (each build of a state makes a new one: a reset too)."""
         self._swapping = asyncio.Lock()
         self.changes = 0
         """Grows whenever the state may have changed (a request, the upkeep's work, a swap): what the state file's
@@ -177,8 +179,9 @@ class Sandbox:
         """The world being served: a new one whenever the state's origin moved on (a reset, a scenario or snapshot
         load; on a shared state, also one made by another process)."""
         world, origin = self._world, self.store.origin
-        if origin is not None and (origin.scenario is not world.scenario or origin.seed != world.seed):
+        if origin is not None and origin is not self._origin:
             world.callbacks.close()  # the old world's callbacks on their way end, unrecorded
+            self._origin = origin
             world = self._world = World(
                 origin.scenario, origin.seed, self.store, world.clock, public_url=self.settings.public_url
             )
