@@ -250,13 +250,13 @@ class RedisStore:
         client = self._client()
         if self._seed_state is not None:
             epoch = secrets.token_hex(8)
-            if await client.eval(_SEED, 3, *self._keys, epoch, _dumps(self._seed_state)):
+            if await _run(client, _SEED, self._keys, epoch, _dumps(self._seed_state)):
                 self._replica, self._epoch, self._position, self._seed_state = self._seed_state, epoch, 0, None
                 return
         await self._load(client)
 
     async def _load(self, client: aioredis.Redis) -> None:
-        found = await client.eval(_LOAD, 3, *self._keys)
+        found = await _run(client, _LOAD, self._keys)
         if not found:  # the prefix was emptied (FLUSHDB): seed it again with the state this replica has
             self._seed_state = self._replica
             await self._attach()
@@ -312,7 +312,7 @@ class RedisStore:
         payloads = [_dumps((op.name, op.args, op.kwargs)) for op in mine]
         while True:
             self.round_trips += 1
-            answer = await client.eval(_APPEND, 2, *self._keys[:2], self._epoch, self._position, *payloads)
+            answer = await _run(client, _APPEND, self._keys[:2], self._epoch, self._position, *payloads)
             if answer[0]:
                 break
             await self._load(client)  # another epoch, or left behind a compaction: nothing was appended
@@ -351,7 +351,7 @@ class RedisStore:
     async def _compact(self, position: int, base: bytes) -> None:
         self._compacting = True
         try:
-            await self._client().eval(_COMPACT, 3, *self._keys, self._epoch, position, base)
+            await _run(self._client(), _COMPACT, self._keys, self._epoch, position, base)
         except RedisError:
             log.warning("folding the log into a new base failed; the next one will try again", exc_info=True)
         finally:
@@ -615,6 +615,12 @@ _NOTHING = _nothing.__name__
 
 OPERATIONS = frozenset(name for name in vars(Store) if not name.startswith("_"))
 """The operations a log entry may name: the Store protocol's."""
+
+
+async def _run(client: aioredis.Redis, script: str, keys: list[str], *args: str | int | bytes) -> Any:
+    """EVAL `script` on `keys` with `args` (redis-py's annotations of `eval` differ between its versions)."""
+    run: Any = client.eval
+    return await run(script, len(keys), *keys, *args)
 
 
 def _listed(ids: Sequence[int] | None) -> list[int] | None:
