@@ -24,7 +24,7 @@ from mock_finapi.scenarios.schema import ConnectionSpec, GenerateUsers, Scenario
 from mock_finapi.services import bankgen, client_config, users
 from mock_finapi.services.bank_data import BankDataService
 from mock_finapi.services.banks import BankCatalog
-from mock_finapi.services.callbacks import Callbacks
+from mock_finapi.services.callbacks import STOP_GRACE, Callbacks
 from mock_finapi.services.mandator_admin import MandatorAdminService
 from mock_finapi.services.processes import ProcessService
 from mock_finapi.services.tokens import TokenService
@@ -203,6 +203,12 @@ class Sandbox:
             if purged or swept:
                 self.changes += 1
             await asyncio.sleep(0 if purged == UPKEEP_BATCH else interval)
+
+    async def close(self, grace: float = STOP_GRACE) -> None:
+        """Serving has stopped: callbacks still on their way get `grace` seconds to end (then they end unsent or
+        unanswered), and the store lets go of its connections (a shared state's, of this event loop)."""
+        await self.world.callbacks.drain(grace)
+        await self.store.close()
 
     async def delay(self, seconds: float) -> bool:
         """Wait `seconds` of real time (a fault's `delay_ms`); False when serving stops first."""

@@ -13,9 +13,6 @@ from starlette.types import ASGIApp
 from mock_finapi.http.app import Emulator
 from mock_finapi.http.protocol import http_protocol
 
-CALLBACK_GRACE = 1.0
-"""Seconds a stopping server lets callbacks in flight finish."""
-
 
 def bind(host: str, port: int, backlog: int = 2048) -> socket.socket:
     """A listening TCP socket (`port` 0: a free one, picked by the kernel before the server starts)."""
@@ -64,7 +61,7 @@ def config(
 class Server(uvicorn.Server):
     """uvicorn's server, running the sandbox's upkeep (`Sandbox.upkeep`) while it serves; once it has been stopping
     for `grace` seconds, requests still waiting (a fault's delay) end without an answer (`Sandbox.stopping`), so a
-    stop never waits longer and never cancels a request mid-way. Callbacks still on their way get `CALLBACK_GRACE`
+    stop never waits longer and never cancels a request mid-way. Callbacks still on their way get `callbacks.STOP_GRACE`
     seconds more, then end (recorded as not sent or unanswered)."""
 
     def __init__(self, app: Emulator, config: uvicorn.Config, grace: int) -> None:
@@ -84,5 +81,4 @@ class Server(uvicorn.Server):
             await super().shutdown(sockets)
         finally:
             handle.cancel()
-            await self.app.sandbox.world.callbacks.drain(CALLBACK_GRACE)
-            await self.app.sandbox.store.close()
+            await self.app.sandbox.close()

@@ -64,6 +64,8 @@ MAX_IN_FLIGHT = 1000
 """Callbacks on their way at once; more are recorded as not sent (a bound on the tasks and sockets they hold)."""
 CLOSE_GRACE = 0.5
 """Seconds the rest of a receiver's answer may take to arrive after its status line before the connection is cut."""
+STOP_GRACE = 1.0
+"""Seconds callbacks on their way get to end when serving stops (then they end unsent or unanswered)."""
 MAX_ANSWER_LINE = 8192
 """Longest status line read (longer: a malformed answer)."""
 _STATUS_LINE = re.compile(rb"HTTP/\d\.\d ([1-5]\d\d)(?:[ \r\n]|$)")

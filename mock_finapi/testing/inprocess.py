@@ -42,7 +42,8 @@ class InProcessClient(httpx.Client):
         if self._portal_cm is not None:
             portal_cm, self._portal_cm = self._portal_cm, None
             try:
-                self._transport_portal.call(self._app.sandbox.store.close)  # a shared state's connections
+                # callbacks on their way end and a shared state's connections close before the portal's loop does
+                self._transport_portal.call(self._app.sandbox.close)
             finally:
                 portal_cm.__exit__(None, None, None)
             self._app.stopped()

@@ -5,8 +5,11 @@ has a `userSynchronizationCallbackUrl`. The Web Form callbacks' end-to-end tests
 
 from __future__ import annotations
 
+import asyncio
+import gc
 import socket
 import time
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,7 +17,10 @@ from typing import Any
 import httpx
 import pytest
 
-from mock_finapi.testing import ThreadedServer
+from mock_finapi.http.app import create_app
+from mock_finapi.services.callbacks import STOP_GRACE
+from mock_finapi.settings import Settings
+from mock_finapi.testing import InProcessClient, ThreadedServer
 from mock_finapi.testing.callbacks import CallbackReceiver, https_receiver, openssl_available
 from tests.helpers import CLIENT_CREDENTIALS, MANDATOR_ADMIN_SCENARIO, TOKEN_PATH, bearer, password_grant
 
@@ -326,3 +332,26 @@ def test_a_reset_ends_the_callbacks_on_their_way(server: ThreadedServer) -> None
         time.sleep(1.0)  # past the delay: nothing arrives, nothing is recorded in the new world
         assert receiver.received == []
     assert recorded(server, 0) == []
+
+
+def test_closing_an_in_process_client_ends_a_callback_waiting_for_its_answer(silent_url: str) -> None:
+    """The client's event loop ends with it: a callback still waiting for an answer gets the stop's grace, then is
+    recorded as unanswered, and its connection is closed, not left to the garbage collector (ResourceWarning)."""
+    app = create_app(Settings(scenario=MANDATOR_ADMIN_SCENARIO))
+    with InProcessClient(app) as client:
+        response = client.post(TOKEN_PATH[2], data=CLIENT_CREDENTIALS)
+        headers = bearer(response.json()["access_token"])
+        patched = client.patch(
+            "/api/v2/clientConfiguration", json={"userSynchronizationCallbackUrl": silent_url}, headers=headers
+        )
+        assert patched.status_code == 200, patched.text
+        user = bearer(client.post(TOKEN_PATH[2], data=password_grant()).json()["access_token"])
+        assert client.delete("/api/v2/users", headers=user).status_code == 200
+        started = time.monotonic()
+    took = time.monotonic() - started
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ResourceWarning)
+        gc.collect()
+    attempts = asyncio.run(app.sandbox.store.callbacks())
+    assert [(a.status, a.error) for a in attempts] == [(None, "no answer: the emulator stopped")]
+    assert took < 3 * STOP_GRACE
