@@ -5,7 +5,7 @@ which lives beside the repository in shared/tools/, then podman itself. The firs
 takes a minute or two.
 
 The state file on a volume (`-v VOLUME:/data -e MOCK_FINAPI_STATE_FILE=/data/state.json`) is checked as data in the
-Dockerfile and the compose example, and for real across `podman restart`, a new container on the same volume (what
+Dockerfile, and for real across `podman restart`, a new container on the same volume (what
 `docker compose down`/`up` does) and `podman kill` + `podman start`.
 """
 
@@ -21,7 +21,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -103,18 +103,21 @@ def test_the_image_declares_a_volume_on_data_owned_by_the_servers_user() -> None
     assert not [arguments for _, arguments in instructions() if "STATE_FILE" in arguments.upper().replace("-", "_")]
 
 
-def test_the_compose_service_keeps_its_state_file_on_a_named_volume() -> None:
-    """A named volume outlives `docker compose restart` and `down`/`up` (not `down -v`), and takes /data's owner."""
+def test_the_compose_stack_keeps_its_sandbox_in_redis_on_a_named_volume() -> None:
+    """The replicas hold no state of their own (no state file): Redis does, in its append-only file on a named
+    volume, which outlives `docker compose restart` and `down`/`up` (not `down -v`)."""
     compose: Any = yaml.safe_load(COMPOSE.read_text(encoding="utf-8"))
-    service = compose["services"]["mock-finapi"]
-    state_file = PurePosixPath(service["environment"]["MOCK_FINAPI_STATE_FILE"])
-    mounts = [volume.split(":") for volume in service["volumes"]]
-    [volume] = [json.loads(arguments) for keyword, arguments in instructions() if keyword == "VOLUME"]
+    services = compose["services"]
+    redis = services["redis"]
+    command = redis["command"]
 
-    assert state_file == PurePosixPath(STATE_FILE)
-    assert [str(state_file.parent)] == volume  # the image's volume, made for the server's user
-    assert [mount for mount in mounts if mount[1] == str(state_file.parent)] == [["mock-finapi-state", "/data"]]  # rw
-    assert "mock-finapi-state" in compose["volumes"]  # declared: a named volume, not a bind mount of a host path
+    for name in ("mock-finapi-1", "mock-finapi-2"):
+        assert "MOCK_FINAPI_STATE_FILE" not in services[name]["environment"]
+        assert services[name]["environment"]["MOCK_FINAPI_STATE"].startswith("redis://redis:")
+    assert command[0] == "redis-server"
+    assert command[command.index("--appendonly") + 1] == "yes"
+    assert [volume.split(":") for volume in redis["volumes"]] == [["redis-data", "/data"]]  # redis' own data folder
+    assert "redis-data" in compose["volumes"]  # declared: a named volume, not a bind mount of a host path
 
 
 @pytest.fixture(scope="module")

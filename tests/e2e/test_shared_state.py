@@ -3,25 +3,30 @@ processes, not just within one. Real `serve` processes, a real redis-server (tes
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.e2e.server import Launch, Served, serving, serving_all
+from tests.e2e.server import Launch, Served, poll, serving, serving_all
 from tests.helpers import CLIENT_CREDENTIALS, CLIENT_ID, CLIENT_SECRET, bearer
-from tests.redis_support import RedisServer, new_prefix
+from tests.redis_support import RedisServer, free_port, new_prefix
 
 pytestmark = pytest.mark.slow
 
 TOKEN = "/api/v2/oauth/token"
 USERS = "/api/v2/users"
 PROCESSES = "/api/v1/processes"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
 @pytest.fixture
@@ -166,7 +171,6 @@ def test_workers_without_a_shared_state_is_a_usage_error(tmp_path: Path) -> None
 
 def test_an_unreachable_redis_at_start_exits_1_saying_so(tmp_path: Path) -> None:
     from tests.e2e.server import run
-    from tests.redis_support import free_port
 
     url = f"redis://:hunter2@127.0.0.1:{free_port()}/0"
     done = run("serve", "--port", "0", "--state", url)
@@ -242,3 +246,75 @@ def timed(http: httpx.Client, stop: threading.Event) -> list[tuple[int, float]]:
         status = http.post(TOKEN, data=CLIENT_CREDENTIALS).status_code
         answers.append((status, time.monotonic() - started))
     return answers
+
+
+NGINX_MISSING = (
+    "nginx is not installed: the test of examples/nginx.conf in front of two servers needs it "
+    "(Debian/Ubuntu: `sudo apt-get install nginx`; macOS: `brew install nginx`)"
+)
+
+
+@contextmanager
+def load_balancer(folder: Path, replicas: Sequence[Served]) -> Iterator[str]:
+    """nginx with examples/nginx.conf, the compose service names and port swapped for the replicas' addresses and a
+    free port (and its files kept in `folder`): its URL, once it answers."""
+    nginx = shutil.which("nginx") or next((p for p in ("/usr/sbin/nginx",) if Path(p).exists()), None)
+    if nginx is None:
+        if os.environ.get("MOCK_FINAPI_CI") == "1":
+            pytest.fail(NGINX_MISSING + "; CI must have it", pytrace=False)
+        pytest.skip(NGINX_MISSING)
+    folder.mkdir(parents=True)
+    port = free_port()
+    config = (EXAMPLES / "nginx.conf").read_text(encoding="utf-8")
+    for number, replica in enumerate(replicas, start=1):
+        config = config.replace(f"server mock-finapi-{number}:8080", f"server {replica.url.removeprefix('http://')}")
+    temp = " ".join(
+        f"{kind}_temp_path {folder / kind};" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+    )
+    config = config.replace("listen 8080;", f"listen 127.0.0.1:{port};").replace("http {", "http {\n" + temp, 1)
+    (folder / "nginx.conf").write_text(config, encoding="utf-8")
+    main = f"daemon off; pid {folder / 'nginx.pid'};" + (" user root;" if os.geteuid() == 0 else "")
+    argv = [nginx, "-p", str(folder), "-c", str(folder / "nginx.conf"), "-e", str(folder / "error.log"), "-g", main]
+    process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        poll(lambda: process.poll() is not None or answers(url), 10, "nginx")
+        assert process.poll() is None, process.communicate()[1].decode()
+        yield url
+    finally:
+        process.terminate()
+        process.communicate(timeout=10)
+
+
+def answers(url: str) -> bool:
+    try:
+        return httpx.get(url + "/__admin/health", timeout=1).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def test_the_compose_examples_nginx_spreads_one_sandbox_over_two_replicas_and_outlives_one(
+    tmp_path: Path, redis_server: RedisServer
+) -> None:
+    state = ["--state", redis_server.url, "--state-prefix", new_prefix(), "--log-format", "text"]
+    launches = [Launch(tmp_path / name, state) for name in ("mock-finapi-1", "mock-finapi-2")]
+    with (
+        serving_all(*launches) as replicas,
+        load_balancer(tmp_path / "lb", replicas) as url,
+        httpx.Client(base_url=url) as http,
+    ):
+        token = client_token(http)
+        body = {"id": "balanced", "password": "secret-password", "email": "b@example.com"}
+        assert http.post(USERS, json=body, headers=bearer(token)).status_code == 201
+        logins = [user_token(http, "balanced", "secret-password") for _ in range(10)]
+        form = http.post("/api/webForms/bankConnectionImport", json={}, headers=bearer(logins[0]))
+        assert replicas[0].stop() == 0
+        after = [http.get(USERS, headers=bearer(login)) for login in logins]
+        assert replicas[1].stop() == 0
+
+    served = [[line for line in replica.stdout_lines() if "/oauth/token 200" in line] for replica in replicas]
+    assert all(served), served  # nginx sent token requests to both replicas
+    assert sum(map(len, served)) == 11
+    assert form.status_code == 201, form.text
+    assert form.json()["url"].startswith(url + "/wf/")  # the host the client used, not a replica's
+    assert [(answer.status_code, answer.json()["id"]) for answer in after] == [(200, "balanced")] * 10

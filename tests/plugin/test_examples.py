@@ -65,19 +65,38 @@ def load(name: str) -> Any:
     return yaml.safe_load((EXAMPLES / name).read_text())
 
 
-def test_compose_builds_the_repository_image_and_starts_the_app_once_healthy() -> None:
+def test_compose_runs_two_replicas_on_one_redis_behind_nginx_and_starts_the_app_once_healthy() -> None:
+    """redis, then both replicas, then nginx, then the app: each gated on the previous one's health check."""
     services = load("docker-compose.yml")["services"]
-    finapi, app = services["mock-finapi"], services["app"]
+    redis, lb, app = services["redis"], services["lb"], services["app"]
+    replicas = [services["mock-finapi-1"], services["mock-finapi-2"]]
+    finapi = replicas[0]
 
+    assert replicas[1] == finapi  # one definition (a YAML anchor), so the replicas cannot drift apart
+    assert set(services) == {"redis", "mock-finapi-1", "mock-finapi-2", "lb", "app"}
     build = EXAMPLES / finapi["build"]["context"]
     assert (build / finapi["build"]["dockerfile"]).resolve() == ROOT / "Dockerfile"
-    assert [port.rsplit(":", 1)[-1] for port in finapi["ports"]] == [str(PORT)]
+    assert finapi["environment"]["MOCK_FINAPI_STATE"] == "redis://redis:6379/0"
+    assert "ports" not in finapi  # reached through nginx only
+    assert finapi["depends_on"] == {"redis": {"condition": "service_healthy"}}
+    assert redis["healthcheck"]["test"] == ["CMD", "redis-cli", "ping"]
     assert finapi["healthcheck"]["test"][0] == "CMD"
     assert 'os.environ["MOCK_FINAPI_URL_FILE"]' in " ".join(finapi["healthcheck"]["test"])  # the image's variable
+    for service in (redis, finapi, lb):
+        assert {"interval", "timeout", "retries"} <= set(service["healthcheck"])
     assert HEALTH in " ".join(finapi["healthcheck"]["test"])
-    assert {"interval", "timeout", "retries"} <= set(finapi["healthcheck"])
-    assert app["depends_on"] == {"mock-finapi": {"condition": "service_healthy"}}
-    assert app["environment"]["FINAPI_BASE_URL"] == f"http://mock-finapi:{PORT}"
+    assert f"http://127.0.0.1:{PORT}{HEALTH}" in lb["healthcheck"]["test"]
+    assert lb["depends_on"] == {name: {"condition": "service_healthy"} for name in ("mock-finapi-1", "mock-finapi-2")}
+    [config] = [volume.split(":") for volume in lb["volumes"]]
+    assert (config[0], config[1]) == ("./nginx.conf", "/etc/nginx/nginx.conf")
+    nginx = (EXAMPLES / config[0]).read_text(encoding="utf-8")
+    assert f"server mock-finapi-1:{PORT}" in nginx
+    assert f"server mock-finapi-2:{PORT}" in nginx
+    assert f"listen {PORT};" in nginx
+    assert [port.rsplit(":", 1)[-1] for port in lb["ports"]] == [str(PORT)]
+    assert all(port.startswith("127.0.0.1:") for port in lb["ports"])
+    assert app["depends_on"] == {"lb": {"condition": "service_healthy"}}
+    assert app["environment"]["FINAPI_BASE_URL"] == f"http://lb:{PORT}"
 
 
 def github_service() -> dict[str, Any]:
@@ -120,7 +139,7 @@ def test_health_commands_pass_on_a_healthy_server_and_fail_without_one(
     recipe: str, server: ThreadedServer, unused_url: str, tmp_path: Path
 ) -> None:
     if recipe == "docker-compose.yml":
-        test = load(recipe)["services"]["mock-finapi"]["healthcheck"]["test"]
+        test = load(recipe)["services"]["mock-finapi-1"]["healthcheck"]["test"]
         command = test[1:]  # CMD form: an argument vector
     else:
         command = ["sh", "-c", health_cmd(github_service()["options"])]  # --health-cmd runs as CMD-SHELL
