@@ -42,7 +42,8 @@ On the `webform` surface the body is the Web Form API's own instead: `webform.Er
 `webform.ValidationError` (413, 400 for the request id), `webform.Error` `INTERNAL_SERVER_ERROR` (503); it takes no
 content type it refuses (no 415).
 | invalid-token          | 401    | BadCredentialsError | v1/v2 operations whose 401 the spec omits (revoke)     |
-| capacity-reached       | 503    | ErrorMessage        | any operation that would store more than a cap allows  |
+| capacity-reached       | 503    | ErrorMessage        | any operation that would store more than a cap allows, |
+|                        |        |                     | or any request while the shared state is unreachable   |
 """
 
 from __future__ import annotations
@@ -149,7 +150,8 @@ DELIBERATE_DIFFERENCES = (
         503,
         "ErrorMessage",
         "An operation that would store more live tokens, users, processes, registered clients, transactions or web "
-        "forms than the server's capacity (`--max-tokens` ...) answers 503 `UNEXPECTED_ERROR` and changes nothing.",
+        "forms than the server's capacity (`--max-tokens` ...) answers 503 `UNEXPECTED_ERROR` and changes nothing; "
+        "so does any request while a shared state (Redis) is unreachable.",
         web_form_body="webform.Error",
     ),
 )

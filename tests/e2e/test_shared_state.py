@@ -17,6 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from mock_finapi.testing.callbacks import CallbackReceiver
 from tests.e2e.server import Launch, Served, poll, serving, serving_all
 from tests.helpers import CLIENT_CREDENTIALS, CLIENT_ID, CLIENT_SECRET, bearer
 from tests.redis_support import RedisServer, free_port, new_prefix
@@ -318,3 +319,31 @@ def test_the_compose_examples_nginx_spreads_one_sandbox_over_two_replicas_and_ou
     assert form.status_code == 201, form.text
     assert form.json()["url"].startswith(url + "/wf/")  # the host the client used, not a replica's
     assert [(answer.status_code, answer.json()["id"]) for answer in after] == [(200, "balanced")] * 10
+
+
+def test_a_web_forms_callback_is_sent_once_though_every_server_sweeps(
+    tmp_path: Path, redis_server: RedisServer
+) -> None:
+    """Both servers' upkeep finds the form due; the shared log lets one of them finish it, and only that one calls."""
+    state = ["--scenario", "webform-bank-error", "--state", redis_server.url, "--state-prefix", new_prefix()]
+    launches = [Launch(tmp_path / name, state) for name in ("a", "b")]
+    with (
+        CallbackReceiver() as receiver,
+        serving_all(*launches) as served,
+        httpx.Client(base_url=served[0].url) as a,
+        httpx.Client(base_url=served[1].url) as b,
+    ):
+        token = user_token(a, "username", "password")
+        body = {"bank": {"id": 280001}, "callbacks": {"finalised": receiver.url + "/finalised"}}
+        created = b.post("/api/webForms/bankConnectionImport", json=body, headers=bearer(token))
+        assert created.status_code == 201, created.text
+        assert a.post("/__admin/clock", json={"advance": 60}).status_code == 200
+
+        got = receiver.wait_for(webFormId=created.json()["id"])
+        time.sleep(1.5)  # three upkeep rounds of each server: a second callback would be on its way
+        attempts = b.get("/__admin/callbacks").json()["callbacks"]
+        form = a.get(f"/api/webForms/{created.json()['id']}", headers=bearer(token)).json()
+    assert got == {"webFormId": created.json()["id"], "status": "COMPLETED_WITH_ERROR"}
+    assert len(receiver.received) == 1
+    assert [(attempt["kind"], attempt["status"]) for attempt in attempts] == [("webForm.finalised", 200)]
+    assert form["status"] == "COMPLETED_WITH_ERROR"
