@@ -10,16 +10,16 @@ order is the one truth every process agrees on (state machine replication, as Re
   the log's first position (`seq`) and the sandbox's `epoch` (a new one when the prefix is seeded from scratch).
 
 Every process keeps a replica of the state (a `MemoryStore`) that has applied the log up to some position. An
-operation that may change the state is appended to the log by one Lua script, which answers every entry from the
-replica's position on, its own included: the process applies them in order and answers the operation with what
-applying it gave. Redis runs a script alone, so the log's order is a total order of all operations of all
-processes, and since applying an operation is deterministic (time and the seeded source are arguments or state),
-every replica that has reached a position holds the same state. That is how the invariants hold across processes
-with no lock of ours: of 200 concurrent `create_user` of one id exactly one is first in the log; a process token's
-exchanges are counted in log order; a fault's `times` too; a reset is one entry, so every process switches at the
-same point; a clock move is seen by the next request anywhere, since every request begins with `prepare`, which
-catches the replica up (one round trip). Reads that change nothing (`client`, `clients`, `journal`...) are answered
-by the replica as it stands after that.
+operation that may change the state is appended to the log by one Lua script, which answers the entries other
+processes logged between the replica's position and its own: the process applies those, then its own in the order
+they were appended, and answers each operation with what applying it gave. Redis runs a script alone, so the log's
+order is a total order of all operations of all processes, and since applying an operation is deterministic (time
+and the seeded source are arguments or state), every replica that has reached a position holds the same state. That
+is how the invariants hold across processes with no lock of ours: of 200 concurrent `create_user` of one id exactly
+one is first in the log; a process token's exchanges are counted in log order; a fault's `times` too; a reset is one
+entry, so every process switches at the same point; a clock move is seen by the next request anywhere, since every
+request begins with `prepare`, which catches the replica up (one round trip). Reads that change nothing (`client`,
+`clients`, `journal`...) are answered by the replica as it stands after that.
 
 Operations that meet while a round trip is on its way wait and go together in the next one (group commit): under
 load a round trip carries many operations, which is what keeps the cost per request low (bench/redis_store.py).
@@ -111,11 +111,13 @@ local base = tonumber(seq)
 local from = tonumber(ARGV[2])
 local length = redis.call('LLEN', KEYS[2])
 if from < base or from > base + length then return {0} end
+local theirs = redis.call('LRANGE', KEYS[2], from - base, -1)
 if #ARGV > 2 then length = redis.call('RPUSH', KEYS[2], unpack(ARGV, 3)) end
-return {1, base + length, redis.call('LRANGE', KEYS[2], from - base, -1)}
+return {1, base + length, theirs}
 """
-"""Append ARGV[3..] to the log of epoch ARGV[1] and answer {1, the log's end, its entries from position ARGV[2]};
-{0} when the replica must load the state again (another epoch, or its position was folded into the base)."""
+"""Append ARGV[3..] to the log of epoch ARGV[1] and answer {1, the log's end, the entries from position ARGV[2] up to
+the appended ones} (the caller knows its own); {0} when the replica must load the state again (another epoch, or its
+position was folded into the base)."""
 
 _SEED = """
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
@@ -316,10 +318,9 @@ class RedisStore:
             if answer[0]:
                 break
             await self._load(client)  # another epoch, or left behind a compaction: nothing was appended
-        _, end, entries = answer
-        theirs = len(entries) - len(mine)
+        _, end, theirs = answer
         replica = self._replica
-        for entry in entries[:theirs]:
+        for entry in theirs:
             await self._apply(replica, entry)
             self._position += 1
         for op in mine:
