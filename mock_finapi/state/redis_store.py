@@ -24,11 +24,15 @@ request begins with `prepare`, which catches the replica up (one round trip). Re
 Operations that meet while a round trip is on its way wait and go together in the next one (group commit): under
 load a round trip carries many operations, which is what keeps the cost per request low (bench/redis_store.py).
 
-The log is folded into the base (`compact`) once it holds `COMPACT_AT` entries: the process whose operation crossed
-that length writes its replica as the new base and trims the log in one script; a replica that fell behind the
-trimmed part reloads the base. Entries are pickles that only this module's allow-list may load
-(`_Unpickler.find_class`: the emulator's own records and a few standard types), so a Redis writer cannot make a
-replica run code.
+The log is folded into the base (`compact`) when an operation crosses a multiple of `COMPACT_AT` positions and the
+log holds at least as many entries as the state holds records: the process whose operation crossed writes its
+replica as the new base and trims the log in one script; a replica that fell behind the trimmed part reloads the
+base. Writing the base takes time in proportion to the state (on the event loop: a pause of the requests), so a
+larger state is folded more rarely, and the cost per operation stays about the same.
+
+Entries are pickles that only this module's allow-list may load (`_Unpickler.find_class`: the emulator's own records
+and a few standard types), so a Redis writer cannot make a replica run code; an entry that does not load is skipped
+by every replica alike (and logged).
 
 When Redis cannot be reached, or answers late (`TIMEOUT` seconds), the operations waiting fail with
 `errors.StoreUnavailable` (a finAPI-shaped 503); the next operation connects again by itself.
@@ -100,7 +104,8 @@ R = TypeVar("R")
 TIMEOUT = 5.0
 """Seconds a connection attempt or an answer of Redis may take before the operations waiting fail (503)."""
 COMPACT_AT = 20_000
-"""Log entries that make the process whose operation reached them fold the log into a new base."""
+"""Every this many log positions, the process whose operation crossed folds the log into a new base (when the log
+holds at least as many entries as the state holds records)."""
 BATCH = 500
 """Operations one round trip carries at most."""
 
@@ -113,11 +118,11 @@ local length = redis.call('LLEN', KEYS[2])
 if from < base or from > base + length then return {0} end
 local theirs = redis.call('LRANGE', KEYS[2], from - base, -1)
 if #ARGV > 2 then length = redis.call('RPUSH', KEYS[2], unpack(ARGV, 3)) end
-return {1, base + length, theirs}
+return {1, base + length, theirs, base}
 """
 """Append ARGV[3..] to the log of epoch ARGV[1] and answer {1, the log's end, the entries from position ARGV[2] up to
-the appended ones} (the caller knows its own); {0} when the replica must load the state again (another epoch, or its
-position was folded into the base)."""
+the appended ones (the caller knows its own), the log's first position}; {0} when the replica must load the state
+again (another epoch, or its position was folded into the base)."""
 
 _SEED = """
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
@@ -196,7 +201,11 @@ def _dumps(value: object) -> bytes:
 
 
 def _loads(data: bytes) -> Any:
-    return _Unpickler(io.BytesIO(data)).load()
+    """What `_dumps` wrote; errors.StoreUnavailable for anything else (a class outside the allow-list included)."""
+    try:
+        return _Unpickler(io.BytesIO(data)).load()
+    except Exception as exc:
+        raise errors.StoreUnavailable(f"The shared state holds data this server cannot read ({exc}).") from exc
 
 
 class _Op:
@@ -226,8 +235,7 @@ class RedisStore:
         self._pump: asyncio.Task[None] | None = None
         self._compacting = False
         self._compaction: asyncio.Future[None] | None = None
-        self.round_trips = 0
-        """Round trips of the log made by this process (bench/redis_store.py)."""
+        """The compaction on its way (held so that it is not collected before it ends)."""
 
     # connection
     def _client(self) -> aioredis.Redis:
@@ -241,12 +249,6 @@ class RedisStore:
         if self._loop is not loop:
             self._loop, self._pump, self._waiting = loop, None, []
         return client
-
-    async def attach(self) -> None:
-        """Join the sandbox under the prefix, seeding it with this store's initial state when it is empty. Raises
-        errors.StoreUnavailable when Redis cannot be reached."""
-        async with _reaching():
-            await self._attach()
 
     async def _attach(self) -> None:
         client = self._client()
@@ -313,12 +315,11 @@ class RedisStore:
         mine = [op for op in batch if op.name != _NOTHING]
         payloads = [_dumps((op.name, op.args, op.kwargs)) for op in mine]
         while True:
-            self.round_trips += 1
             answer = await _run(client, _APPEND, self._keys[:2], self._epoch, self._position, *payloads)
             if answer[0]:
                 break
             await self._load(client)  # another epoch, or left behind a compaction: nothing was appended
-        _, end, theirs = answer
+        _, end, theirs, first = answer
         replica = self._replica
         for entry in theirs:
             await self._apply(replica, entry)
@@ -336,14 +337,21 @@ class RedisStore:
             if not op.future.done():
                 op.future.set_result(None)
         self._position = end = int(end)
-        if mine and end // COMPACT_AT != (end - len(mine)) // COMPACT_AT and not self._compacting:
+        crossed = mine and end // COMPACT_AT != (end - len(mine)) // COMPACT_AT and not self._compacting
+        if crossed and end - int(first) >= _records(await replica.stats()):
             self._compaction = asyncio.ensure_future(self._compact(end, _dumps(replica)))
 
     @staticmethod
     async def _apply(replica: MemoryStore, entry: bytes) -> None:
-        name, args, kwargs = _loads(entry)
-        if name not in OPERATIONS:
-            raise errors.StoreUnavailable(f"the shared state holds an unknown operation: {name!r}")
+        """Apply a log entry; one that is not an operation of ours (written to Redis by someone else) is skipped,
+        by every replica alike."""
+        try:
+            name, args, kwargs = _loads(entry)
+            if name not in OPERATIONS:
+                raise errors.StoreUnavailable(f"unknown operation {name!r}")
+        except (errors.StoreUnavailable, TypeError, ValueError) as exc:
+            log.error("a log entry of the shared state was skipped: %s", exc)
+            return
         try:
             await getattr(MemoryStore, name)(replica, *args, **kwargs)
         except Exception:  # as on the replica that logged it: it changed nothing there either
@@ -622,6 +630,11 @@ async def _run(client: aioredis.Redis, script: str, keys: list[str], *args: str 
     """EVAL `script` on `keys` with `args` (redis-py's annotations of `eval` differ between its versions)."""
     run: Any = client.eval
     return await run(script, len(keys), *keys, *args)
+
+
+def _records(stats: Stats) -> int:
+    """The records of a state: what writing it as a base costs, roughly."""
+    return sum(stats[:-1])  # every count but the journal's bytes
 
 
 def _listed(ids: Sequence[int] | None) -> list[int] | None:

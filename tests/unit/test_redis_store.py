@@ -1,0 +1,118 @@
+"""What only the Redis backend has (mock_finapi/state/redis_store.py), on a real redis-server: several stores on one
+prefix serve one state, the log is folded into a base that replicas left behind reload, and the log only ever loads
+the emulator's own records. (The Store protocol itself is tested on both backends in test_store_protocol.py.)"""
+
+from __future__ import annotations
+
+import os
+import pickle
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import pytest
+import redis
+
+from mock_finapi.randomness import IDS
+from mock_finapi.state import redis_store
+from mock_finapi.state.memory import MemoryStore
+from mock_finapi.state.protocol import TokenPolicy
+from mock_finapi.state.redis_store import RedisStore
+from tests.redis_support import RedisServer, new_prefix
+from tests.unit.test_store_protocol import T0, fresh_state
+
+pytestmark = pytest.mark.anyio
+
+FRESH = TokenPolicy(reuse=False)
+
+
+@pytest.fixture
+async def stores(redis_server: RedisServer) -> AsyncIterator[Callable[..., RedisStore]]:
+    """Makes stores on one new prefix of the test process's redis-server (each seeded with its own state, which
+    only the first to reach the empty prefix puts there); closes them after."""
+    prefix, made = new_prefix(), []
+
+    def make(state: MemoryStore | None = None) -> RedisStore:
+        made.append(RedisStore(redis_server.url, prefix, state or fresh_state()))
+        return made[-1]
+
+    yield make
+    for store in made:
+        await store.close()
+
+
+def raw(redis_server: RedisServer) -> redis.Redis:
+    return redis.Redis.from_url(redis_server.url)
+
+
+async def test_a_second_store_on_the_prefix_joins_the_first_ones_state(stores: Callable[..., RedisStore]) -> None:
+    first = stores()
+    token = await first.issue_client_token("app", T0, FRESH)
+    second = stores(fresh_state(seed=99))  # a joiner's own state is not served
+
+    await second.prepare()
+
+    assert token.value in {t.value for t in await second.tokens(T0)}
+    assert await second.draw(IDS) == await first.draw(IDS) - 1  # one counter, in log order
+
+
+async def test_the_log_is_folded_into_a_base_that_a_store_left_behind_reloads(
+    stores: Callable[..., RedisStore], redis_server: RedisServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(redis_store, "COMPACT_AT", 8)
+    writer, behind = stores(), stores()
+    await behind.prepare()
+    drawn = [await writer.draw(IDS) for _ in range(60)]
+    if writer._compaction is not None:
+        await writer._compaction  # the last fold, if it is still on its way
+
+    meta = raw(redis_server).hgetall(f"{writer.prefix}:meta")
+    folded = int(meta[b"seq"])
+    assert folded > 0  # the log's start moved on
+    assert raw(redis_server).llen(f"{writer.prefix}:log") < 60
+    assert await behind.draw(IDS) == drawn[-1] + 1  # reloaded the base, then applied the rest
+    joiner = stores()
+    await joiner.prepare()
+    assert await joiner.draw(IDS) == drawn[-1] + 2
+
+
+async def test_a_large_state_is_folded_only_once_the_log_is_as_long(
+    stores: Callable[..., RedisStore], redis_server: RedisServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(redis_store, "COMPACT_AT", 8)
+    state = fresh_state()
+    for second in range(200):  # 200 more records than the scenario's
+        await state.issue_client_token("app", T0 + second, FRESH)
+    writer = stores(state)
+
+    for _ in range(60):
+        await writer.draw(IDS)
+
+    assert raw(redis_server).hget(f"{writer.prefix}:meta", "seq") == b"0"  # no fold: 60 entries, 200+ records
+    assert raw(redis_server).llen(f"{writer.prefix}:log") == 60
+
+
+class _Hostile:
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self) -> tuple[object, tuple[str]]:
+        return os.system, (f"touch {self.marker}",)
+
+
+async def test_a_log_entry_that_is_not_one_of_ours_is_skipped_and_never_run(
+    stores: Callable[..., RedisStore], redis_server: RedisServer, tmp_path: Path
+) -> None:
+    store = stores()
+    before = await store.draw(IDS)
+    marker = tmp_path / "ran"
+    log = f"{store.prefix}:log"
+    raw(redis_server).rpush(log, pickle.dumps(("draw", (_Hostile(marker),), {})), b"not a pickle")
+    raw(redis_server).rpush(log, pickle.dumps(("os.system", ("true",), {})))
+
+    after = await store.draw(IDS)  # the round trip brings the three entries first
+    joiner = stores()
+    await joiner.prepare()
+
+    assert not marker.exists()
+    assert after == before + 1  # none of them drew
+    assert await joiner.draw(IDS) == after + 1
