@@ -177,8 +177,12 @@ def main() -> int:
                 cell.commands += commands_after - commands
                 if not backend.redis:
                     background.append((commands_after - commands) / elapsed)
-            shown = ", ".join(f"{b.key}/{e} {cells[b.key, e].samples[-1].rps:,.0f}" for b, e in pairs)
-            print(f"  round {round_ + 1}: {shown} req/s", flush=True)
+            shown = ", ".join(
+                f"{b.key}/{e} {last.rps:,.0f} req/s p99 {last.percentile_ms(99):.1f} ms"
+                for b, e in pairs
+                if (last := cells[b.key, e].samples[-1])
+            )
+            print(f"  round {round_ + 1}: {shown}", flush=True)
     after = run.loadavg()
     idle_rate = statistics.median(background)
     seconds = args.duration

@@ -25,10 +25,10 @@ Operations that meet while a round trip is on its way wait and go together in th
 load a round trip carries many operations, which is what keeps the cost per request low (bench/redis_store.py).
 
 The log is folded into the base (`compact`) when an operation crosses a multiple of `COMPACT_AT` positions and the
-log holds at least as many entries as the state holds records: the process whose operation crossed writes its
-replica as the new base and trims the log in one script; a replica that fell behind the trimmed part reloads the
-base. Writing the base takes time in proportion to the state (on the event loop: a pause of the requests), so a
-larger state is folded more rarely, and the cost per operation stays about the same.
+log holds `COMPACT_RATIO` times as many entries as the state holds records: the process whose operation crossed
+writes its replica as the new base and trims the log in one script; a replica that fell behind the trimmed part
+reloads the base. Writing the base takes time in proportion to the state (on the event loop: a pause of the
+requests), so a larger state is folded more rarely, and the cost per operation stays about the same.
 
 Entries are pickles that only this module's allow-list may load (`_Unpickler.find_class`: the emulator's own records
 and a few standard types), so a Redis writer cannot make a replica run code; an entry that does not load is skipped
@@ -104,8 +104,12 @@ R = TypeVar("R")
 TIMEOUT = 5.0
 """Seconds a connection attempt or an answer of Redis may take before the operations waiting fail (503)."""
 COMPACT_AT = 20_000
-"""Every this many log positions, the process whose operation crossed folds the log into a new base (when the log
-holds at least as many entries as the state holds records)."""
+"""Every this many log positions, the process whose operation crossed folds the log into a new base, when the log
+holds COMPACT_RATIO times as many entries as the state holds records."""
+COMPACT_RATIO = 4
+"""Log entries per record of the state before a fold: writing a base pauses the requests in proportion to the state
+(2.7 µs per user), so a larger state is folded more rarely (bench/redis_store.py: at 1 the pauses set p99 latency);
+joining costs applying up to this many entries per record."""
 BATCH = 500
 """Operations one round trip carries at most."""
 
@@ -338,7 +342,7 @@ class RedisStore:
                 op.future.set_result(None)
         self._position = end = int(end)
         crossed = mine and end // COMPACT_AT != (end - len(mine)) // COMPACT_AT and not self._compacting
-        if crossed and end - int(first) >= _records(await replica.stats()):
+        if crossed and end - int(first) >= COMPACT_RATIO * _records(await replica.stats()):
             self._compaction = asyncio.ensure_future(self._compact(end, _dumps(replica)))
 
     @staticmethod
