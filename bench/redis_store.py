@@ -42,6 +42,8 @@ CONNECTIONS = 16
 GOAL = 0.4
 """Issue 21: one process on Redis serves at least this fraction of the memory backend's requests/s."""
 TICKS = 100  # os.sysconf("SC_CLK_TCK") on Linux
+PROCESSES = (1, 2, 4, 8, 16)
+"""The numbers of serving processes the scaling is worked out for."""
 
 ENDPOINTS = {
     "client_credentials": run.Target(
@@ -80,6 +82,9 @@ class Cell:
     @property
     def requests(self) -> int:
         return sum(s.requests for s in self.samples)
+
+    def per_request_us(self, seconds: float) -> float:
+        return seconds * 1e6 / self.requests
 
     @property
     def merged(self) -> run.Sample:
@@ -220,18 +225,48 @@ def report(
             rps = statistics.median(s.rps for s in cell.samples)
             ratio = statistics.median(s.rps / m.rps for s, m in zip(cell.samples, memory.samples, strict=True))
             merged = cell.merged
-            per = 1e6 / cell.requests
             trips = f"{cell.commands / cell.requests:.3f}" if backend.redis else "–"
-            redis_cpu = f"{cell.redis_cpu * per:.1f}" if backend.redis else "–"
+            redis_cpu = f"{cell.per_request_us(cell.redis_cpu):.1f}" if backend.redis else "–"
             lines.append(
                 f"| {target.title} | {backend.title} | {rps:,.0f} | {ratio:.2f} | {merged.percentile_ms(50):.2f} | "
-                f"{merged.percentile_ms(99):.2f} | {trips} | {redis_cpu} | {cell.server_cpu * per:.0f} |"
+                f"{merged.percentile_ms(99):.2f} | {trips} | {redis_cpu} | {cell.per_request_us(cell.server_cpu):.0f} |"
             )
             if backend.key == "redis":
                 verdicts.append(f"- {target.title}: Redis with one process at {ratio:.2f} of memory "
                                 f"(goal >= {GOAL}: {'met' if ratio >= GOAL else '**MISSED**'})")  # fmt: skip
-    lines += ["", *verdicts, "", f"Background (idle servers' upkeep): {idle_rate:.1f} round trips/s, taken off."]
+    lines += ["", *verdicts, "", f"Background (idle servers' upkeep): {idle_rate:.1f} round trips/s, taken off.", ""]
+    lines += scaling(cells)
     return "\n".join(lines) + "\n"
+
+
+def scaling(cells: dict[tuple[str, str], Cell]) -> list[str]:
+    """Throughput with N serving processes (workers or replicas, a core each) and Redis on a core of its own, worked
+    out from the CPU times above: every process applies every logged operation, so a request costs the process that
+    serves it C1 and each other process A (C2 - C1: what the second worker added per request, all processes
+    together); Redis, one thread, spends R1 per request plus r (R2 - R1) for each further process that reads it."""
+    lines = [
+        "## Scaling, worked out on paper from the CPU times above",
+        "",
+        "N processes on N cores, Redis on one more: serving N x 10^6 / (C1 + (N - 1) A) req/s, Redis at most "
+        "10^6 / (R1 + (N - 1) r) req/s (its one thread); the lower of the two holds.",
+        "",
+        "| endpoint | C1 µs | A µs | R1 µs | r µs | N=1 | N=2 | N=4 | N=8 | N=16 | limit |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for endpoint, target in ENDPOINTS.items():
+        one, two = cells["redis", endpoint], cells["redis_2", endpoint]
+        c1, r1 = one.per_request_us(one.server_cpu), one.per_request_us(one.redis_cpu)
+        a = max(two.per_request_us(two.server_cpu) - c1, 0.0)
+        r = max(two.per_request_us(two.redis_cpu) - r1, 0.0)
+        serving = {n: n * 1e6 / (c1 + (n - 1) * a) for n in PROCESSES}
+        redis_cap = {n: 1e6 / (r1 + (n - 1) * r) for n in PROCESSES}
+        shown = " | ".join(f"{min(serving[n], redis_cap[n]):,.0f}" for n in PROCESSES)
+        redis_from = next((n for n in PROCESSES if redis_cap[n] < serving[n]), None)
+        limit = f"Redis, from N={redis_from}" if redis_from else "serving"
+        if redis_from is None and a:
+            limit += f" (at most {1e6 / a:,.0f} as N grows)"
+        lines.append(f"| {target.title} | {c1:.0f} | {a:.0f} | {r1:.1f} | {r:.1f} | {shown} | {limit} |")
+    return lines
 
 
 def redis_version() -> str:

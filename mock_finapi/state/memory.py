@@ -224,6 +224,18 @@ class MemoryStore:
             or (len(t.tokens) < t.tokens_peak // 4 and t.tokens_peak >= SHRINK_FROM)
         )
 
+    def resolves_quietly(self, value: str, now: float) -> bool:
+        """Whether `resolve(value, now)` changes nothing: no purge due, neither the token nor its user due to go (a
+        shared state then answers it from its replica without logging it)."""
+        t = self._t
+        if self.purge_due(now):
+            return False
+        token = t.tokens.get(value)
+        if token is None or token.user_id is None:
+            return token is None or not _expired(token, now)
+        user = t.mandators.get(token.mandator_id, {}).get(_key(token.user_id))
+        return not _expired(token, now) and (user is None or user.delete_at is None or user.delete_at > now)
+
     def draw_now(self, stream: str) -> int:
         """`draw` for building."""
         return self._draw(self._t, stream)
