@@ -4,10 +4,12 @@ and key prefix (`serve --state redis://HOST:PORT/DB`).
 Redis holds the whole state as an ordered log of the store's operations on top of a base image, and the log's
 order is the one truth every process agrees on (state machine replication, as Redis' own append-only file does it):
 
-- `{prefix}:log`: a list of operations (`create_user`, `issue_client_token`, `fire_fault`, `record`, `replace`...),
-  each with its arguments, the virtual time it acts at included;
+- `{prefix}:log`: a list of entries, each the operations of one round trip of one process (`create_user`,
+  `issue_client_token`, `fire_fault`, `record`, `replace`...) with their arguments, the virtual time they act at
+  included;
 - `{prefix}:base`: the state (a `MemoryStore`'s tables) before the log's first entry; `{prefix}:meta`: a hash with
-  the log's first position (`seq`) and the sandbox's `epoch` (a new one when the prefix is seeded from scratch).
+  the log's first position (`seq`), its bytes since the base and the bytes at which it is folded (`bytes`,
+  `limit`), and the sandbox's `epoch` (a new one when the prefix is seeded from scratch).
 
 Every process keeps a replica of the state (a `MemoryStore`) that has applied the log up to some position. An
 operation that may change the state is appended to the log by one Lua script, which answers the entries other
@@ -27,11 +29,10 @@ kinds of operation skip the queue: `resolve` when it would change nothing (no pu
 a read of the replica, and `record` (the journal) is queued without waiting for its round trip; the journal's
 reads catch up first, so they see every entry recorded before.
 
-The log is folded into the base (`compact`) when an operation crosses a multiple of `COMPACT_AT` positions and the
-log holds `COMPACT_RATIO` times as many entries as the state holds records: the process whose operation crossed
-writes its replica as the new base and trims the log in one script; a replica that fell behind the trimmed part
-reloads the base. Writing the base takes time in proportion to the state (on the event loop: a pause of the
-requests), so a larger state is folded more rarely, and the cost per operation stays about the same.
+The log is folded into the base (`compact`) each time it grows by `COMPACT_RATIO` times the base's bytes (the rule
+of Redis' own append-only file rewrite): the process whose entry crossed that mark writes its replica as the new
+base and trims the log in one script; a replica that fell behind the trimmed part reloads the base. Writing the base
+pauses the requests in proportion to the state, so a larger state is folded more rarely.
 
 Entries are pickles that only this module's allow-list may load (`_Unpickler.find_class`: the emulator's own records
 and a few standard types), so a Redis writer cannot make a replica run code; an entry that does not load is skipped
@@ -106,39 +107,47 @@ R = TypeVar("R")
 
 TIMEOUT = 5.0
 """Seconds a connection attempt or an answer of Redis may take before the operations waiting fail (503)."""
-COMPACT_AT = 20_000
-"""Every this many log positions, the process whose operation crossed folds the log into a new base, when the log
-holds COMPACT_RATIO times as many entries as the state holds records."""
-COMPACT_RATIO = 4
-"""Log entries per record of the state before a fold: writing a base pauses the requests in proportion to the state
-(2.7 µs per user), so a larger state is folded more rarely (bench/redis_store.py: at 1 the pauses set p99 latency);
-joining costs applying up to this many entries per record."""
+COMPACT_RATIO = 8
+"""The log is folded into a new base each time it grows by this many times the base's bytes (at least
+COMPACT_MIN_BYTES): writing a base pauses the requests in proportion to the state (2.7 µs per user), so a larger
+state is folded more rarely (bench/redis_store.py: folding as often as the log held one entry per record, the
+pauses set p99 latency), and Redis holds at most about this many times the state's bytes in log."""
+COMPACT_MIN_BYTES = 4 * 1024 * 1024
+"""Log bytes before the first fold of a small state."""
 BATCH = 500
 """Operations one round trip carries at most."""
 
 _APPEND = """
-local epoch, seq = unpack(redis.call('HMGET', KEYS[1], 'epoch', 'seq'))
+local epoch, seq, bytes, limit = unpack(redis.call('HMGET', KEYS[1], 'epoch', 'seq', 'bytes', 'limit'))
 if epoch ~= ARGV[1] then return {0} end
 local base = tonumber(seq)
 local from = tonumber(ARGV[2])
 local length = redis.call('LLEN', KEYS[2])
 if from < base or from > base + length then return {0} end
 local theirs = redis.call('LRANGE', KEYS[2], from - base, -1)
-if #ARGV > 2 then length = redis.call('RPUSH', KEYS[2], unpack(ARGV, 3)) end
-return {1, base + length, theirs, base}
+local fold = 0
+if ARGV[3] then
+  length = redis.call('RPUSH', KEYS[2], ARGV[3])
+  local before, every = tonumber(bytes) or 0, tonumber(limit)
+  local after = redis.call('HINCRBY', KEYS[1], 'bytes', #ARGV[3])
+  if every and math.floor(after / every) > math.floor(before / every) then fold = 1 end
+end
+return {1, base + length, theirs, fold}
 """
-"""Append ARGV[3..] to the log of epoch ARGV[1] and answer {1, the log's end, the entries from position ARGV[2] up to
-the appended ones (the caller knows its own), the log's first position}; {0} when the replica must load the state
-again (another epoch, or its position was folded into the base)."""
+"""Append ARGV[3] (if given) to the log of epoch ARGV[1] and answer {1, the log's end, the entries from position
+ARGV[2] up to the appended one (the caller knows its own), 1 when the log's bytes crossed a multiple of the fold
+limit with it (the caller folds)}; {0} when the replica must load the state again (another epoch, or its position
+was folded into the base)."""
 
 _SEED = """
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-redis.call('HSET', KEYS[1], 'epoch', ARGV[1], 'seq', 0)
+redis.call('HSET', KEYS[1], 'epoch', ARGV[1], 'seq', 0, 'bytes', 0, 'limit', ARGV[3])
 redis.call('SET', KEYS[3], ARGV[2])
 redis.call('DEL', KEYS[2])
 return 1
 """
-"""Seed an empty prefix with the base ARGV[2] under epoch ARGV[1]; 0 when the prefix holds a sandbox already."""
+"""Seed an empty prefix with the base ARGV[2] (fold limit ARGV[3]) under epoch ARGV[1]; 0 when the prefix holds a
+sandbox already."""
 
 _LOAD = """
 local epoch, seq = unpack(redis.call('HMGET', KEYS[1], 'epoch', 'seq'))
@@ -152,11 +161,14 @@ local epoch, seq = unpack(redis.call('HMGET', KEYS[1], 'epoch', 'seq'))
 local base, upto = tonumber(seq), tonumber(ARGV[2])
 if epoch ~= ARGV[1] or upto <= base or upto > base + redis.call('LLEN', KEYS[2]) then return 0 end
 redis.call('LTRIM', KEYS[2], upto - base, -1)
+local bytes = 0
+for _, entry in ipairs(redis.call('LRANGE', KEYS[2], 0, -1)) do bytes = bytes + #entry end
 redis.call('SET', KEYS[3], ARGV[3])
-redis.call('HSET', KEYS[1], 'seq', upto)
+redis.call('HSET', KEYS[1], 'seq', upto, 'bytes', bytes, 'limit', ARGV[4])
 return 1
 """
-"""Make ARGV[3] (the state at position ARGV[2]) the base and drop the entries before it; 0 when that is not newer."""
+"""Make ARGV[3] (the state at position ARGV[2]; fold limit ARGV[4]) the base and drop the entries before it; 0 when
+that is not newer."""
 
 _SAFE_MODULES = frozenset(
     {
@@ -261,7 +273,8 @@ class RedisStore:
         client = self._client()
         if self._seed_state is not None:
             epoch = secrets.token_hex(8)
-            if await _run(client, _SEED, self._keys, epoch, _dumps(self._seed_state)):
+            base = _dumps(self._seed_state)
+            if await _run(client, _SEED, self._keys, epoch, base, _fold_limit(base)):
                 self._replica, self._epoch, self._position, self._seed_state = self._seed_state, epoch, 0, None
                 return
         await self._load(client)
@@ -333,13 +346,13 @@ class RedisStore:
         if self._position < 0:
             await self._attach()
         mine = [op for op in batch if op.name != _NOTHING]
-        payloads = [_dumps((op.name, op.args, op.kwargs)) for op in mine]
+        payload = [_dumps([(op.name, op.args, op.kwargs) for op in mine])] if mine else []  # one entry per round
         while True:
-            answer = await _run(client, _APPEND, self._keys[:2], self._epoch, self._position, *payloads)
+            answer = await _run(client, _APPEND, self._keys[:2], self._epoch, self._position, *payload)
             if answer[0]:
                 break
             await self._load(client)  # another epoch, or left behind a compaction: nothing was appended
-        _, end, theirs, first = answer
+        _, end, theirs, fold = answer
         replica = self._replica
         for entry in theirs:
             await self._apply(replica, entry)
@@ -357,30 +370,38 @@ class RedisStore:
             if not op.future.done():
                 op.future.set_result(None)
         self._position = end = int(end)
-        crossed = mine and end // COMPACT_AT != (end - len(mine)) // COMPACT_AT and not self._compacting
-        if crossed and end - int(first) >= COMPACT_RATIO * _records(await replica.stats()):
+        if fold and not self._compacting:
             self._compaction = asyncio.ensure_future(self._compact(end, _dumps(replica)))
 
     @staticmethod
     async def _apply(replica: MemoryStore, entry: bytes) -> None:
-        """Apply a log entry; one that is not an operation of ours (written to Redis by someone else) is skipped,
-        by every replica alike."""
+        """Apply a log entry (the operations of one round, in order); what is not an operation of ours (written to
+        Redis by someone else) is skipped, by every replica alike."""
         try:
-            name, args, kwargs = _loads(entry)
-            if name not in OPERATIONS:
-                raise errors.StoreUnavailable(f"unknown operation {name!r}")
-        except (errors.StoreUnavailable, TypeError, ValueError) as exc:
+            ops = _loads(entry)
+            if not isinstance(ops, list):
+                raise errors.StoreUnavailable("not a list of operations")
+        except errors.StoreUnavailable as exc:
             log.error("a log entry of the shared state was skipped: %s", exc)
             return
-        try:
-            await getattr(MemoryStore, name)(replica, *args, **kwargs)
-        except Exception:  # as on the replica that logged it: it changed nothing there either
-            log.debug("logged %s failed (as it did where it was logged)", name, exc_info=True)
+        for op in ops:
+            try:
+                name, args, kwargs = op
+                if name not in OPERATIONS:
+                    raise ValueError(f"unknown operation {name!r}")
+                call = getattr(MemoryStore, name)(replica, *args, **kwargs)
+            except (TypeError, ValueError) as exc:
+                log.error("an operation of the shared state's log was skipped: %s", exc)
+                continue
+            try:
+                await call
+            except Exception:  # as on the replica that logged it: it changed nothing there either
+                log.debug("logged %s failed (as it did where it was logged)", name, exc_info=True)
 
     async def _compact(self, position: int, base: bytes) -> None:
         self._compacting = True
         try:
-            await _run(self._client(), _COMPACT, self._keys, self._epoch, position, base)
+            await _run(self._client(), _COMPACT, self._keys, self._epoch, position, base, _fold_limit(base))
         except RedisError:
             log.warning("folding the log into a new base failed; the next one will try again", exc_info=True)
         finally:
@@ -662,9 +683,9 @@ def _lost(logged: asyncio.Future[None], entry: Entry) -> None:
         log.warning("journal entry of %s %s lost: %s", entry.method, entry.path, logged.exception())
 
 
-def _records(stats: Stats) -> int:
-    """The records of a state: what writing it as a base costs, roughly."""
-    return sum(stats[:-1])  # every count but the journal's bytes
+def _fold_limit(base: bytes) -> int:
+    """The log's growth in bytes after which it is folded into a new base, for a base of these bytes."""
+    return max(COMPACT_MIN_BYTES, COMPACT_RATIO * len(base))
 
 
 def _listed(ids: Sequence[int] | None) -> list[int] | None:

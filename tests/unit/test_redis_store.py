@@ -80,16 +80,15 @@ async def raw_log_length(store: RedisStore) -> int:
 async def test_the_log_is_folded_into_a_base_that_a_store_left_behind_reloads(
     stores: Callable[..., RedisStore], redis_server: RedisServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(redis_store, "COMPACT_AT", 8)
+    monkeypatch.setattr(redis_store, "COMPACT_RATIO", 0)
+    monkeypatch.setattr(redis_store, "COMPACT_MIN_BYTES", 1000)  # a fold every kilobyte of log
     writer, behind = stores(), stores()
     await behind.prepare()
-    drawn = [await writer.draw(IDS) for _ in range(60)]
-    if writer._compaction is not None:
-        await writer._compaction  # the last fold, if it is still on its way
+    drawn = [await writer.draw(IDS) for _ in range(60)]  # a round trip, an entry each
+    await folded(writer)
 
     meta = raw(redis_server).hgetall(f"{writer.prefix}:meta")
-    folded = int(meta[b"seq"])
-    assert folded > 0  # the log's start moved on
+    assert int(meta[b"seq"]) > 0  # the log's start moved on
     assert raw(redis_server).llen(f"{writer.prefix}:log") < 60
     assert await behind.draw(IDS) == drawn[-1] + 1  # reloaded the base, then applied the rest
     joiner = stores()
@@ -97,26 +96,34 @@ async def test_the_log_is_folded_into_a_base_that_a_store_left_behind_reloads(
     assert await joiner.draw(IDS) == drawn[-1] + 2
 
 
-async def test_a_large_state_is_folded_only_once_the_log_is_long_enough(
+async def test_the_log_is_folded_once_it_grew_by_the_ratio_of_the_bases_bytes(
     stores: Callable[..., RedisStore], redis_server: RedisServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(redis_store, "COMPACT_AT", 8)
+    monkeypatch.setattr(redis_store, "COMPACT_RATIO", 2)
+    monkeypatch.setattr(redis_store, "COMPACT_MIN_BYTES", 0)
     state = fresh_state()
-    for second in range(200):  # 200 tokens more than the scenario has
+    for second in range(200):  # a larger base: 200 tokens more than the scenario has
         await state.issue_client_token("app", T0 + second, FRESH)
-    needed = redis_store.COMPACT_RATIO * redis_store._records(await state.stats())
     writer = stores(state)
+    await writer.prepare()
+    meta, client = f"{writer.prefix}:meta", raw(redis_server)
+    base = client.strlen(f"{writer.prefix}:base")
+    assert int(client.hget(meta, "limit") or 0) == 2 * base
 
-    for _ in range(needed - 8):
+    grown = [0]
+    while client.hget(meta, "seq") == b"0":
         await writer.draw(IDS)
-    assert raw(redis_server).hget(f"{writer.prefix}:meta", "seq") == b"0"  # no fold yet
-    assert raw(redis_server).llen(f"{writer.prefix}:log") == needed - 8
-    for _ in range(16):
-        await writer.draw(IDS)
-    if writer._compaction is not None:
-        await writer._compaction
+        grown.append(int(client.hget(meta, "bytes") or 0))  # the fold on its way has not run: nothing yielded yet
+        await folded(writer)
 
-    assert int(raw(redis_server).hget(f"{writer.prefix}:meta", "seq") or 0) >= needed
+    assert grown[-2] < 2 * base <= grown[-1]  # folded by the entry that crossed the mark, not before
+    assert int(client.hget(meta, "limit") or 0) == 2 * client.strlen(f"{writer.prefix}:base")
+
+
+async def folded(store: RedisStore) -> None:
+    """Wait for the fold on its way, if any."""
+    if store._compaction is not None:
+        await store._compaction
 
 
 class _Hostile:
@@ -134,13 +141,13 @@ async def test_a_log_entry_that_is_not_one_of_ours_is_skipped_and_never_run(
     before = await store.draw(IDS)
     marker = tmp_path / "ran"
     log = f"{store.prefix}:log"
-    raw(redis_server).rpush(log, pickle.dumps(("draw", (_Hostile(marker),), {})), b"not a pickle")
-    raw(redis_server).rpush(log, pickle.dumps(("os.system", ("true",), {})))
+    raw(redis_server).rpush(log, pickle.dumps([("draw", (_Hostile(marker),), {})]), b"not a pickle")
+    raw(redis_server).rpush(log, pickle.dumps([("system", ("true",), {}), ("draw", (IDS,), {})]))  # one of ours
 
     after = await store.draw(IDS)  # the round trip brings the three entries first
     joiner = stores()
     await joiner.prepare()
 
     assert not marker.exists()
-    assert after == before + 1  # none of them drew
+    assert after == before + 2  # only the operation of ours among them drew
     assert await joiner.draw(IDS) == after + 1
