@@ -7,9 +7,10 @@ order is the one truth every process agrees on (state machine replication, as Re
 - `{prefix}:log`: a list of entries, each the operations of one round trip of one process (`create_user`,
   `issue_client_token`, `fire_fault`, `record`, `replace`...) with their arguments, the virtual time they act at
   included;
-- `{prefix}:base`: the state (a `MemoryStore`'s tables) before the log's first entry; `{prefix}:meta`: a hash with
-  the log's first position (`seq`), its bytes since the base and the bytes at which it is folded (`bytes`,
-  `limit`), and the sandbox's `epoch` (a new one when the prefix is seeded from scratch).
+- `{prefix}:base`: the state (a `MemoryStore`'s tables) at a position of the log; `{prefix}:meta`: a hash with the
+  log's first position (`seq`), the base's (`at`: the log holds the entries since the previous base), the log's
+  bytes since the base and the bytes at which it is folded (`bytes`, `limit`), and the sandbox's `epoch` (a new one
+  when the prefix is seeded from scratch).
 
 Every process keeps a replica of the state (a `MemoryStore`) that has applied the log up to some position. An
 operation that may change the state is appended to the log by one Lua script, which answers the entries other
@@ -31,8 +32,8 @@ reads catch up first, so they see every entry recorded before.
 
 The log is folded into the base (`compact`) each time it grows by `COMPACT_RATIO` times the base's bytes (the rule
 of Redis' own append-only file rewrite): the process whose entry crossed that mark writes its replica as the new
-base and trims the log in one script; a replica that fell behind the trimmed part reloads the base. Writing the base
-pauses the requests in proportion to the state, so a larger state is folded more rarely.
+base and trims the log up to the previous base in one script; a replica a whole fold behind reloads the base.
+Writing the base pauses the requests in proportion to the state, so a larger state is folded more rarely.
 
 Entries are pickles that only this module's allow-list may load (`_Unpickler.find_class`: the emulator's own records
 and a few standard types), so a Redis writer cannot make a replica run code; an entry that does not load is skipped
@@ -141,7 +142,7 @@ was folded into the base)."""
 
 _SEED = """
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-redis.call('HSET', KEYS[1], 'epoch', ARGV[1], 'seq', 0, 'bytes', 0, 'limit', ARGV[3])
+redis.call('HSET', KEYS[1], 'epoch', ARGV[1], 'seq', 0, 'at', 0, 'bytes', 0, 'limit', ARGV[3])
 redis.call('SET', KEYS[3], ARGV[2])
 redis.call('DEL', KEYS[2])
 return 1
@@ -150,25 +151,27 @@ return 1
 sandbox already."""
 
 _LOAD = """
-local epoch, seq = unpack(redis.call('HMGET', KEYS[1], 'epoch', 'seq'))
+local epoch, seq, at = unpack(redis.call('HMGET', KEYS[1], 'epoch', 'seq', 'at'))
 if not epoch then return {} end
-return {epoch, tonumber(seq), redis.call('GET', KEYS[3]), redis.call('LRANGE', KEYS[2], 0, -1)}
+local since = redis.call('LRANGE', KEYS[2], tonumber(at) - tonumber(seq), -1)
+return {epoch, tonumber(at), redis.call('GET', KEYS[3]), since}
 """
-"""The sandbox as it stands: {epoch, the log's first position, the base, the log}; {} for an empty prefix."""
+"""The sandbox as it stands: {epoch, the base's position, the base, the log from there}; {} for an empty prefix."""
 
 _COMPACT = """
-local epoch, seq = unpack(redis.call('HMGET', KEYS[1], 'epoch', 'seq'))
-local base, upto = tonumber(seq), tonumber(ARGV[2])
-if epoch ~= ARGV[1] or upto <= base or upto > base + redis.call('LLEN', KEYS[2]) then return 0 end
-redis.call('LTRIM', KEYS[2], upto - base, -1)
+local epoch, seq, at = unpack(redis.call('HMGET', KEYS[1], 'epoch', 'seq', 'at'))
+local first, last, upto = tonumber(seq), tonumber(at), tonumber(ARGV[2])
+if epoch ~= ARGV[1] or upto <= last or upto > first + redis.call('LLEN', KEYS[2]) then return 0 end
+redis.call('LTRIM', KEYS[2], last - first, -1)
 local bytes = 0
-for _, entry in ipairs(redis.call('LRANGE', KEYS[2], 0, -1)) do bytes = bytes + #entry end
+for _, entry in ipairs(redis.call('LRANGE', KEYS[2], upto - last, -1)) do bytes = bytes + #entry end
 redis.call('SET', KEYS[3], ARGV[3])
-redis.call('HSET', KEYS[1], 'seq', upto, 'bytes', bytes, 'limit', ARGV[4])
+redis.call('HSET', KEYS[1], 'seq', last, 'at', upto, 'bytes', bytes, 'limit', ARGV[4])
 return 1
 """
-"""Make ARGV[3] (the state at position ARGV[2]; fold limit ARGV[4]) the base and drop the entries before it; 0 when
-that is not newer."""
+"""Make ARGV[3] (the state at position ARGV[2]; fold limit ARGV[4]) the base, and drop the entries before the
+previous base's position, so that a replica that is not a whole fold behind goes on without loading the new base; 0
+when the base is not newer."""
 
 _SAFE_MODULES = frozenset(
     {

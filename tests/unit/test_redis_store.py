@@ -8,6 +8,7 @@ import os
 import pickle
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 import redis
@@ -111,13 +112,38 @@ async def test_the_log_is_folded_once_it_grew_by_the_ratio_of_the_bases_bytes(
     assert int(client.hget(meta, "limit") or 0) == 2 * base
 
     grown = [0]
-    while client.hget(meta, "seq") == b"0":
+    while client.hget(meta, "at") == b"0":
         await writer.draw(IDS)
         grown.append(int(client.hget(meta, "bytes") or 0))  # the fold on its way has not run: nothing yielded yet
         await folded(writer)
 
     assert grown[-2] < 2 * base <= grown[-1]  # folded by the entry that crossed the mark, not before
+    assert client.hget(meta, "seq") == b"0"  # the log keeps the entries since the previous base
     assert int(client.hget(meta, "limit") or 0) == 2 * client.strlen(f"{writer.prefix}:base")
+
+
+async def test_a_store_less_than_a_fold_behind_goes_on_without_loading_the_base(
+    stores: Callable[..., RedisStore], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(redis_store, "COMPACT_RATIO", 0)
+    monkeypatch.setattr(redis_store, "COMPACT_MIN_BYTES", 1000)
+    writer, behind = stores(), stores()
+    await behind.prepare()
+    drawn = await writer.draw(IDS)
+    while writer._compaction is None:  # until the first fold
+        drawn = await writer.draw(IDS)
+    await folded(writer)
+    loads: list[RedisStore] = []
+    original = RedisStore._load
+
+    async def load(store: RedisStore, client: Any) -> None:
+        loads.append(store)
+        await original(store, client)
+
+    monkeypatch.setattr(RedisStore, "_load", load)
+
+    assert await behind.draw(IDS) == drawn + 1
+    assert loads == []
 
 
 async def folded(store: RedisStore) -> None:
