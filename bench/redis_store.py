@@ -101,11 +101,11 @@ class Cell:
 async def replay(url: str, prefix: str) -> tuple[int, float]:
     """What a replica spends on the operations of other processes: the log of `prefix` since its base applied to a
     copy of that base, as a process does with the entries a round trip brings. Answers (operations, CPU seconds)."""
-    client = aioredis.Redis.from_url(url)
-    try:  # Any: redis-py's annotations of these answers differ between its versions
-        meta: Any = await client.hgetall(f"{prefix}:meta")
-        entries: Any = await client.lrange(f"{prefix}:log", int(meta[b"at"]) - int(meta[b"seq"]), -1)
-        base: Any = await client.get(f"{prefix}:base")
+    client: Any = aioredis.Redis.from_url(url)  # Any: redis-py's annotations differ between its versions
+    try:
+        meta = await client.hgetall(f"{prefix}:meta")
+        entries = await client.lrange(f"{prefix}:log", int(meta[b"at"]) - int(meta[b"seq"]), -1)
+        base = await client.get(f"{prefix}:base")
     finally:
         await client.aclose()
     replica = redis_store._loads(base)
@@ -138,9 +138,10 @@ def redis_server(work: Path, pin: bool) -> Iterator[str]:
         stop(process)
 
 
-def redis_counters(client: redis.Redis) -> tuple[float, float]:
-    """(round trips, CPU seconds) of the Redis server so far: every round trip of the backend is one EVAL (the
-    commands its scripts run are counted apart, under their own names)."""
+def redis_counters(client: Any) -> tuple[float, float]:
+    """(round trips, CPU seconds) of the Redis server so far (`client`: a redis.Redis; Any, as its annotations differ
+    between redis-py versions): every round trip of the backend is one EVAL (the commands its scripts run are
+    counted apart, under their own names)."""
     info = client.info("everything")
     trips = sum(float(info.get(f"cmdstat_{name}", {}).get("calls", 0)) for name in ("eval", "evalsha"))
     return trips, float(info["used_cpu_user"]) + float(info["used_cpu_sys"])
