@@ -111,8 +111,9 @@ TIMEOUT = 5.0
 COMPACT_RATIO = 8
 """The log is folded into a new base each time it grows by this many times the base's bytes (at least
 COMPACT_MIN_BYTES): writing a base pauses the requests in proportion to the state (2.7 µs per user), so a larger
-state is folded more rarely (bench/redis_store.py: folding as often as the log held one entry per record, the
-pauses set p99 latency), and Redis holds at most about this many times the state's bytes in log."""
+state is folded more rarely (bench/redis_store.py: folding whenever the log held as many entries as the state
+records, the pauses set p99 latency). Redis keeps the log since the previous base: up to about twice this many
+times the base's bytes."""
 COMPACT_MIN_BYTES = 4 * 1024 * 1024
 """Log bytes before the first fold of a small state."""
 BATCH = 500
