@@ -335,7 +335,7 @@ def reach_state(store: Store, settings: Settings) -> bool:
     """Join the shared state before serving (seeding it when it is empty); False, said on stderr, when it cannot be
     reached."""
     from mock_finapi.errors import StoreUnavailable
-    from mock_finapi.state.redis_store import shown_url
+    from mock_finapi.settings import shown_state
 
     async def join() -> None:
         try:
@@ -346,7 +346,7 @@ def reach_state(store: Store, settings: Settings) -> bool:
     try:
         asyncio.run(join())
     except StoreUnavailable as exc:
-        print(f"mock-finapi: cannot reach the shared state at {shown_url(settings.state)}: {exc}", file=sys.stderr)
+        print(f"mock-finapi: cannot reach the shared state at {shown_state(settings.state)}: {exc}", file=sys.stderr)
         return False
     return True
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from mock_finapi.settings import DEFAULT_HOST, DEFAULT_PORT, DEFAULT_STATE_PREFIX, MEMORY
+from mock_finapi.settings import DEFAULT_HOST, DEFAULT_PORT, DEFAULT_STATE_PREFIX, MEMORY, shown_state
 
 ENV_PREFIX = "MOCK_FINAPI_"
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
@@ -79,12 +79,19 @@ def public_url(value: str) -> str:
 
 
 def state(value: str) -> str:
-    """`memory` or a Redis URL (redis://, rediss:// or unix://)."""
+    """`memory` or a Redis URL (redis://, rediss:// or unix://; a port from 1 to 65535, a database number)."""
     if value.lower() == MEMORY:
         return MEMORY
-    parts = urlsplit(value)
+    parts, shown = urlsplit(value), shown_state(value)
     if parts.scheme not in ("redis", "rediss", "unix") or not (parts.hostname or parts.path):
-        raise ValueError(f"must be memory or a Redis URL such as redis://127.0.0.1:6379/0, not {value!r}")
+        raise ValueError(f"must be memory or a Redis URL such as redis://127.0.0.1:6379/0, not {shown!r}")
+    try:
+        parts.port  # noqa: B018 - it checks the port
+    except ValueError:
+        raise ValueError(f"the port must be a number from 0 to 65535, in {shown!r}") from None
+    database = "" if parts.scheme == "unix" else parts.path.strip("/")
+    if database and not database.isdigit():
+        raise ValueError(f"the database must be a number (redis://HOST:PORT/0), in {shown!r}")
     return value
 
 
@@ -115,6 +122,8 @@ class Option:
     kind: Literal["value", "switch", "list"] = "value"
     separator: str = os.pathsep
     metavar: str | None = None
+    shown: Callable[[str], str] = str
+    """A value as an error message shows it (without a password)."""
 
     @property
     def flag(self) -> str:
@@ -174,6 +183,7 @@ OPTIONS = (
         "where the state lives: memory (this process, the default) or a Redis URL redis://HOST:PORT/DB that "
         "workers and replicas share",
         metavar="memory|URL",
+        shown=shown_state,
     ),
     Option(
         "state-prefix",
@@ -250,7 +260,7 @@ def resolve(
             source, raw = f"argument {option.flag}", given
         elif option.variable in os.environ:
             raw = os.environ[option.variable]
-            source = f"{option.variable}={raw!r}"
+            source = f"{option.variable}={option.shown(raw)!r}"
             if option.kind == "list":
                 raw = [item for item in raw.split(option.separator) if item]
         else:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Literal, NamedTuple
+from urllib.parse import urlsplit, urlunsplit
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8080
@@ -68,3 +69,13 @@ class Settings:
     public_url: str | None = None
     """The base URL web form `url`s point at (`--public-url`, behind a proxy or in a container); None: the
     request's own scheme, host and port."""
+
+
+def shown_state(url: str) -> str:
+    """A state URL as messages show it: its password as `***`."""
+    parts = urlsplit(url)
+    if not parts.password:
+        return url
+    host = parts.netloc.rpartition("@")[2]
+    user = f"{parts.username}:" if parts.username else ":"
+    return urlunsplit(parts._replace(netloc=f"{user}***@{host}"))

@@ -338,3 +338,29 @@ def test_console_script_runs_the_same_cli() -> None:
         [str(SCRIPT), "scenarios"], capture_output=True, text=True, timeout=START_TIMEOUT, env=clean_env(), check=False
     )
     assert (result.returncode, result.stdout) == (0, run("scenarios").stdout)
+
+
+@pytest.mark.parametrize(
+    ("url", "problem"),
+    [
+        ("http://127.0.0.1:6379/0", "must be memory or a Redis URL such as redis://127.0.0.1:6379/0, not"),
+        ("redis://", "must be memory or a Redis URL such as redis://127.0.0.1:6379/0, not"),
+        ("redis://127.0.0.1:99999/0", "the port must be a number from 0 to 65535, in"),
+        ("redis://127.0.0.1:six/0", "the port must be a number from 0 to 65535, in"),
+        ("redis://127.0.0.1:6379/zero", "the database must be a number (redis://HOST:PORT/0), in"),
+    ],
+)
+def test_a_state_that_is_no_redis_url_is_a_usage_error(url: str, problem: str) -> None:
+    result = run("serve", "--port", "0", "--state", url)
+    assert result.returncode == 2
+    assert result.stderr.splitlines()[-1] == f"mock-finapi serve: error: argument --state: {problem} {url!r}"
+
+
+def test_a_bad_state_url_in_the_environment_never_shows_its_password() -> None:
+    result = run("serve", env=clean_env(MOCK_FINAPI_STATE="redis://:hunter2@127.0.0.1:6379/zero"))
+    assert result.returncode == 2
+    assert result.stderr.splitlines()[-1] == (
+        "mock-finapi serve: error: MOCK_FINAPI_STATE='redis://:***@127.0.0.1:6379/zero': the database must be a "
+        "number (redis://HOST:PORT/0), in 'redis://:***@127.0.0.1:6379/zero'"
+    )
+    assert "hunter2" not in result.stderr + result.stdout
