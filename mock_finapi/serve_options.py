@@ -58,6 +58,18 @@ def positive(value: str) -> int:
     return number
 
 
+MAX_WORKERS = 64
+
+
+def workers(value: str) -> int:
+    """1 to MAX_WORKERS (each is a Python process of its own holding the whole sandbox: a typo must not start
+    thousands)."""
+    number = positive(value)
+    if number > MAX_WORKERS:
+        raise ValueError(f"must be at most {MAX_WORKERS}, not {number}")
+    return number
+
+
 def seconds(value: str) -> float:
     try:
         number = float(value)
@@ -192,7 +204,13 @@ OPTIONS = (
         f"the prefix of the state's keys in Redis (default {DEFAULT_STATE_PREFIX})",
         metavar="PREFIX",
     ),
-    Option("workers", positive, 1, "processes serving the port (default 1; more need a shared --state)", metavar="N"),
+    Option(
+        "workers",
+        workers,
+        1,
+        f"processes serving the port, 1 to {MAX_WORKERS} (default 1; more need a shared --state)",
+        metavar="N",
+    ),
     Option("snapshot", text, None, "start from this snapshot instead of the scenario", metavar="FILE"),
     Option(
         "allow-host",

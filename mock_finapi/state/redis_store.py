@@ -706,5 +706,3 @@ async def _reaching() -> AsyncIterator[None]:
 
 def _describe(exc: BaseException) -> str:
     return str(exc).split("\n")[0] or type(exc).__name__
-
-

@@ -356,6 +356,13 @@ def test_a_state_that_is_no_redis_url_is_a_usage_error(url: str, problem: str) -
     assert result.stderr.splitlines()[-1] == f"mock-finapi serve: error: argument --state: {problem} {url!r}"
 
 
+@pytest.mark.parametrize(("workers", "problem"), [("0", "must be at least 1"), ("65", "must be at most 64, not 65")])
+def test_workers_out_of_range_is_a_usage_error(workers: str, problem: str) -> None:
+    result = run("serve", "--workers", workers, "--state", "redis://127.0.0.1:6379/0")
+    assert result.returncode == 2
+    assert result.stderr.splitlines()[-1] == f"mock-finapi serve: error: argument --workers: {problem}"
+
+
 def test_a_bad_state_url_in_the_environment_never_shows_its_password() -> None:
     result = run("serve", env=clean_env(MOCK_FINAPI_STATE="redis://:hunter2@127.0.0.1:6379/zero"))
     assert result.returncode == 2
