@@ -91,7 +91,7 @@ def public_url(value: str) -> str:
 
 
 def state(value: str) -> str:
-    """`memory` or a Redis URL (redis://, rediss:// or unix://; a port from 1 to 65535, a database number)."""
+    """`memory` or a Redis URL (redis://, rediss:// or unix://; a port from 0 to 65535, a database number)."""
     if value.lower() == MEMORY:
         return MEMORY
     parts, shown = urlsplit(value), shown_state(value)

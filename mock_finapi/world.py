@@ -204,10 +204,10 @@ class Sandbox:
                 self.changes += 1
             await asyncio.sleep(0 if purged == UPKEEP_BATCH else interval)
 
-    async def close(self, grace: float = STOP_GRACE) -> None:
-        """Serving has stopped: callbacks still on their way get `grace` seconds to end (then they end unsent or
+    async def close(self) -> None:
+        """Serving has stopped: callbacks still on their way get `STOP_GRACE` seconds to end (then they end unsent or
         unanswered), and the store lets go of its connections (a shared state's, of this event loop)."""
-        await self.world.callbacks.drain(grace)
+        await self.world.callbacks.drain(STOP_GRACE)
         await self.store.close()
 
     async def delay(self, seconds: float) -> bool:

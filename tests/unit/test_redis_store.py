@@ -57,27 +57,25 @@ async def test_a_second_store_on_the_prefix_joins_the_first_ones_state(stores: C
     assert await second.draw(IDS) == await first.draw(IDS) - 1  # one counter, in log order
 
 
-async def test_a_resolve_is_a_read_only_while_it_changes_nothing(stores: Callable[..., RedisStore]) -> None:
+async def test_a_resolve_is_a_read_only_while_it_changes_nothing(
+    stores: Callable[..., RedisStore], redis_server: RedisServer
+) -> None:
     """A live token resolves from the replica; an expired one is dropped through the log, so every replica drops it
     (a drop on one replica alone would leave the others listing the token)."""
     one, other = stores(), stores()
     token = await one.issue_client_token("short", T0, FRESH)  # 60 s
     await other.prepare()
-    length = await raw_log_length(one)
+    log = f"{one.prefix}:log"
+    length = raw(redis_server).llen(log)
 
     bearer = await other.resolve(token.value, T0 + 30)
     assert bearer is not None
     assert bearer.token == token
-    assert await raw_log_length(one) == length  # nothing logged
+    assert raw(redis_server).llen(log) == length  # nothing logged
     assert await one.resolve(token.value, T0 + 60.5) is None  # expired (its expiry second, 61, is not due yet)
 
     await other.prepare()
     assert await other.tokens(T0 + 30) == await one.tokens(T0 + 30) == []
-
-
-async def raw_log_length(store: RedisStore) -> int:
-    client: Any = store._client()  # Any: as in raw()
-    return int(await client.llen(f"{store.prefix}:log"))
 
 
 async def test_the_log_is_folded_into_a_base_that_a_store_left_behind_reloads(
